@@ -1,0 +1,5 @@
+defmodule VintageNetCellular do
+  @moduledoc """
+  A VintageNet technology for USB cellular modems over PPP.
+  """
+end

@@ -1,0 +1,115 @@
+//! A small, BEAM-shaped value tree.
+//!
+//! Core types describe themselves as [`Value`]s; the NIF shim encodes them as
+//! Erlang terms (maps with atom keys, atoms, integers, binaries, lists, nil)
+//! without any per-type glue.
+
+/// A value that maps one-to-one onto an Erlang term.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// `nil`
+    Nil,
+    /// `true` / `false`
+    Bool(bool),
+    /// An integer
+    Int(i64),
+    /// A UTF-8 binary (`String.t()`)
+    Str(String),
+    /// An atom. Only names known at compile time, so modem input can never
+    /// grow the atom table.
+    Atom(&'static str),
+    /// A list
+    List(Vec<Value>),
+    /// A map with atom keys
+    Map(Vec<(&'static str, Value)>),
+    /// A tuple
+    Tuple(Vec<Value>),
+}
+
+impl Value {
+    /// `Some(x)` becomes `x`, `None` becomes `nil`.
+    pub fn opt<T: Into<Value>>(value: Option<T>) -> Value {
+        value.map_or(Value::Nil, Into::into)
+    }
+
+    /// Looks a key up in a [`Value::Map`].
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Map(fields) => fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<i32> for Value {
+    fn from(v: i32) -> Self {
+        Value::Int(v.into())
+    }
+}
+
+impl From<u32> for Value {
+    fn from(v: u32) -> Self {
+        Value::Int(v.into())
+    }
+}
+
+impl From<u16> for Value {
+    fn from(v: u16) -> Self {
+        Value::Int(v.into())
+    }
+}
+
+impl From<u8> for Value {
+    fn from(v: u8) -> Self {
+        Value::Int(v.into())
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Str(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Str(v.to_owned())
+    }
+}
+
+impl<T: Into<Value>> From<Vec<T>> for Value {
+    fn from(v: Vec<T>) -> Self {
+        Value::List(v.into_iter().map(Into::into).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opt_maps_none_to_nil() {
+        assert_eq!(Value::opt::<i64>(None), Value::Nil);
+        assert_eq!(Value::opt(Some(3i64)), Value::Int(3));
+    }
+
+    #[test]
+    fn get_finds_map_keys() {
+        let v = Value::Map(vec![("rssi", Value::Int(17))]);
+        assert_eq!(v.get("rssi"), Some(&Value::Int(17)));
+        assert_eq!(v.get("ber"), None);
+        assert_eq!(Value::Nil.get("rssi"), None);
+    }
+}

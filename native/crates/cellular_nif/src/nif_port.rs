@@ -1,0 +1,1 @@
+//! `VintageNetCellular.ATPort` natives: the port program's wire protocol.
