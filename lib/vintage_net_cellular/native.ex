@@ -29,21 +29,32 @@ defmodule VintageNetCellular.Native do
     {:signal_from_lte_rssi, [quote(do: integer())], quote(do: map())},
     # VintageNetCellular.Discovery
     {:discovery_scan, [quote(do: String.t()), quote(do: [{0..0xFFFF, 0..0xFFFF, 0..255, String.t()}])],
-     quote(do: [map()])}
+     quote(do: [map()])},
+    # VintageNetCellular.PPP.Notifier
+    {:ppp_event_decode, [quote(do: binary())], quote(do: {:ok, map()} | {:error, {atom(), String.t()}})}
   ]
 
   @build_id Mix.Tasks.Compile.VintageNetCellularNative.source_hash()
-  for file <- Mix.Tasks.Compile.VintageNetCellularNative.source_files(), do: @external_resource(file)
+  for file <- Mix.Tasks.Compile.VintageNetCellularNative.source_files(),
+      do: @external_resource(file)
 
   @on_load :load_nif
 
   @doc false
   @spec load_nif() :: :ok
   def load_nif do
-    path = :vintage_net_cellular |> :code.priv_dir() |> Path.join("native/vintage_net_cellular_nif")
+    :vintage_net_cellular
+    |> :code.priv_dir()
+    |> Path.join("native/vintage_net_cellular_nif")
+    |> load(@build_id)
+  end
 
+  # Public for the tests that prove a missing or stale library is reported.
+  @doc false
+  @spec load(Path.t(), String.t()) :: :ok
+  def load(path, build_id) do
     status =
-      case :erlang.load_nif(String.to_charlist(path), @build_id) do
+      case :erlang.load_nif(String.to_charlist(path), build_id) do
         :ok -> :ok
         {:error, {:load, _}} -> {:error, :stale}
         {:error, {reason, text}} -> {:error, {reason, List.to_string(text)}}
@@ -69,7 +80,8 @@ defmodule VintageNetCellular.Native do
     args = for i <- 1..length(arg_types)//1, do: Macro.var(:"_arg#{i}", __MODULE__)
     @doc false
     @spec unquote(name)(unquote_splicing(arg_types)) :: unquote(return_type)
-    def unquote(name)(unquote_splicing(args)), do: :erlang.nif_error(not_loaded_message(unquote(name)))
+    def unquote(name)(unquote_splicing(args)),
+      do: :erlang.nif_error(not_loaded_message(unquote(name)))
   end
 
   @spec not_loaded_message(atom()) :: String.t()

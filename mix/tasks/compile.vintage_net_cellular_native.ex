@@ -39,7 +39,8 @@ defmodule Mix.Tasks.Compile.VintageNetCellularNative do
       {:error, message} ->
         Mix.raise("vintage_net_cellular: #{message}")
 
-      target ->
+      resolved ->
+        target = with {:ok, target} <- resolved, do: target
         bins = if target == :host, do: @device_bins ++ @host_bins, else: @device_bins
         outputs = [@nif_name <> ".so" | bins]
 
@@ -127,11 +128,18 @@ defmodule Mix.Tasks.Compile.VintageNetCellularNative do
         packages ++ triple_args
 
     Mix.shell().info("==> vintage_net_cellular: cargo #{Enum.join(args, " ")}")
-    env = [{"VINTAGE_NET_CELLULAR_BUILD_ID", build_id}, {"CARGO_TARGET_DIR", target_dir} | extra_env]
+
+    env = [
+      {"VINTAGE_NET_CELLULAR_BUILD_ID", build_id},
+      {"CARGO_TARGET_DIR", target_dir} | extra_env
+    ]
 
     case System.cmd(cargo, args, env: env, into: IO.stream(:stdio, :line), stderr_to_stdout: true) do
-      {_, 0} -> :ok
-      {_, status} -> Mix.raise("vintage_net_cellular: cargo build failed (exit #{status}); see the output above")
+      {_, 0} ->
+        :ok
+
+      {_, status} ->
+        Mix.raise("vintage_net_cellular: cargo build failed (exit #{status}); see the output above")
     end
 
     File.mkdir_p!(priv_dir)
@@ -149,7 +157,8 @@ defmodule Mix.Tasks.Compile.VintageNetCellularNative do
 
   defp check_rust_target!(triple) do
     with rustup when is_binary(rustup) <- System.find_executable("rustup"),
-         {installed, 0} <- System.cmd(rustup, ["target", "list", "--installed"], stderr_to_stdout: true),
+         {installed, 0} <-
+           System.cmd(rustup, ["target", "list", "--installed"], stderr_to_stdout: true),
          false <- triple in String.split(installed) do
       Mix.raise("""
       vintage_net_cellular: the Rust standard library for #{triple} is not installed.

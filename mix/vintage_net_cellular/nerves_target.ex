@@ -52,7 +52,8 @@ defmodule VintageNetCellular.Build.NervesTarget do
   Returns `:host` outside a Nerves build, `{:ok, target}` for a known
   target, or `{:error, message}` naming the variable that can't be mapped.
   """
-  @spec from_env(%{optional(String.t()) => String.t()}) :: :host | {:ok, t()} | {:error, String.t()}
+  @spec from_env(%{optional(String.t()) => String.t()}) ::
+          :host | {:ok, t()} | {:error, String.t()}
   def from_env(env) when is_map(env) do
     cond do
       present?(env[@override_var]) -> {:ok, with_linker(env[@override_var], env)}
@@ -83,7 +84,8 @@ defmodule VintageNetCellular.Build.NervesTarget do
     {:ok, "#{prefix}-unknown-linux-#{abi}"}
   end
 
-  def triple("arm", nil, _abi), do: {:error, "TARGET_CPU is not set, so ARMv6 and ARMv7 can't be told apart"}
+  def triple("arm", nil, _abi),
+    do: {:error, "TARGET_CPU is not set, so ARMv6 and ARMv7 can't be told apart"}
 
   def triple(arch, cpu, abi) do
     {:error,

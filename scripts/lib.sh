@@ -1,0 +1,79 @@
+# Shared helpers for the scripts in this folder. Sourced, not run.
+# shellcheck shell=bash
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/native/target}"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else
+    echo "error: '$*' needs root and sudo is not available; run it as root" >&2
+    exit 1
+  fi
+}
+
+APT_UPDATED=0
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: missing $*; this script installs them with apt-get, which this system lacks." >&2
+    echo "Install the equivalents of these Debian packages by hand: $*" >&2
+    exit 1
+  fi
+  if [ "$APT_UPDATED" = 0 ]; then
+    say "apt-get update"
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  say "apt-get install $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# ensure_tools TOOL:PACKAGE... installs the Debian package of every tool that is missing.
+# A TOOL starting with / is a file that must exist.
+ensure_tools() {
+  local missing=()
+  local spec tool pkg
+  for spec in "$@"; do
+    tool="${spec%%:*}"; pkg="${spec#*:}"
+    if [[ "$tool" == /* ]]; then [ -e "$tool" ] || missing+=("$pkg")
+    else command -v "$tool" >/dev/null 2>&1 || missing+=("$pkg")
+    fi
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    # shellcheck disable=SC2207
+    missing=($(printf '%s\n' "${missing[@]}" | sort -u))
+    apt_install "${missing[@]}"
+  fi
+}
+
+# What the library and its demo need on a development machine.
+ensure_base() {
+  command -v cargo >/dev/null 2>&1 || {
+    echo "error: cargo is missing. Install Rust with rustup (https://rustup.rs), then rerun." >&2
+    exit 1
+  }
+  ensure_tools elixir:elixir erl:erlang-base /usr/lib/erlang/usr/include/erl_nif.h:erlang-dev \
+    /usr/sbin/chat:ppp python3:python3
+}
+
+# Everything the full test run needs on top of that.
+ensure_test_tools() {
+  ensure_base
+  ensure_tools dialyzer:erlang-dialyzer aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
+    arm-linux-gnueabihf-gcc:gcc-arm-linux-gnueabihf
+  local have
+  have="$(rustup target list --installed 2>/dev/null || true)"
+  for t in aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf; do
+    if ! grep -qx "$t" <<<"$have"; then
+      say "rustup target add $t"
+      rustup target add "$t"
+    fi
+  done
+  command -v cargo-clippy >/dev/null 2>&1 || rustup component add clippy
+  command -v rustfmt >/dev/null 2>&1 || rustup component add rustfmt
+}
