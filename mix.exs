@@ -1,7 +1,10 @@
 # The native build (a Mix compiler of our own, no Hex) lives in mix/ and is
 # loaded here so that it also works when this library is a path or git
 # dependency of a Nerves application.
-for file <- ["mix/vintage_net_cellular/nerves_target.ex", "mix/tasks/compile.vintage_net_cellular_native.ex"] do
+for file <- [
+      "mix/vintage_net_cellular/nerves_target.ex",
+      "mix/tasks/compile.vintage_net_cellular_native.ex"
+    ] do
   Code.require_file(file, __DIR__)
 end
 
