@@ -1,1 +1,2 @@
+{:ok, _} = VintageNet.Double.start()
 ExUnit.start()

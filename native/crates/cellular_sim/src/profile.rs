@@ -1,0 +1,492 @@
+//! Per-model profiles: everything that differs between modem models, as data.
+//!
+//! The interpreter in [`crate::modem`] never asks "which model is this?"; it
+//! reads these fields instead (identity strings, which vendor commands exist,
+//! result-code details, URCs at boot, radio technology names).
+//!
+//! ```
+//! use cellular_sim::profile;
+//!
+//! let ec25 = profile::by_key("ec25").unwrap();
+//! assert_eq!(ec25.name, "EC25");
+//! assert!(ec25.supports("+QCCID"));
+//! assert!(!ec25.supports("+CICCID"));
+//! assert_eq!(profile::by_key("SIM7600").unwrap().connect, "CONNECT 115200");
+//! assert!(profile::by_key("nokia3310").is_none());
+//! ```
+
+/// How a model answers `AT+CCID`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CcidStyle {
+    /// `+CCID: 8901...` (Quectel).
+    Prefixed,
+    /// The bare digits on their own line (SIM7080/SIM70xx).
+    Bare,
+    /// `ERROR`: the model only knows its vendor command (SIM7600 and A76xx use `AT+CICCID`).
+    Unsupported,
+}
+
+/// The argument order of `AT+CGAUTH=<cid>,<auth>,<a>,<b>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CgauthOrder {
+    /// 3GPP TS 27.007 order: user, then password (Quectel, SIM7080).
+    UserPass,
+    /// SIMCom SIM7600/A76xx order: password, then user.
+    PassUser,
+}
+
+/// How signal figures are scaled in `AT+CPSI?` (SIMCom).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpsiUnits {
+    /// RSRQ/RSRP/RSSI in tenths of dB (SIM7600, A76xx).
+    Tenths,
+    /// Whole dB (SIM7080).
+    Whole,
+}
+
+/// The radio as the vendor commands name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Radio {
+    /// `<AcT>` in CREG/CGREG/CEREG (n=2) and COPS.
+    pub act: u8,
+    /// First field of `+QNWINFO:` ("FDD LTE", "CAT-M1").
+    pub qnwinfo_act: &'static str,
+    /// Band field of `+QNWINFO:`.
+    pub qnwinfo_band: &'static str,
+    /// First field of `+QCSQ:` ("LTE", "CAT-M1").
+    pub qcsq_mode: &'static str,
+    /// System mode field of `+CPSI:` ("LTE", "LTE CAT-M1").
+    pub cpsi_mode: &'static str,
+    /// Band field of `+CPSI:` ("EUTRAN-BAND2").
+    pub cpsi_band: &'static str,
+    /// Units of the CPSI signal fields.
+    pub cpsi_units: CpsiUnits,
+    /// Downlink/uplink bandwidth fields of `+CPSI:`.
+    pub cpsi_bw: u8,
+    /// The channel number (EARFCN).
+    pub earfcn: u32,
+    /// `<stat>` of `+CNSMOD:` while in service (8 = LTE on SIM7600, 7 = LTE-M on SIM7080).
+    pub cnsmod: u8,
+}
+
+/// Which family's command set and URC conventions a model follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vendor {
+    Quectel,
+    Simcom,
+}
+
+/// One modem model.
+#[derive(Debug)]
+pub struct Profile {
+    /// The `--model` value (lower case).
+    pub key: &'static str,
+    /// The model name printed in the ready event ("EC25").
+    pub name: &'static str,
+    pub vendor: Vendor,
+    /// `AT+CGMI` / `AT+GMI`.
+    pub manufacturer: &'static str,
+    /// `AT+CGMM` / `AT+GMM`.
+    pub model: &'static str,
+    /// `AT+CGMR` / `AT+GMR` line, prefix included where the model prints one.
+    pub cgmr: &'static str,
+    /// `ATI` lines; `{imei}` is replaced by the IMEI.
+    pub ati: &'static [&'static str],
+    /// Quectel `AT+QGMR` (full firmware version); empty when absent.
+    pub qgmr: &'static str,
+    /// First 8 digits of generated IMEIs (the type allocation code).
+    pub imei_tac: &'static str,
+    /// `AT+CMEE` after power-on / `AT&F`.
+    pub cmee_default: u8,
+    /// The CONNECT line of a successful packet-data dial.
+    pub connect: &'static str,
+    pub ccid: CcidStyle,
+    pub cgauth_order: CgauthOrder,
+    /// Fields after the APN in `+CGDCONT:` read lines.
+    pub cgdcont_tail: &'static str,
+    /// Vendor (non-3GPP) extended commands this model answers, with their `+`.
+    pub vendor_commands: &'static [&'static str],
+    /// Quectel `AT+QCFG` keys and their factory values.
+    pub qcfg: &'static [(&'static str, &'static str)],
+    /// Simple stored settings `AT+<NAME>=<v>` / `AT+<NAME>?` -> `+<NAME>: <v>`
+    /// that only this model has (e.g. SIMCom `+CNMP`).
+    pub settings: &'static [(&'static str, &'static str)],
+    /// URCs at power-on, before the SIM status line.
+    pub boot_urcs: &'static [&'static str],
+    /// URCs after the SIM becomes ready (after `+CPIN: READY`).
+    pub sim_ready_urcs: &'static [&'static str],
+    /// URCs when the SIM is pulled out.
+    pub sim_removed_urcs: &'static [&'static str],
+    pub radio: Radio,
+}
+
+impl Profile {
+    /// Does the model answer this vendor command (`"+QCCID"`, upper case)?
+    pub fn supports(&self, command: &str) -> bool {
+        self.vendor_commands.contains(&command)
+    }
+}
+
+const QUECTEL_COMMANDS: &[&str] = &[
+    "+QCCID",
+    "+QNWINFO",
+    "+QCSQ",
+    "+QSPN",
+    "+QINDCFG",
+    "+QCFG",
+    "+QPINC",
+    "+QURCCFG",
+    "+QSIMSTAT",
+    "+QGMR",
+    "+QPOWD",
+];
+
+const SIMCOM_COMMANDS: &[&str] = &[
+    "+CICCID", "+CPSI", "+CNSMOD", "+AUTOCSQ", "+CNMP", "+CSPN", "+SPIC", "+CRESET",
+];
+
+const SIM7080_COMMANDS: &[&str] = &[
+    "+CPSI", "+CNSMOD", "+CNMP", "+CMNB", "+CSPN", "+SPIC", "+CRESET",
+];
+
+const QUECTEL_LTE_RADIO: Radio = Radio {
+    act: 7,
+    qnwinfo_act: "FDD LTE",
+    qnwinfo_band: "LTE BAND 2",
+    qcsq_mode: "LTE",
+    cpsi_mode: "LTE",
+    cpsi_band: "EUTRAN-BAND2",
+    cpsi_units: CpsiUnits::Tenths,
+    cpsi_bw: 5,
+    earfcn: 900,
+    cnsmod: 8,
+};
+
+const QUECTEL_QCFG: &[(&str, &str)] = &[
+    ("nwscanmode", "0"),
+    ("nwscanseq", "00"),
+    ("roamservice", "255"),
+    ("servicedomain", "2"),
+];
+
+const QUECTEL_BOOT: &[&str] = &["RDY", "+CFUN: 1"];
+const QUECTEL_SIM_READY: &[&str] = &["+QUSIM: 1", "+QIND: SMS DONE", "+QIND: PB DONE"];
+const QUECTEL_SIM_REMOVED: &[&str] = &["+CPIN: NOT READY"];
+
+const SIMCOM_SIM_READY: &[&str] = &["SMS DONE", "PB DONE"];
+const SIMCOM_SIM_REMOVED: &[&str] = &["+SIMCARD: NOT AVAILABLE"];
+
+const SIMCOM_LTE_RADIO: Radio = Radio {
+    act: 7,
+    qnwinfo_act: "FDD LTE",
+    qnwinfo_band: "LTE BAND 2",
+    qcsq_mode: "LTE",
+    cpsi_mode: "LTE",
+    cpsi_band: "EUTRAN-BAND2",
+    cpsi_units: CpsiUnits::Tenths,
+    cpsi_bw: 5,
+    earfcn: 900,
+    cnsmod: 8,
+};
+
+/// Every model the simulator knows.
+pub static PROFILES: &[Profile] = &[
+    Profile {
+        key: "ec25",
+        name: "EC25",
+        vendor: Vendor::Quectel,
+        manufacturer: "Quectel",
+        model: "EC25",
+        cgmr: "EC25EFAR06A06M4G",
+        ati: &["Quectel", "EC25", "Revision: EC25EFAR06A06M4G"],
+        qgmr: "EC25EFAR06A06M4G_01.001.01.001",
+        imei_tac: "86692204",
+        cmee_default: 1,
+        connect: "CONNECT 150000000",
+        ccid: CcidStyle::Prefixed,
+        cgauth_order: CgauthOrder::UserPass,
+        cgdcont_tail: ",\"0.0.0.0\",0,0,0,0",
+        vendor_commands: QUECTEL_COMMANDS,
+        qcfg: QUECTEL_QCFG,
+        settings: &[],
+        boot_urcs: QUECTEL_BOOT,
+        sim_ready_urcs: QUECTEL_SIM_READY,
+        sim_removed_urcs: QUECTEL_SIM_REMOVED,
+        radio: QUECTEL_LTE_RADIO,
+    },
+    Profile {
+        key: "eg95",
+        name: "EG95",
+        vendor: Vendor::Quectel,
+        manufacturer: "Quectel",
+        model: "EG95",
+        cgmr: "EG95EFFAR02A08M4G",
+        ati: &["Quectel", "EG95", "Revision: EG95EFFAR02A08M4G"],
+        qgmr: "EG95EFFAR02A08M4G_01.001.01.001",
+        imei_tac: "86425504",
+        cmee_default: 1,
+        connect: "CONNECT 150000000",
+        ccid: CcidStyle::Prefixed,
+        cgauth_order: CgauthOrder::UserPass,
+        cgdcont_tail: ",\"0.0.0.0\",0,0,0,0",
+        vendor_commands: QUECTEL_COMMANDS,
+        qcfg: QUECTEL_QCFG,
+        settings: &[],
+        boot_urcs: QUECTEL_BOOT,
+        sim_ready_urcs: QUECTEL_SIM_READY,
+        sim_removed_urcs: QUECTEL_SIM_REMOVED,
+        radio: Radio {
+            qnwinfo_band: "LTE BAND 3",
+            cpsi_band: "EUTRAN-BAND3",
+            earfcn: 1300,
+            ..QUECTEL_LTE_RADIO
+        },
+    },
+    Profile {
+        key: "ec21",
+        name: "EC21",
+        vendor: Vendor::Quectel,
+        manufacturer: "Quectel",
+        model: "EC21",
+        cgmr: "EC21EFAR06A01M4G",
+        ati: &["Quectel", "EC21", "Revision: EC21EFAR06A01M4G"],
+        qgmr: "EC21EFAR06A01M4G_01.001.01.001",
+        imei_tac: "86187903",
+        cmee_default: 1,
+        connect: "CONNECT 150000000",
+        ccid: CcidStyle::Prefixed,
+        cgauth_order: CgauthOrder::UserPass,
+        cgdcont_tail: ",\"0.0.0.0\",0,0,0,0",
+        vendor_commands: QUECTEL_COMMANDS,
+        qcfg: QUECTEL_QCFG,
+        settings: &[],
+        boot_urcs: QUECTEL_BOOT,
+        sim_ready_urcs: QUECTEL_SIM_READY,
+        sim_removed_urcs: QUECTEL_SIM_REMOVED,
+        radio: Radio {
+            qnwinfo_band: "LTE BAND 20",
+            cpsi_band: "EUTRAN-BAND20",
+            earfcn: 6300,
+            ..QUECTEL_LTE_RADIO
+        },
+    },
+    Profile {
+        key: "bg96",
+        name: "BG96",
+        vendor: Vendor::Quectel,
+        manufacturer: "Quectel",
+        model: "BG96",
+        cgmr: "BG96MAR02A07M1G",
+        ati: &["Quectel", "BG96", "Revision: BG96MAR02A07M1G"],
+        qgmr: "BG96MAR02A07M1G_01.016.01.016",
+        imei_tac: "86642503",
+        cmee_default: 1,
+        connect: "CONNECT 150000000",
+        ccid: CcidStyle::Prefixed,
+        cgauth_order: CgauthOrder::UserPass,
+        cgdcont_tail: ",\"0.0.0.0\",0,0",
+        vendor_commands: QUECTEL_COMMANDS,
+        qcfg: &[
+            ("nwscanmode", "0"),
+            ("nwscanseq", "020301"),
+            ("iotopmode", "2"),
+            ("roamservice", "255"),
+            ("servicedomain", "1"),
+        ],
+        settings: &[],
+        boot_urcs: QUECTEL_BOOT,
+        sim_ready_urcs: QUECTEL_SIM_READY,
+        sim_removed_urcs: QUECTEL_SIM_REMOVED,
+        // Quectel numbers LTE Cat-M1 as AcT 8 in COPS/CEREG.
+        radio: Radio {
+            act: 8,
+            qnwinfo_act: "CAT-M1",
+            qnwinfo_band: "LTE BAND 12",
+            qcsq_mode: "CAT-M1",
+            cpsi_mode: "LTE CAT-M1",
+            cpsi_band: "EUTRAN-BAND12",
+            cpsi_units: CpsiUnits::Whole,
+            cpsi_bw: 3,
+            earfcn: 5110,
+            cnsmod: 7,
+        },
+    },
+    Profile {
+        key: "sim7600",
+        name: "SIM7600",
+        vendor: Vendor::Simcom,
+        manufacturer: "SIMCOM INCORPORATED",
+        model: "SIMCOM_SIM7600G-H",
+        cgmr: "+CGMR: LE20B04SIM7600M22",
+        ati: &[
+            "Manufacturer: SIMCOM INCORPORATED",
+            "Model: SIMCOM_SIM7600G-H",
+            "Revision: SIM7600M22_V2.0",
+            "IMEI: {imei}",
+            "+GCAP: +CGSM",
+        ],
+        qgmr: "",
+        imei_tac: "86882204",
+        cmee_default: 2,
+        connect: "CONNECT 115200",
+        ccid: CcidStyle::Unsupported,
+        cgauth_order: CgauthOrder::PassUser,
+        cgdcont_tail: ",\"0.0.0.0\",0,0,0,0",
+        vendor_commands: SIMCOM_COMMANDS,
+        qcfg: &[],
+        settings: &[("+CNMP", "2")],
+        boot_urcs: &["RDY"],
+        sim_ready_urcs: SIMCOM_SIM_READY,
+        sim_removed_urcs: SIMCOM_SIM_REMOVED,
+        radio: SIMCOM_LTE_RADIO,
+    },
+    Profile {
+        key: "sim7080",
+        name: "SIM7080",
+        vendor: Vendor::Simcom,
+        manufacturer: "SIMCOM_Ltd",
+        model: "SIMCOM_SIM7080G",
+        cgmr: "Revision:1951B04SIM7080",
+        ati: &["SIM7080 R1951.03"],
+        qgmr: "",
+        imei_tac: "86101505",
+        cmee_default: 0,
+        // The SIM70xx family prints a bare CONNECT for PPP.
+        connect: "CONNECT",
+        ccid: CcidStyle::Bare,
+        cgauth_order: CgauthOrder::UserPass,
+        cgdcont_tail: ",\"0.0.0.0\",0,0,0,0",
+        vendor_commands: SIM7080_COMMANDS,
+        qcfg: &[],
+        settings: &[("+CNMP", "2"), ("+CMNB", "1")],
+        boot_urcs: &["RDY", "+CFUN: 1"],
+        sim_ready_urcs: &["SMS Ready"],
+        sim_removed_urcs: &["+CPIN: NOT READY"],
+        radio: Radio {
+            act: 7,
+            qnwinfo_act: "CAT-M1",
+            qnwinfo_band: "LTE BAND 12",
+            qcsq_mode: "CAT-M1",
+            cpsi_mode: "LTE CAT-M1",
+            cpsi_band: "EUTRAN-BAND12",
+            cpsi_units: CpsiUnits::Whole,
+            cpsi_bw: 3,
+            earfcn: 5110,
+            cnsmod: 7,
+        },
+    },
+    Profile {
+        key: "a7600",
+        name: "A7600",
+        vendor: Vendor::Simcom,
+        manufacturer: "SIMCOM INCORPORATED",
+        model: "A7600E-H",
+        cgmr: "+CGMR: A011B07A7600M7",
+        ati: &[
+            "Manufacturer: SIMCOM INCORPORATED",
+            "Model: A7600E-H",
+            "Revision: A7600M7_V1.0",
+            "IMEI: {imei}",
+            "+GCAP: +CGSM,+FCLASS,+DS",
+        ],
+        qgmr: "",
+        imei_tac: "86200506",
+        cmee_default: 2,
+        connect: "CONNECT 115200",
+        ccid: CcidStyle::Unsupported,
+        cgauth_order: CgauthOrder::PassUser,
+        cgdcont_tail: ",\"0.0.0.0\",0,0,0,0",
+        vendor_commands: SIMCOM_COMMANDS,
+        qcfg: &[],
+        settings: &[("+CNMP", "2")],
+        boot_urcs: &["*ATREADY: 1"],
+        sim_ready_urcs: SIMCOM_SIM_READY,
+        sim_removed_urcs: SIMCOM_SIM_REMOVED,
+        radio: Radio {
+            qnwinfo_band: "LTE BAND 3",
+            cpsi_band: "EUTRAN-BAND3",
+            earfcn: 1300,
+            ..SIMCOM_LTE_RADIO
+        },
+    },
+    Profile {
+        key: "sim7672",
+        name: "SIM7672",
+        vendor: Vendor::Simcom,
+        manufacturer: "SIMCOM INCORPORATED",
+        model: "SIM7672G-MNGV",
+        cgmr: "+CGMR: SIM7672M_V1.1",
+        ati: &[
+            "Manufacturer: SIMCOM INCORPORATED",
+            "Model: SIM7672G-MNGV",
+            "Revision: SIM7672M_V1.1",
+            "IMEI: {imei}",
+            "+GCAP: +CGSM,+FCLASS,+DS",
+        ],
+        qgmr: "",
+        imei_tac: "86371107",
+        cmee_default: 2,
+        connect: "CONNECT 115200",
+        ccid: CcidStyle::Unsupported,
+        cgauth_order: CgauthOrder::PassUser,
+        cgdcont_tail: ",\"0.0.0.0\",0,0,0,0",
+        vendor_commands: SIMCOM_COMMANDS,
+        qcfg: &[],
+        settings: &[("+CNMP", "2")],
+        boot_urcs: &["*ATREADY: 1"],
+        sim_ready_urcs: SIMCOM_SIM_READY,
+        sim_removed_urcs: SIMCOM_SIM_REMOVED,
+        radio: SIMCOM_LTE_RADIO,
+    },
+];
+
+/// The profile for a `--model` value (case-insensitive).
+pub fn by_key(key: &str) -> Option<&'static Profile> {
+    PROFILES.iter().find(|p| p.key.eq_ignore_ascii_case(key))
+}
+
+/// The `--model` values, for usage text and error messages.
+pub fn keys() -> Vec<&'static str> {
+    PROFILES.iter().map(|p| p.key).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_lower_case_and_cover_the_interface() {
+        let keys = keys();
+        for required in [
+            "ec25", "eg95", "bg96", "ec21", "sim7600", "sim7080", "a7600",
+        ] {
+            assert!(keys.contains(&required), "missing {required}");
+        }
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(k.to_ascii_lowercase(), *k);
+            assert!(!keys[i + 1..].contains(k), "duplicate {k}");
+        }
+    }
+
+    #[test]
+    fn profiles_are_consistent() {
+        for p in PROFILES {
+            assert_eq!(p.imei_tac.len(), 8, "{}", p.key);
+            assert!(p.imei_tac.bytes().all(|b| b.is_ascii_digit()));
+            assert!(p.cmee_default <= 2);
+            assert!(p.connect.starts_with("CONNECT"));
+            assert!(!p.ati.is_empty());
+            for c in p.vendor_commands {
+                assert!(c.starts_with('+') && c.to_ascii_uppercase() == *c, "{c}");
+            }
+            // Quectel models answer the Quectel set, SIMCom ones never do.
+            assert_eq!(
+                p.supports("+QCCID"),
+                p.vendor == Vendor::Quectel,
+                "{}",
+                p.key
+            );
+            assert_eq!(p.supports("+CPSI"), p.vendor == Vendor::Simcom, "{}", p.key);
+        }
+    }
+}

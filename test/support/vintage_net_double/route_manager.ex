@@ -1,0 +1,117 @@
+defmodule VintageNet.RouteManager do
+  @moduledoc """
+  Test double of `VintageNet.RouteManager`, the only writer of
+  `["interface", ifname, "connection"]` (and of the global `["connection"]`,
+  the best status of all interfaces).
+
+  Mirrored rules: `set_route/3` on an unknown interface gives it `:lan`, on a
+  known one keeps its status (a repeat with the same routes while `:lan` or
+  `:internet` changes nothing); `set_connection_status/3` records the status
+  (an unknown interface is added); `clear_route/1` of a known interface sets
+  its connection to `:disconnected` and forgets it. No Linux routes are
+  touched and `["available_interfaces"]` is not modelled.
+
+  Every call is recorded: `VintageNet.Double.calls(:route_manager)` returns
+  `{:set_route, ifname, ip_subnets, gateway}`,
+  `{:set_connection_status, ifname, status, why}` and `{:clear_route, ifname}`
+  in call order.
+  """
+
+  @server VintageNet.Double.RouteManagerServer
+
+  @doc "Replace the interface's addresses and default gateway."
+  @spec set_route(String.t(), [{:inet.ip_address(), 0..128}], :inet.ip_address()) :: :ok
+  def set_route(ifname, ip_subnets, route) do
+    GenServer.call(@server, {:set_route, ifname, ip_subnets, route})
+  end
+
+  @doc "Set the interface's connection status (`why` is a note for logs)."
+  @spec set_connection_status(String.t(), :disconnected | :lan | :internet, String.t() | nil) ::
+          :ok
+  def set_connection_status(ifname, status, why \\ nil) do
+    GenServer.call(@server, {:set_connection_status, ifname, status, why})
+  end
+
+  @doc "Forget the interface's routes; its connection becomes `:disconnected`."
+  @spec clear_route(String.t()) :: :ok
+  def clear_route(ifname), do: GenServer.call(@server, {:clear_route, ifname})
+end
+
+defmodule VintageNet.Double.RouteManagerServer do
+  @moduledoc false
+  use GenServer
+
+  alias VintageNet.Double.Store
+
+  @spec start_link(keyword()) :: GenServer.on_start()
+  def start_link(_opts \\ []), do: GenServer.start_link(__MODULE__, nil, name: __MODULE__)
+
+  @spec reset() :: :ok
+  def reset, do: GenServer.call(__MODULE__, :reset)
+
+  @impl GenServer
+  def init(_), do: {:ok, %{}}
+
+  @impl GenServer
+  def handle_call(:reset, _from, _interfaces), do: {:reply, :ok, %{}}
+
+  def handle_call({:set_route, ifname, subnets, gateway} = call, _from, interfaces) do
+    Store.record(:route_manager, call)
+
+    interfaces =
+      case interfaces[ifname] do
+        %{ip_subnets: ^subnets, gateway: ^gateway, status: status} when status in [:lan, :internet] ->
+          interfaces
+
+        %{status: status} ->
+          Map.put(interfaces, ifname, %{ip_subnets: subnets, gateway: gateway, status: status})
+
+        nil ->
+          Map.put(interfaces, ifname, %{ip_subnets: subnets, gateway: gateway, status: :lan})
+      end
+
+    publish(interfaces)
+    {:reply, :ok, interfaces}
+  end
+
+  def handle_call({:set_connection_status, ifname, status, _why} = call, _from, interfaces) do
+    Store.record(:route_manager, call)
+
+    interfaces =
+      Map.update(interfaces, ifname, %{ip_subnets: [], gateway: nil, status: status}, fn entry ->
+        %{entry | status: status}
+      end)
+
+    publish(interfaces)
+    {:reply, :ok, interfaces}
+  end
+
+  def handle_call({:clear_route, ifname} = call, _from, interfaces) do
+    Store.record(:route_manager, call)
+
+    if Map.has_key?(interfaces, ifname) do
+      PropertyTable.put(VintageNet, ["interface", ifname, "connection"], :disconnected)
+      interfaces = Map.delete(interfaces, ifname)
+      publish(interfaces)
+      {:reply, :ok, interfaces}
+    else
+      {:reply, :ok, interfaces}
+    end
+  end
+
+  defp publish(interfaces) do
+    rank = %{disconnected: 0, lan: 1, internet: 2}
+
+    best =
+      interfaces
+      |> Enum.map(fn {_ifname, %{status: status}} -> status end)
+      |> Enum.max_by(&Map.get(rank, &1, 0), fn -> :disconnected end)
+
+    PropertyTable.put(VintageNet, ["connection"], best)
+
+    PropertyTable.put_many(
+      VintageNet,
+      for({ifname, %{status: status}} <- interfaces, do: {["interface", ifname, "connection"], status})
+    )
+  end
+end
