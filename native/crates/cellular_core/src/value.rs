@@ -32,6 +32,33 @@ impl Value {
         value.map_or(Value::Nil, Into::into)
     }
 
+    /// The same value with the keys of every map in it sorted by name (the
+    /// order the VM keeps atom keys in; a map built in that order needs no
+    /// sorting when it becomes a term).
+    pub fn sorted(self) -> Value {
+        match self {
+            Value::Map(mut fields) => {
+                fields.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Map(fields.into_iter().map(|(k, v)| (k, v.sorted())).collect())
+            }
+            Value::List(items) => Value::List(items.into_iter().map(Value::sorted).collect()),
+            Value::Tuple(items) => Value::Tuple(items.into_iter().map(Value::sorted).collect()),
+            other => other,
+        }
+    }
+
+    /// Whether every map in this value has its keys in sorted order.
+    pub fn is_sorted(&self) -> bool {
+        match self {
+            Value::Map(fields) => {
+                fields.windows(2).all(|w| w[0].0 < w[1].0)
+                    && fields.iter().all(|(_, v)| v.is_sorted())
+            }
+            Value::List(items) | Value::Tuple(items) => items.iter().all(Value::is_sorted),
+            _ => true,
+        }
+    }
+
     /// Looks a key up in a [`Value::Map`].
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {
@@ -103,6 +130,30 @@ mod tests {
     fn opt_maps_none_to_nil() {
         assert_eq!(Value::opt::<i64>(None), Value::Nil);
         assert_eq!(Value::opt(Some(3i64)), Value::Int(3));
+    }
+
+    #[test]
+    fn sorts_map_keys_deeply() {
+        let v = Value::Map(vec![
+            ("rssi", Value::Int(1)),
+            (
+                "ber",
+                Value::List(vec![Value::Map(vec![("b", Value::Nil), ("a", Value::Nil)])]),
+            ),
+        ]);
+        assert!(!v.is_sorted());
+        let s = v.sorted();
+        assert!(s.is_sorted());
+        assert_eq!(
+            s,
+            Value::Map(vec![
+                (
+                    "ber",
+                    Value::List(vec![Value::Map(vec![("a", Value::Nil), ("b", Value::Nil)])])
+                ),
+                ("rssi", Value::Int(1)),
+            ])
+        );
     }
 
     #[test]

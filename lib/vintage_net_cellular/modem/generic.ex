@@ -1,0 +1,20 @@
+defmodule VintageNetCellular.Modem.Generic do
+  @moduledoc """
+  A plain 3GPP modem: standard AT commands only.
+
+  It claims no USB ids. Discovery gives it to modems the generated port table
+  knows but no shipped profile lists (e.g. a Quectel RM500 or a Sierra
+  EM7455), and it is the profile to name for a UART modem configured with an
+  explicit `at_tty`.
+
+  Ids that aren't in the mainline `option` driver can be bound at run time
+  through its `new_id` file, which `VintageNetCellular.Diagnose` explains.
+  """
+  use VintageNetCellular.ModemProfile
+
+  @impl true
+  def name(), do: "Generic 3GPP modem"
+
+  @impl true
+  def driver_lists_usb_id?(_usb_id), do: false
+end

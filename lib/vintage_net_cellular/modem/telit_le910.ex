@@ -1,0 +1,40 @@
+defmodule VintageNetCellular.Modem.TelitLE910 do
+  @moduledoc """
+  Telit LE910 family, by USB composition (roles from the port table, serial
+  ports on the `option` driver):
+
+  | id | model | AT | second AT (PPP) |
+  |---|---|---|---|
+  | 1bc7:1031, 1bc7:1033 | LE910C1-EUX (default, ECM) | 01 | 02 |
+  | 1bc7:1201 | LE910C1 (default) | 04 | 05 |
+  | 1bc7:1204 | LE910C1 (MBIM) | 05 | 06 |
+  | 1bc7:7010, 1bc7:7011 | LE910S1 (RNDIS, ECM) | 04 | 03 |
+  | 1bc7:7020, 1bc7:7021 | LE910Q1 (RNDIS, ECM) | 06 | 02 |
+  """
+  use VintageNetCellular.ModemProfile
+
+  @impl true
+  def name(), do: "Telit LE910"
+
+  @impl true
+  def usb_ids() do
+    [
+      {0x1BC7, 0x1031},
+      {0x1BC7, 0x1033},
+      {0x1BC7, 0x1201},
+      {0x1BC7, 0x1204},
+      {0x1BC7, 0x7010},
+      {0x1BC7, 0x7011},
+      {0x1BC7, 0x7020},
+      {0x1BC7, 0x7021}
+    ]
+  end
+
+  # Connection manager commands (Telit's LE910 AT commands reference guide)
+
+  @impl true
+  def iccid_command(), do: "AT#CCID"
+
+  @impl true
+  def radio_settings(radio_technologies), do: VintageNetCellular.ModemProfile.Commands.telit_ws46(radio_technologies)
+end

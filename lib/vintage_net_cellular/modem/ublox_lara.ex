@@ -1,0 +1,43 @@
+defmodule VintageNetCellular.Modem.UbloxLara do
+  @moduledoc """
+  u-blox TOBY-L2, TOBY-R2, LARA-R2 and LARA-R6.
+
+  * TOBY-L2 (1546:1143, 1546:1146), TOBY-R2 (1546:1107) and LARA-R2
+    (1546:110a) expose CDC-ACM ports (`cdc_acm`, ttyACM*). The port table only
+    marks their diagnostic/SAP ports as unused; the AT ports come from the
+    interface-class fallback (CDC-ACM ports are AT ports): the lowest-numbered
+    one is the primary AT port and the next one carries PPP.
+  * LARA-R6 (05c6:908b, a Qualcomm id) exposes vendor-class ports on the
+    `option` driver: 01 primary AT port, 02 secondary AT port (PPP).
+  """
+  use VintageNetCellular.ModemProfile
+
+  @lara_r6 {0x05C6, 0x908B}
+
+  @impl true
+  def name(), do: "u-blox TOBY/LARA"
+
+  @impl true
+  def usb_ids() do
+    [{0x1546, 0x1107}, {0x1546, 0x110A}, {0x1546, 0x1143}, {0x1546, 0x1146}, @lara_r6]
+  end
+
+  @impl true
+  def kernel_options(),
+    do: ["CONFIG_PPP", "CONFIG_PPP_ASYNC", "CONFIG_USB_ACM", "CONFIG_USB_SERIAL", "CONFIG_USB_SERIAL_OPTION"]
+
+  @impl true
+  def serial_driver(@lara_r6), do: :option
+  def serial_driver(_usb_id), do: :cdc_acm
+
+  # The LARA-R6's Qualcomm id is newer than many kernels' option driver.
+  @impl true
+  def driver_lists_usb_id?(@lara_r6), do: false
+  def driver_lists_usb_id?(_usb_id), do: true
+
+  # Connection manager commands (u-blox's AT commands manual): AT+CCID (the
+  # default) reads the ICCID.
+
+  @impl true
+  def radio_settings(radio_technologies), do: VintageNetCellular.ModemProfile.Commands.ublox_urat(radio_technologies)
+end

@@ -1,0 +1,354 @@
+defmodule VintageNetCellular.ModemProfile do
+  @moduledoc """
+  The behaviour of a modem family: one module per family under
+  `VintageNetCellular.Modem`, carrying what differs between vendors so that no
+  other code asks "which model is this?".
+
+  A profile names its USB ids (vid:pid), may override the role of an
+  interface (the roles themselves come from the port table generated from
+  ModemManager's rules, see `VintageNetCellular.Discovery`), and lists the
+  kernel options the modem needs.
+
+  Modems are identified by vid:pid and interface number only, never by the
+  product strings a modem reports (an EC25 may call itself "Android").
+
+  ## Writing a profile
+
+  `use VintageNetCellular.ModemProfile` declares the behaviour and provides
+  a default for every callback except `c:name/0`; override what differs:
+
+      defmodule MyApp.Modem.Foo do
+        use VintageNetCellular.ModemProfile
+
+        @impl true
+        def name, do: "Foo F100"
+
+        @impl true
+        def usb_ids, do: [{0x1234, 0x5678}]
+
+        # Interface 04 is the QMI network interface
+        @impl true
+        def port_roles({0x1234, 0x5678}), do: %{4 => :qmi}
+      end
+
+  ## Shipped profiles
+
+      iex> VintageNetCellular.ModemProfile.for_usb_id(0x2C7C, 0x0125)
+      VintageNetCellular.Modem.QuectelEC25
+      iex> VintageNetCellular.ModemProfile.for_usb_id(0x0403, 0x6001)
+      nil
+      iex> VintageNetCellular.Modem.QuectelEC25.name()
+      "Quectel EC25/EG25"
+  """
+
+  @typedoc "A USB vendor id and product id"
+  @type usb_id() :: {vendor_id :: 0..0xFFFF, product_id :: 0..0xFFFF}
+
+  @typedoc """
+  The role of a modem interface:
+
+  * `:at_primary`: the main AT command port;
+  * `:at_secondary`: another AT port;
+  * `:ppp`: the AT port to dial PPP on;
+  * `:gps` (NMEA), `:qcdm` (Qualcomm diagnostics), `:audio`: not for AT;
+  * `:qmi`: the QMI network interface (wwan0), never needed for PPP;
+  * `:ignore`: known, not to be used.
+  """
+  @type role() :: :at_primary | :at_secondary | :ppp | :gps | :qcdm | :audio | :qmi | :ignore
+
+  @roles [:at_primary, :at_secondary, :ppp, :gps, :qcdm, :audio, :qmi, :ignore]
+
+  # ---------------------------------------------------------------- callbacks
+  # Every callback lives here; `__using__/1` below provides the defaults.
+
+  @doc "A short human name of the family, e.g. \"Quectel EC25/EG25\"."
+  @callback name() :: String.t()
+
+  @doc "The USB ids this profile handles. Empty for profiles chosen only by configuration."
+  @callback usb_ids() :: [usb_id()]
+
+  @doc """
+  Role overrides for one of `c:usb_ids/0`, by interface number, applied over
+  the generated port table. Default: `%{}` (the table is right).
+  """
+  @callback port_roles(usb_id()) :: %{optional(non_neg_integer()) => role()}
+
+  @doc """
+  Kernel options the modem needs for PPP: its serial driver and PPP itself.
+  Default: `CONFIG_PPP`, `CONFIG_PPP_ASYNC`, `CONFIG_USB_SERIAL`,
+  `CONFIG_USB_SERIAL_OPTION`.
+  """
+  @callback kernel_options() :: [String.t()]
+
+  @doc """
+  Kernel options for extras PPP doesn't need, such as the QMI network
+  interface (`CONFIG_USB_NET_QMI_WWAN`, `CONFIG_USB_WDM`). Default: `[]`.
+  """
+  @callback optional_kernel_options() :: [String.t()]
+
+  @doc """
+  The kernel driver that binds the serial interfaces of `usb_id`:
+  `:option` (usb-serial, ttyUSB*) or `:cdc_acm` (ttyACM*). Default: `:option`.
+  """
+  @callback serial_driver(usb_id()) :: :option | :cdc_acm
+
+  @doc """
+  Whether the mainline kernel's driver lists `usb_id` (so enabling the driver
+  is enough). When `false`, diagnostics also explain how to add the id at run
+  time through the driver's `new_id` file. Default: `true`.
+  """
+  @callback driver_lists_usb_id?(usb_id()) :: boolean()
+
+  @doc """
+  AT commands that make the modem push signal changes as URCs the monitor
+  follows (`+CSQ: ...` or Quectel `+QIND: "csq",...`), e.g. Quectel
+  `AT+QINDCFG="csq",1,0`, SIMCom `AT+AUTOCSQ=1,1`. When all of them answer OK,
+  `VintageNetCellular.Monitor` stops polling `AT+CSQ`. Default: `[]`.
+  """
+  @callback signal_urc_commands() :: [String.t()]
+
+  @doc """
+  Signal reads the monitor polls every `signal_poll_ms` besides `AT+CSQ`
+  (LTE RSRP/RSRQ/SINR), e.g. Quectel `AT+QCSQ`, SIMCom `AT+CPSI?`.
+  Default: `["AT+CESQ"]` (27.007).
+  """
+  @callback signal_commands() :: [String.t()]
+
+  @doc """
+  Serving-cell reads (access technology, PLMN, band, channel) the monitor polls
+  every `cell_poll_ms` and after each registration change, e.g. Quectel
+  `AT+QNWINFO`, SIMCom `AT+CPSI?`. Default: `[]`.
+  """
+  @callback cell_info_commands() :: [String.t()]
+
+  # Commands of the connection manager (VintageNetCellular.Connection).
+
+  @typedoc """
+  A setting the connection manager applies only when it differs: send
+  `query`; unless an answer line matches `expected` (the line without spaces
+  and letter case, or a `Regex`), send `set` (one command or several in
+  order). See `VintageNetCellular.ModemProfile.Commands`.
+  """
+  @type setting() :: VintageNetCellular.ModemProfile.Commands.setting()
+
+  @doc """
+  AT commands sent after `ATE0` and `AT+CMEE=2` each time the modem is set
+  up, e.g. Quectel `AT+QURCCFG="urcport","usbat"` (URCs on the AT port).
+  A failure is logged and the setup goes on. Default: `[]`.
+  """
+  @callback init_commands() :: [String.t()]
+
+  @doc """
+  The command that reads the SIM's ICCID: Quectel `AT+QCCID`, SIMCom
+  SIM7600/A7600 `AT+CICCID`, Telit `AT#CCID`, Huawei `AT^ICCID?`.
+  Default: `"AT+CCID"`.
+  """
+  @callback iccid_command() :: String.t()
+
+  @doc "The PDP context id pppd dials (`ATD*99***<cid>#`). Default: 1."
+  @callback pdp_cid() :: 1..99
+
+  @doc """
+  The `AT+CGAUTH=` write for `cid`, the 27.007 `auth_prot` (0 none, 1 PAP,
+  2 CHAP, 3 PAP or CHAP), username and password. Default: the 27.007 order
+  `AT+CGAUTH=<cid>,<auth>,"<user>","<password>"`; SIMCom SIM7600/A7600 take
+  the password first.
+  """
+  @callback cgauth_command(pos_integer(), 0..3, String.t() | nil, String.t() | nil) :: String.t()
+
+  @doc """
+  The roaming setting for a provider's `roaming_allowed?` (`nil`: leave the
+  modem's setting alone, return `[]`). Default: `[]` (the family has no
+  roaming switch; the connection manager still refuses to dial on a roaming
+  registration when `roaming_allowed?` is `false`).
+  """
+  @callback roaming_settings(boolean() | nil) :: [setting()]
+
+  @doc """
+  The radio technology setting for `only_radio_technologies` (`nil`: leave
+  the modem's setting alone, return `[]`). Default: `[]`.
+  """
+  @callback radio_settings([atom()] | nil) :: [setting()]
+
+  @doc false
+  defmacro __using__(_opts) do
+    quote do
+      @behaviour VintageNetCellular.ModemProfile
+
+      @impl VintageNetCellular.ModemProfile
+      def usb_ids, do: []
+
+      @impl VintageNetCellular.ModemProfile
+      def port_roles(_usb_id), do: %{}
+
+      @impl VintageNetCellular.ModemProfile
+      def kernel_options, do: VintageNetCellular.ModemProfile.default_kernel_options()
+
+      @impl VintageNetCellular.ModemProfile
+      def optional_kernel_options, do: []
+
+      @impl VintageNetCellular.ModemProfile
+      def serial_driver(_usb_id), do: :option
+
+      @impl VintageNetCellular.ModemProfile
+      def driver_lists_usb_id?(_usb_id), do: true
+
+      @impl VintageNetCellular.ModemProfile
+      def signal_urc_commands, do: []
+
+      @impl VintageNetCellular.ModemProfile
+      def signal_commands, do: ["AT+CESQ"]
+
+      @impl VintageNetCellular.ModemProfile
+      def cell_info_commands, do: []
+
+      @impl VintageNetCellular.ModemProfile
+      def init_commands, do: []
+
+      @impl VintageNetCellular.ModemProfile
+      def iccid_command, do: "AT+CCID"
+
+      @impl VintageNetCellular.ModemProfile
+      def pdp_cid, do: 1
+
+      @impl VintageNetCellular.ModemProfile
+      def cgauth_command(cid, auth, username, password),
+        do: VintageNetCellular.Connection.PDP.cgauth_command(cid, auth, username, password)
+
+      @impl VintageNetCellular.ModemProfile
+      def roaming_settings(_allowed?), do: []
+
+      @impl VintageNetCellular.ModemProfile
+      def radio_settings(_radio_technologies), do: []
+
+      defoverridable init_commands: 0,
+                     iccid_command: 0,
+                     pdp_cid: 0,
+                     cgauth_command: 4,
+                     roaming_settings: 1,
+                     radio_settings: 1
+
+      defoverridable usb_ids: 0,
+                     port_roles: 1,
+                     kernel_options: 0,
+                     optional_kernel_options: 0,
+                     serial_driver: 1,
+                     driver_lists_usb_id?: 1,
+                     signal_urc_commands: 0,
+                     signal_commands: 0,
+                     cell_info_commands: 0
+    end
+  end
+
+  # ---------------------------------------------------------------- registry
+
+  @profiles [
+    VintageNetCellular.Modem.QuectelEC25,
+    VintageNetCellular.Modem.QuectelEG95,
+    VintageNetCellular.Modem.QuectelBG96,
+    VintageNetCellular.Modem.QuectelEC21,
+    VintageNetCellular.Modem.SIMCom7600,
+    VintageNetCellular.Modem.SIMCom7080,
+    VintageNetCellular.Modem.SIMComA7600,
+    VintageNetCellular.Modem.TelitLE910,
+    VintageNetCellular.Modem.UbloxLara,
+    VintageNetCellular.Modem.HuaweiE3372,
+    VintageNetCellular.Modem.Generic
+  ]
+
+  @doc """
+  The shipped profiles, in a stable order (`VintageNetCellular.Modem.Generic` last).
+  """
+  @spec all() :: [module()]
+  def all(), do: @profiles
+
+  @doc "The role names, as atoms."
+  @spec roles() :: [role()]
+  def roles(), do: @roles
+
+  @doc """
+  The kernel options every `:option`-driver modem needs for PPP.
+
+      iex> VintageNetCellular.ModemProfile.default_kernel_options()
+      ["CONFIG_PPP", "CONFIG_PPP_ASYNC", "CONFIG_USB_SERIAL", "CONFIG_USB_SERIAL_OPTION"]
+  """
+  @spec default_kernel_options() :: [String.t()]
+  def default_kernel_options() do
+    ["CONFIG_PPP", "CONFIG_PPP_ASYNC", "CONFIG_USB_SERIAL", "CONFIG_USB_SERIAL_OPTION"]
+  end
+
+  @doc """
+  The kernel options of the QMI network interface (wwan0), which PPP doesn't need.
+  """
+  @spec qmi_kernel_options() :: [String.t()]
+  def qmi_kernel_options(), do: ["CONFIG_USB_NET_QMI_WWAN", "CONFIG_USB_WDM"]
+
+  @doc """
+  The shipped profile that lists this vid:pid, or nil.
+  """
+  @spec for_usb_id(0..0xFFFF, 0..0xFFFF) :: module() | nil
+  def for_usb_id(vendor_id, product_id) do
+    Enum.find(@profiles, fn profile -> {vendor_id, product_id} in profile.usb_ids() end)
+  end
+
+  @doc """
+  The profile for a device found by `VintageNetCellular.Discovery`: the
+  shipped profile listing its vid:pid; else `VintageNetCellular.Modem.Generic`
+  when the generated port table knows the device (a modem of a family without
+  a profile of its own); else nil (a USB-serial adapter, an unknown CDC-ACM
+  device such as a microcontroller board, ...).
+
+      iex> VintageNetCellular.ModemProfile.for_device(%{vendor_id: 0x1E0E, product_id: 0x9206})
+      VintageNetCellular.Modem.SIMCom7080
+      iex> VintageNetCellular.ModemProfile.for_device(%{vendor_id: 0x2C7C, product_id: 0x0800, port_table: %{plugin: "quectel", model: "Quectel RM500"}})
+      VintageNetCellular.Modem.Generic
+      iex> VintageNetCellular.ModemProfile.for_device(%{vendor_id: 0x2341, product_id: 0x0043, port_table: nil})
+      nil
+  """
+  @spec for_device(map(), %{usb_id() => module()} | nil) :: module() | nil
+  def for_device(%{vendor_id: vendor_id, product_id: product_id} = device, index \\ nil) do
+    profile =
+      if index,
+        do: Map.get(index, {vendor_id, product_id}),
+        else: for_usb_id(vendor_id, product_id)
+
+    case profile do
+      nil -> if Map.get(device, :port_table), do: VintageNetCellular.Modem.Generic, else: nil
+      profile -> profile
+    end
+  end
+
+  @doc """
+  The shipped profiles by USB id, for looking up many devices at once
+  (pass it to `for_device/2`).
+  """
+  @spec usb_id_index() :: %{usb_id() => module()}
+  def usb_id_index() do
+    for profile <- Enum.reverse(@profiles), usb_id <- profile.usb_ids(), into: %{}, do: {usb_id, profile}
+  end
+
+  @doc """
+  The role overrides of all shipped profiles, as `VintageNetCellular.Native.discovery_scan/2`
+  takes them: `{vendor_id, product_id, interface_number, role_name}`.
+  """
+  @spec role_overrides([module()]) :: [{0..0xFFFF, 0..0xFFFF, 0..255, String.t()}]
+  def role_overrides(profiles \\ @profiles) do
+    for profile <- profiles,
+        {vid, pid} = usb_id <- profile.usb_ids(),
+        {number, role} <- Enum.sort(profile.port_roles(usb_id)),
+        do: {vid, pid, number, Atom.to_string(role)}
+  end
+
+  @doc """
+  A short description of a USB id, e.g. "2c7c:0125".
+
+      iex> VintageNetCellular.ModemProfile.format_usb_id({0x2C7C, 0x125})
+      "2c7c:0125"
+  """
+  @spec format_usb_id(usb_id()) :: String.t()
+  def format_usb_id({vendor_id, product_id}) do
+    hex4(vendor_id) <> ":" <> hex4(product_id)
+  end
+
+  defp hex4(n), do: n |> Integer.to_string(16) |> String.downcase() |> String.pad_leading(4, "0")
+end

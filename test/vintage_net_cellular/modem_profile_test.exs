@@ -1,0 +1,143 @@
+defmodule VintageNetCellular.ModemProfileTest do
+  use ExUnit.Case, async: true
+  doctest VintageNetCellular.ModemProfile
+
+  alias VintageNetCellular.Modem
+  alias VintageNetCellular.ModemProfile
+
+  defmodule Minimal do
+    use VintageNetCellular.ModemProfile
+
+    @impl true
+    def name(), do: "Minimal"
+  end
+
+  test "all/0 lists every family in a stable order, Generic last" do
+    assert ModemProfile.all() == [
+             Modem.QuectelEC25,
+             Modem.QuectelEG95,
+             Modem.QuectelBG96,
+             Modem.QuectelEC21,
+             Modem.SIMCom7600,
+             Modem.SIMCom7080,
+             Modem.SIMComA7600,
+             Modem.TelitLE910,
+             Modem.UbloxLara,
+             Modem.HuaweiE3372,
+             Modem.Generic
+           ]
+  end
+
+  test "every profile implements the behaviour" do
+    for profile <- ModemProfile.all() do
+      assert ModemProfile in Keyword.get(profile.module_info(:attributes), :behaviour, []), inspect(profile)
+      assert is_binary(profile.name()) and profile.name() != ""
+
+      for {vid, pid} = usb_id <- profile.usb_ids() do
+        assert vid in 0..0xFFFF and pid in 0..0xFFFF
+
+        for {number, role} <- profile.port_roles(usb_id) do
+          assert number in 0..255
+          assert role in ModemProfile.roles()
+        end
+
+        assert profile.serial_driver(usb_id) in [:option, :cdc_acm]
+        assert is_boolean(profile.driver_lists_usb_id?(usb_id))
+      end
+
+      for option <- profile.kernel_options() ++ profile.optional_kernel_options() do
+        assert option =~ ~r/^CONFIG_[A-Z0-9_]+$/
+      end
+
+      assert "CONFIG_PPP" in profile.kernel_options()
+      assert "CONFIG_PPP_ASYNC" in profile.kernel_options()
+    end
+  end
+
+  test "no USB id belongs to two profiles" do
+    ids = Enum.flat_map(ModemProfile.all(), & &1.usb_ids())
+    assert ids == Enum.uniq(ids)
+  end
+
+  test "the families' USB ids" do
+    expected = [
+      {0x2C7C, 0x0125, Modem.QuectelEC25},
+      {0x2C7C, 0x0195, Modem.QuectelEG95},
+      {0x2C7C, 0x0296, Modem.QuectelBG96},
+      {0x2C7C, 0x0121, Modem.QuectelEC21},
+      {0x1E0E, 0x9001, Modem.SIMCom7600},
+      {0x1E0E, 0x9205, Modem.SIMCom7080},
+      {0x1E0E, 0x9206, Modem.SIMCom7080},
+      {0x1E0E, 0x9011, Modem.SIMComA7600},
+      {0x1BC7, 0x1201, Modem.TelitLE910},
+      {0x1BC7, 0x1031, Modem.TelitLE910},
+      {0x1546, 0x110A, Modem.UbloxLara},
+      {0x1546, 0x1143, Modem.UbloxLara},
+      {0x05C6, 0x908B, Modem.UbloxLara},
+      {0x12D1, 0x1506, Modem.HuaweiE3372}
+    ]
+
+    for {vid, pid, profile} <- expected do
+      assert ModemProfile.for_usb_id(vid, pid) == profile, "#{Integer.to_string(vid, 16)}:#{Integer.to_string(pid, 16)}"
+    end
+
+    for profile <- ModemProfile.all(), usb_id <- profile.usb_ids() do
+      assert ModemProfile.for_usb_id(elem(usb_id, 0), elem(usb_id, 1)) == profile
+    end
+
+    assert Modem.Generic.usb_ids() == []
+    assert ModemProfile.for_usb_id(0x0403, 0x6001) == nil
+  end
+
+  test "kernel options per family" do
+    assert "CONFIG_USB_SERIAL_OPTION" in Modem.QuectelEC25.kernel_options()
+    assert Modem.QuectelEC25.optional_kernel_options() == ["CONFIG_USB_NET_QMI_WWAN", "CONFIG_USB_WDM"]
+    assert "CONFIG_USB_ACM" in Modem.UbloxLara.kernel_options()
+    refute "CONFIG_USB_ACM" in Modem.QuectelEC25.kernel_options()
+    assert Modem.UbloxLara.serial_driver({0x1546, 0x110A}) == :cdc_acm
+    assert Modem.UbloxLara.serial_driver({0x05C6, 0x908B}) == :option
+    refute Modem.UbloxLara.driver_lists_usb_id?({0x05C6, 0x908B})
+    refute Modem.Generic.driver_lists_usb_id?({0x2C7C, 0x0800})
+  end
+
+  test "role overrides go to the NIF as {vid, pid, interface, role name}" do
+    overrides = ModemProfile.role_overrides()
+    assert {0x2C7C, 0x0125, 4, "qmi"} in overrides
+    assert {0x1E0E, 0x9001, 5, "qmi"} in overrides
+    assert Enum.all?(overrides, fn {_, _, _, role} -> String.to_existing_atom(role) in ModemProfile.roles() end)
+    assert ModemProfile.role_overrides([Minimal]) == []
+  end
+
+  test "for_device/1: the listed profile, Generic for table-known modems, else nil" do
+    assert ModemProfile.for_device(%{vendor_id: 0x2C7C, product_id: 0x0125, port_table: %{plugin: "quectel"}}) ==
+             Modem.QuectelEC25
+
+    assert ModemProfile.for_device(%{vendor_id: 0x1199, product_id: 0x9079, port_table: %{plugin: "sierra"}}) ==
+             Modem.Generic
+
+    assert ModemProfile.for_device(%{vendor_id: 0x2341, product_id: 0x0043, port_table: nil}) == nil
+    assert ModemProfile.for_device(%{vendor_id: 0x2341, product_id: 0x0043}) == nil
+  end
+
+  test "usb_id_index/0 agrees with for_usb_id/2" do
+    index = ModemProfile.usb_id_index()
+    assert map_size(index) == length(Enum.flat_map(ModemProfile.all(), & &1.usb_ids()))
+
+    for {{vid, pid}, profile} <- index do
+      assert ModemProfile.for_usb_id(vid, pid) == profile
+      assert ModemProfile.for_device(%{vendor_id: vid, product_id: pid}, index) == profile
+    end
+
+    assert ModemProfile.for_device(%{vendor_id: 0x2C7C, product_id: 0x0800, port_table: %{}}, index) == Modem.Generic
+  end
+
+  test "use ModemProfile provides defaults for everything but name/0" do
+    assert Minimal.name() == "Minimal"
+    assert Minimal.usb_ids() == []
+    assert Minimal.port_roles({1, 2}) == %{}
+    assert Minimal.kernel_options() == ModemProfile.default_kernel_options()
+    assert Minimal.optional_kernel_options() == []
+    assert Minimal.serial_driver({1, 2}) == :option
+    assert Minimal.driver_lists_usb_id?({1, 2})
+  end
+end
