@@ -27,9 +27,19 @@ defmodule VintageNetCellular.Native do
     # VintageNetCellular.Signal
     {:signal_from_gsm_asu, [quote(do: integer())], quote(do: map())},
     {:signal_from_lte_rssi, [quote(do: integer())], quote(do: map())},
+    {:signal_from_lte, [quote(do: integer() | nil), quote(do: integer() | nil), quote(do: integer() | nil)],
+     quote(do: map())},
+    {:signal_from_cesq, [quote(do: integer()), quote(do: integer())], quote(do: map())},
     # VintageNetCellular.Discovery
     {:discovery_scan, [quote(do: String.t()), quote(do: [{0..0xFFFF, 0..0xFFFF, 0..255, String.t()}])],
      quote(do: [map()])},
+    {:discovery_usb_system, [quote(do: String.t())], quote(do: map())},
+    # VintageNetCellular.Operators
+    {:operator_lookup, [quote(do: binary()), quote(do: binary())], quote(do: map() | nil)},
+    # VintageNetCellular.ATPort (port program protocol)
+    {:port_decode, [quote(do: binary())], quote(do: {:ok, tuple()} | {:error, {atom(), String.t()}})},
+    {:port_encode, [quote(do: tuple() | atom())], quote(do: binary())},
+    {:port_redact, [quote(do: binary())], quote(do: String.t())},
     # VintageNetCellular.PPP.Notifier
     {:ppp_event_decode, [quote(do: binary())], quote(do: {:ok, map()} | {:error, {atom(), String.t()}})}
   ]

@@ -12,6 +12,7 @@ pub mod at;
 pub mod discovery;
 pub mod engine;
 pub mod operators;
+pub mod ppp_event;
 pub mod protocol;
 pub mod signal;
 pub mod value;

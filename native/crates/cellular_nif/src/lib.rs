@@ -13,6 +13,7 @@ mod convert;
 mod nif_at;
 mod nif_discovery;
 mod nif_port;
+mod nif_ppp;
 mod nif_signal;
 
 use rustler::{Env, Term};

@@ -1,1 +1,368 @@
-fn main() {}
+//! `cellular_port`: owns one tty for `VintageNetCellular.ATPort`.
+//!
+//! Started by the BEAM as a port (`{:spawn_executable, ...}`, `{:packet, 4}`),
+//! it reads requests from stdin and writes events to stdout (see
+//! `cellular_core::protocol`). One tokio current-thread runtime waits on stdin,
+//! the tty and the next deadline together; nothing polls.
+//!
+//! * The tty is opened with serialport (raw mode, speed, RTS/CTS) and read
+//!   through tokio's `AsyncFd`.
+//! * Commands queue and time out as `session` describes (the late-reply rule).
+//! * A tty that is missing or vanishes (read/write error, EOF or hang-up) is
+//!   reported `Closed`, its commands are answered `Closed`, and it is reopened
+//!   with backoff (100 ms doubling to 5 s), each attempt reported `Retrying`
+//!   and logged; `Opened` when it is back.
+//! * End of stdin ends the program, so it never outlives the BEAM.
+//! * A panic is logged (stderr and a Log frame if possible) and the program
+//!   exits with status 70: never a half-dead process.
+//! * `tracing` events become `Log` frames (`log`).
+
+mod log;
+mod output;
+mod session;
+mod sys;
+mod tty;
+
+use cellular_core::engine::Config;
+use cellular_core::protocol::{Event, FrameReader, Level, Reply, Request};
+use serialport::TTYPort;
+use session::{Action, Session};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+use tokio::io::unix::AsyncFd;
+
+const FIRST_RETRY: Duration = Duration::from_millis(100);
+const MAX_RETRY: Duration = Duration::from_secs(5);
+/// A write the tty does not take within this long (flow control held off) is
+/// given up; the command then times out as usual.
+const WRITE_STALL: Duration = Duration::from_secs(2);
+const MAX_FRAME: usize = 1 << 20;
+const PANIC_EXIT: i32 = 70;
+
+fn main() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = format!("cellular_port panicked: {info}");
+        eprintln!("{message}");
+        output::try_emit(&Event::Log {
+            level: Level::Error,
+            target: "cellular_port".into(),
+            message,
+        });
+        std::process::exit(PANIC_EXIT);
+    }));
+    let _ = tracing::subscriber::set_global_default(log::LoggerBridge::new(
+        log::LoggerBridge::level_from_env(),
+    ));
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cellular_port: cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = runtime.block_on(run());
+    std::process::exit(code);
+}
+
+/// The tty, its session and the reopen schedule.
+struct Port {
+    settings: Option<tty::Settings>,
+    session: Option<Session>,
+    /// Drain an owed reply on the next open (see `Session::opened`)
+    drain_first: bool,
+    tty: Option<AsyncFd<TTYPort>>,
+    retry_at: Option<Instant>,
+    backoff: Duration,
+    last_failure: Option<String>,
+}
+
+impl Port {
+    fn new() -> Port {
+        Port {
+            settings: None,
+            session: None,
+            drain_first: false,
+            tty: None,
+            retry_at: None,
+            backoff: FIRST_RETRY,
+            last_failure: None,
+        }
+    }
+
+    fn path(&self) -> &str {
+        self.settings.as_ref().map_or("", |s| s.path.as_str())
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let session = self.session.as_ref().and_then(Session::next_deadline);
+        [session, self.retry_at].into_iter().flatten().min()
+    }
+
+    fn handle(&mut self, request: Request, now: Instant, out: &mut Vec<Action>) {
+        match request {
+            Request::Open {
+                path,
+                speed,
+                flow_control,
+                drain_ms,
+                urc_prefixes,
+                drain_first,
+            } => {
+                self.close(out, None);
+                self.drain_first = drain_first;
+                let config = Config {
+                    extra_urc_prefixes: urc_prefixes,
+                    ..Config::default()
+                };
+                self.session = Some(Session::new(config, Duration::from_millis(drain_ms.into())));
+                self.settings = Some(tty::Settings {
+                    path,
+                    speed,
+                    flow_control,
+                });
+                self.backoff = FIRST_RETRY;
+                self.last_failure = None;
+                self.try_open(now, out);
+            }
+            Request::Command {
+                id,
+                text,
+                timeout_ms,
+            } => self.submit(id, text, false, timeout_ms, now, out),
+            Request::Raw {
+                id,
+                text,
+                timeout_ms,
+            } => self.submit(id, text, true, timeout_ms, now, out),
+            Request::Close => {
+                self.close(out, Some("closed on request"));
+                self.settings = None;
+                self.session = None;
+            }
+        }
+    }
+
+    fn submit(
+        &mut self,
+        id: u64,
+        text: String,
+        raw: bool,
+        timeout_ms: u32,
+        now: Instant,
+        out: &mut Vec<Action>,
+    ) {
+        let timeout = Duration::from_millis(timeout_ms.into());
+        match &mut self.session {
+            Some(session) => session.submit(id, text, raw, timeout, now, out),
+            None => out.push(Action::Emit(Event::Response {
+                id,
+                reply: Reply::Closed,
+            })),
+        }
+    }
+
+    fn try_open(&mut self, now: Instant, out: &mut Vec<Action>) {
+        let Some(settings) = &self.settings else {
+            return;
+        };
+        self.retry_at = None;
+        match tty::open(settings) {
+            Ok(fd) => {
+                tracing::info!("opened {}", settings.path);
+                self.tty = Some(fd);
+                self.backoff = FIRST_RETRY;
+                self.last_failure = None;
+                out.push(Action::Emit(Event::Opened {
+                    path: settings.path.clone(),
+                }));
+                // Only the first open can owe a reply to an earlier program.
+                let drain_first = std::mem::take(&mut self.drain_first);
+                if let Some(session) = &mut self.session {
+                    session.opened(drain_first, now, out);
+                }
+            }
+            Err(reason) => {
+                let in_ms = self.backoff.as_millis() as u64;
+                if self.last_failure.as_deref() != Some(reason.as_str()) {
+                    tracing::warn!(
+                        "cannot open {}: {reason}; retrying in {in_ms} ms (backoff up to {} s)",
+                        settings.path,
+                        MAX_RETRY.as_secs()
+                    );
+                } else {
+                    tracing::debug!(
+                        "still cannot open {}: {reason}; retrying in {in_ms} ms",
+                        settings.path
+                    );
+                }
+                out.push(Action::Emit(Event::Retrying {
+                    reason: reason.clone(),
+                    in_ms,
+                }));
+                self.last_failure = Some(reason);
+                self.retry_at = Some(now + self.backoff);
+                self.backoff = (self.backoff * 2).min(MAX_RETRY);
+            }
+        }
+    }
+
+    /// Closes the tty (if open); `None` as reason means silently (reopen).
+    fn close(&mut self, out: &mut Vec<Action>, reason: Option<&str>) {
+        self.retry_at = None;
+        if self.tty.take().is_some() {
+            if let Some(reason) = reason {
+                out.push(Action::Emit(Event::Closed {
+                    reason: reason.to_owned(),
+                }));
+            }
+        }
+        if let Some(session) = &mut self.session {
+            session.closed(out);
+        }
+    }
+
+    /// The tty failed: report it and schedule the reopen.
+    fn vanished(&mut self, reason: String, now: Instant, out: &mut Vec<Action>) {
+        if self.tty.is_none() {
+            return;
+        }
+        tracing::warn!(
+            "{} vanished ({reason}); reopening in {} ms",
+            self.path(),
+            FIRST_RETRY.as_millis()
+        );
+        self.close(out, Some(&reason));
+        self.backoff = FIRST_RETRY;
+        self.last_failure = None;
+        self.retry_at = Some(now + FIRST_RETRY);
+    }
+
+    fn on_timer(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if self.retry_at.is_some_and(|at| now >= at) {
+            self.try_open(now, out);
+        }
+        if let Some(session) = &mut self.session {
+            session.on_timer(now, out);
+        }
+    }
+
+    fn on_tty(&mut self, result: std::io::Result<usize>, buf: &[u8], out: &mut Vec<Action>) {
+        let now = Instant::now();
+        match result {
+            Ok(0) => self.vanished("end of file".into(), now, out),
+            Ok(n) => {
+                if let Some(session) = &mut self.session {
+                    session.on_bytes(&buf[..n], now, out);
+                }
+            }
+            Err(e) => self.vanished(describe(&e), now, out),
+        }
+    }
+
+    /// Carries out actions; tty writes may fail and add more.
+    async fn perform(&mut self, out: &mut Vec<Action>) {
+        let mut queue: VecDeque<Action> = out.drain(..).collect();
+        while let Some(action) = queue.pop_front() {
+            match action {
+                Action::Emit(event) => output::emit(&event),
+                Action::Write(bytes) => {
+                    let Some(fd) = &self.tty else {
+                        continue;
+                    };
+                    match tokio::time::timeout(WRITE_STALL, sys::write_all(fd, &bytes)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => {
+                            let mut more = Vec::new();
+                            self.vanished(describe(&e), Instant::now(), &mut more);
+                            queue.extend(more);
+                        }
+                        Err(_elapsed) => tracing::warn!(
+                            "{}: the tty took no data for {} s (flow control?)",
+                            self.path(),
+                            WRITE_STALL.as_secs()
+                        ),
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn describe(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(libc::EIO) => format!("EIO: {e}"),
+        Some(libc::ENXIO) => format!("ENXIO: {e}"),
+        Some(libc::ENODEV) => format!("ENODEV: {e}"),
+        _ => e.to_string(),
+    }
+}
+
+async fn read_tty(tty: Option<&AsyncFd<TTYPort>>, buf: &mut [u8]) -> std::io::Result<usize> {
+    match tty {
+        Some(fd) => sys::read_ready(fd, buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn run() -> i32 {
+    if let Err(e) = sys::set_nonblocking(0) {
+        eprintln!("cellular_port: stdin: {e}");
+        return 1;
+    }
+    // SAFETY: fd 0 stays open, and refers to the same pipe, for the life of
+    // the program; `Stdin::as_raw_fd` always returns it.
+    let stdin = match unsafe { AsyncFd::register(sys::Stdin) } {
+        Ok(fd) => fd,
+        Err(e) => {
+            eprintln!("cellular_port: stdin cannot be polled ({e}); run me as an Erlang port");
+            return 1;
+        }
+    };
+    let mut frames = FrameReader::new(MAX_FRAME);
+    let mut port = Port::new();
+    let mut out = Vec::new();
+    let mut stdin_buf = vec![0u8; 16 * 1024];
+    let mut tty_buf = vec![0u8; 16 * 1024];
+    loop {
+        let deadline = port.next_deadline();
+        tokio::select! {
+            read = sys::read_ready(&stdin, &mut stdin_buf) => match read {
+                Ok(0) => return 0,
+                Ok(n) => {
+                    frames.push(&stdin_buf[..n]);
+                    loop {
+                        match frames.next_frame() {
+                            Ok(Some(body)) => match Request::decode(&body) {
+                                Ok(request) => port.handle(request, Instant::now(), &mut out),
+                                Err(e) => tracing::error!("{e}"),
+                            },
+                            Ok(None) => break,
+                            Err(e) => {
+                                tracing::error!("control channel broken: {e}");
+                                return 2;
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    eprintln!("cellular_port: stdin: {e}");
+                    return 1;
+                }
+            },
+            read = read_tty(port.tty.as_ref(), &mut tty_buf) => port.on_tty(read, &tty_buf, &mut out),
+            _ = sleep_until(deadline) => port.on_timer(Instant::now(), &mut out),
+        }
+        port.perform(&mut out).await;
+    }
+}

@@ -1,0 +1,522 @@
+defmodule VintageNetCellular.ATPort do
+  @moduledoc """
+  One modem tty, spoken to with AT commands. One process per tty.
+
+  The tty itself is owned by the port program `cellular_port` (Rust), so a hung
+  USB device, a blocking read or a vanished tty never touches a BEAM
+  scheduler. This process starts the program, queues commands to it, delivers
+  URCs to subscribers and restarts the program if it dies.
+
+      {:ok, at} = VintageNetCellular.ATPort.start_link(tty: "ttyUSB2")
+      {:ok, ["+CSQ: 17,99"]} = VintageNetCellular.ATPort.command(at, "AT+CSQ")
+      :ok = VintageNetCellular.ATPort.subscribe(at, "+CREG:")
+      # receive {VintageNetCellular.ATPort, ^at, "+CREG: 1,\\"1A2B\\",\\"01C3D04\\",7"}
+
+  ## Options of `start_link/1`
+
+  * `:tty` (required): `"/dev/ttyUSB2"`, or a bare name such as `"ttyUSB2"`
+    that is looked up under `:dev_root`;
+  * `:dev_root`: where bare names live; default
+    `Application.get_env(:vintage_net_cellular, :dev_root, "/dev")`;
+  * `:speed` (default `115_200`) and `:flow_control` (`:none`, the default, or
+    `:hardware` for RTS/CTS on UART-attached modems);
+  * `:name`: a name to register the process under (`GenServer` rules);
+  * `:drain_ms` (default `2_000`): how long a timed-out command may still
+    answer before the next command is written (see "Late replies");
+  * `:urc_prefixes`: extra URC line prefixes of the modem profile;
+  * `:port_program`: the `cellular_port` executable (default: the one in
+    `priv/native`);
+  * `:backstop_margin_ms` (default `5_000`): slack added to a command's
+    timeout and drain before a port program that has not answered it is
+    considered hung, killed and restarted.
+
+  ## Results of `command/3`
+
+  * `{:ok, lines}` for `OK`: the information lines, without echo or blank lines;
+  * `{:ok, :connect}` or `{:ok, {:connect, rate}}` for `CONNECT`;
+  * `{:ok, :prompt}` for the SMS prompt `> `: send the body with `send_body/3`;
+  * `{:error, :error}`, `{:error, {:cme_error, code}}`, `{:error, {:cms_error, code}}`
+    (`code` an integer when the modem says a number, otherwise its text);
+  * `{:error, :no_carrier | :busy | :no_answer | :no_dialtone}`;
+  * `{:error, :timeout}`: no final result within `timeout_ms`, counted from the
+    moment the command is written to the tty (time waiting in the queue is not
+    counted);
+  * `{:error, :closed}`: the tty is missing or vanished, or the port program died.
+
+  Commands queue FIFO with one in flight. The call itself never times out
+  (`GenServer.call/3` with `:infinity`): the port program answers every command,
+  and a backstop here kills and restarts a port program that stops answering.
+
+  ## Late replies
+
+  A command that timed out stays "draining" in the port program: its late
+  echo, information lines and final result are recognised and dropped, and the
+  next command is written only after that final result arrives or `:drain_ms`
+  passes. So a late reply is never credited to the next command.
+
+  ## URCs and status messages
+
+  `subscribe(server, prefix)` delivers every URC line that starts with `prefix`
+  (`""` for all) as `{VintageNetCellular.ATPort, server, line}`, however it
+  interleaved with a command's response. `server` is the `:name` given to
+  `start_link/1`, or the ATPort pid when there is none. Subscribers also get
+  `{VintageNetCellular.ATPort, server, :opened}` when the tty (re)opens and
+  `{VintageNetCellular.ATPort, server, :closed}` when it closes or vanishes.
+  Subscribers are monitored and forgotten when they exit.
+
+  ## Missing ttys and crashes
+
+  While the tty is missing the port program retries with backoff (100 ms
+  doubling to 5 s) and logs a warning; commands meanwhile return
+  `{:error, :closed}`. When the device vanishes, pending commands return
+  `{:error, :closed}`; it is reopened when it comes back.
+
+  If the port program exits, this process logs an error, answers pending calls
+  `{:error, :closed}` and starts a new program (backoff 100 ms doubling to 5 s,
+  reset once a tty opens). It does not stop, so its subscribers stay. When
+  the program died with a command in flight, the modem may still owe that
+  reply: the new program drains it (as above, at most `:drain_ms`) before
+  writing the first command.
+
+  ## Secrets
+
+  Arguments of PIN and password commands (`AT+CPIN=`, `AT+CGAUTH=`, ...) are
+  replaced by `<redacted>` in every log line and error message, by the same
+  Rust table in this process and in the port program (`redact/1`).
+  """
+  use GenServer
+  require Logger
+
+  alias VintageNetCellular.ATPort.Subscriptions
+  alias VintageNetCellular.Native
+
+  @default_timeout 5_000
+  @first_restart 100
+  @max_restart 5_000
+  # The port's own margin: a stalled tty write (2 s) plus scheduling slack.
+  @backstop_margin 5_000
+  # Timeouts travel as u32 milliseconds.
+  @max_timeout 0xFFFF_FFFF
+
+  @type server :: GenServer.server()
+  @type result ::
+          {:ok, [String.t()]}
+          | {:ok, :connect | {:connect, String.t()} | :prompt}
+          | {:error,
+             :error
+             | {:cme_error, integer() | String.t()}
+             | {:cms_error, integer() | String.t()}
+             | :no_carrier
+             | :busy
+             | :no_answer
+             | :no_dialtone
+             | :timeout
+             | :closed}
+
+  @doc "Starts the process for one tty. See the module documentation for options."
+  @spec start_link(keyword()) :: GenServer.on_start()
+  def start_link(opts) do
+    tty = Keyword.fetch!(opts, :tty)
+
+    unless is_binary(tty) and tty != "" do
+      raise ArgumentError, "ATPort option :tty must be a non-empty string, got: #{inspect(tty)}"
+    end
+
+    case Keyword.fetch(opts, :name) do
+      {:ok, name} -> GenServer.start_link(__MODULE__, opts, name: name)
+      :error -> GenServer.start_link(__MODULE__, opts)
+    end
+  end
+
+  @doc """
+  Sends one AT command line (without CR) and waits for its result.
+
+  Raises `ArgumentError` when `text` contains CR or LF (it would be two
+  commands). See the module documentation for the results.
+  """
+  @spec command(server(), String.t(), pos_integer()) :: result()
+  def command(server, text, timeout_ms \\ @default_timeout)
+      when is_binary(text) and is_integer(timeout_ms) and timeout_ms in 1..@max_timeout do
+    check_text!(text, "command/3")
+
+    case :binary.match(text, ["\r", "\n"]) do
+      {offset, _} ->
+        raise ArgumentError,
+              "ATPort.command/3: the command #{inspect(redact(text))} contains a line break " <>
+                "at byte #{offset}; send one command line without CR/LF"
+
+      :nomatch ->
+        GenServer.call(server, {:request, :command, text, timeout_ms}, :infinity)
+    end
+  end
+
+  @doc """
+  Writes `body` as is (after a `{:ok, :prompt}`: the SMS text or PDU ending in
+  Ctrl-Z, `<<26>>`) and waits for the final result, like `command/3`.
+  """
+  @spec send_body(server(), String.t(), pos_integer()) :: result()
+  def send_body(server, body, timeout_ms \\ 60_000)
+      when is_binary(body) and is_integer(timeout_ms) and timeout_ms in 1..@max_timeout do
+    check_text!(body, "send_body/3")
+    GenServer.call(server, {:request, :raw, body, timeout_ms}, :infinity)
+  end
+
+  @doc """
+  Delivers URCs starting with `prefix` to the calling process as
+  `{VintageNetCellular.ATPort, server, line}`; also status messages (see the
+  module documentation). Subscribing twice to one prefix delivers once.
+  """
+  @spec subscribe(server(), String.t()) :: :ok
+  def subscribe(server, prefix) when is_binary(prefix) do
+    GenServer.call(server, {:subscribe, self(), prefix})
+  end
+
+  @doc "Stops delivering URCs starting with `prefix` to the calling process."
+  @spec unsubscribe(server(), String.t()) :: :ok
+  def unsubscribe(server, prefix) when is_binary(prefix) do
+    GenServer.call(server, {:unsubscribe, self(), prefix})
+  end
+
+  @doc "Whether the tty is open right now."
+  @spec status(server()) :: :opened | :closed
+  def status(server), do: GenServer.call(server, :status)
+
+  @doc "The OS pid of the current port program, or nil while it restarts."
+  @spec os_pid(server()) :: non_neg_integer() | nil
+  def os_pid(server), do: GenServer.call(server, :os_pid)
+
+  @doc """
+  The command with secret arguments replaced by `<redacted>`.
+
+      iex> VintageNetCellular.ATPort.redact("AT+CPIN=1234")
+      "AT+CPIN=<redacted>"
+      iex> VintageNetCellular.ATPort.redact("AT+CSQ")
+      "AT+CSQ"
+  """
+  @spec redact(String.t()) :: String.t()
+  def redact(text) when is_binary(text), do: Native.port_redact(text)
+
+  @doc """
+  The tty path for `tty`: absolute paths stay, bare names go under `dev_root`.
+
+      iex> VintageNetCellular.ATPort.tty_path("ttyUSB2", "/dev")
+      "/dev/ttyUSB2"
+      iex> VintageNetCellular.ATPort.tty_path("/dev/ttyACM0", "/tmp/dev")
+      "/dev/ttyACM0"
+  """
+  @spec tty_path(String.t(), Path.t()) :: Path.t()
+  def tty_path("/" <> _ = path, _dev_root), do: path
+  def tty_path(name, dev_root), do: Path.join(dev_root, name)
+
+  defp check_text!(text, function) do
+    unless String.valid?(text) do
+      raise ArgumentError,
+            "ATPort.#{function}: the text is not valid UTF-8 (first bad byte at offset #{bad_offset(text, 0)})"
+    end
+
+    :ok
+  end
+
+  defp bad_offset(<<c::utf8, rest::binary>>, offset), do: bad_offset(rest, offset + byte_size(<<c::utf8>>))
+  defp bad_offset(_, offset), do: offset
+
+  # ---------------------------------------------------------------------------
+  # GenServer
+  # ---------------------------------------------------------------------------
+
+  @impl GenServer
+  def init(opts) do
+    Process.flag(:trap_exit, true)
+    dev_root = Keyword.get(opts, :dev_root, Application.get_env(:vintage_net_cellular, :dev_root, "/dev"))
+    path = tty_path(Keyword.fetch!(opts, :tty), dev_root)
+
+    program =
+      Keyword.get_lazy(opts, :port_program, fn ->
+        Path.join(:code.priv_dir(:vintage_net_cellular), "native/cellular_port")
+      end)
+
+    flow = Keyword.get(opts, :flow_control, :none)
+
+    with :ok <- check_program(program),
+         :ok <- check_flow(flow) do
+      state = %{
+        me: Keyword.get(opts, :name, self()),
+        path: path,
+        program: program,
+        open_request:
+          {:open, path, Keyword.get(opts, :speed, 115_200), flow, Keyword.get(opts, :drain_ms, 2_000),
+           Keyword.get(opts, :urc_prefixes, [])},
+        # Whether the modem may owe a reply to commands of a program that died.
+        owed_reply: false,
+        drain_ms: Keyword.get(opts, :drain_ms, 2_000),
+        backstop_margin: Keyword.get(opts, :backstop_margin_ms, @backstop_margin),
+        port: nil,
+        os_pid: nil,
+        status: :closed,
+        next_id: 1,
+        pending: %{},
+        queue_bound: nil,
+        subs: Subscriptions.new(),
+        restart_delay: @first_restart
+      }
+
+      {:ok, start_program(state)}
+    end
+  end
+
+  @impl GenServer
+  def handle_call({:request, _kind, _text, _timeout_ms}, _from, %{port: nil} = state) do
+    {:reply, {:error, :closed}, state}
+  end
+
+  def handle_call({:request, kind, text, timeout_ms}, from, state) do
+    id = state.next_id
+
+    if send_frame(state.port, Native.port_encode({kind, id, text, timeout_ms})) do
+      {:noreply, track(state, id, from, text, timeout_ms)}
+    else
+      # The program just died; its exit_status message is on its way.
+      {:reply, {:error, :closed}, state}
+    end
+  end
+
+  def handle_call({:subscribe, pid, prefix}, _from, state) do
+    subs =
+      case Subscriptions.add(state.subs, pid, prefix) do
+        {:ok, subs} -> subs
+        {:monitor, subs} -> Subscriptions.monitored(subs, pid, Process.monitor(pid))
+      end
+
+    {:reply, :ok, %{state | subs: subs}}
+  end
+
+  def handle_call({:unsubscribe, pid, prefix}, _from, state) do
+    subs =
+      case Subscriptions.remove(state.subs, pid, prefix) do
+        {:ok, subs} ->
+          subs
+
+        {:demonitor, ref, subs} ->
+          if ref, do: Process.demonitor(ref, [:flush])
+          subs
+      end
+
+    {:reply, :ok, %{state | subs: subs}}
+  end
+
+  def handle_call(:status, _from, state), do: {:reply, state.status, state}
+  def handle_call(:os_pid, _from, state), do: {:reply, state.os_pid, state}
+
+  @impl GenServer
+  def handle_info({port, {:data, frame}}, %{port: port} = state) do
+    case Native.port_decode(frame) do
+      {:ok, event} ->
+        {:noreply, handle_event(event, state)}
+
+      {:error, {:bad_frame, detail}} ->
+        Logger.error("ATPort #{state.path}: #{detail}")
+        {:noreply, state}
+    end
+  end
+
+  def handle_info({port, {:exit_status, status}}, %{port: port} = state) do
+    Logger.error(
+      "ATPort #{state.path}: the port program exited with status #{status}; " <>
+        "restarting it in #{state.restart_delay} ms"
+    )
+
+    {:noreply, program_gone(state)}
+  end
+
+  def handle_info(:restart_program, %{port: nil} = state) do
+    {:noreply, start_program(state)}
+  end
+
+  def handle_info({:backstop, id}, state) do
+    case Map.fetch(state.pending, id) do
+      {:ok, %{text: text}} ->
+        Logger.error(
+          "ATPort #{state.path}: the port program did not answer #{redact(text)} in time; " <>
+            "killing and restarting it"
+        )
+
+        kill_program(state)
+        {:noreply, program_gone(state)}
+
+      :error ->
+        {:noreply, state}
+    end
+  end
+
+  def handle_info({:DOWN, _ref, :process, pid, _reason}, state) do
+    {:noreply, %{state | subs: Subscriptions.drop(state.subs, pid)}}
+  end
+
+  def handle_info(_other, state), do: {:noreply, state}
+
+  @impl GenServer
+  def terminate(_reason, state) do
+    if state.port do
+      # Closing stdin makes the program exit and release the tty.
+      try do
+        Port.close(state.port)
+      rescue
+        ArgumentError -> :ok
+      end
+    end
+
+    :ok
+  end
+
+  # ---------------------------------------------------------------------------
+
+  defp handle_event({:response, id, reply}, state) do
+    case Map.pop(state.pending, id) do
+      {nil, _} ->
+        state
+
+      {%{from: from, text: text, timeout_ms: timeout_ms, timer: timer}, pending} ->
+        _ = Process.cancel_timer(timer)
+
+        if reply == {:error, :timeout} do
+          Logger.warning("ATPort #{state.path}: #{redact(text)} timed out after #{timeout_ms} ms")
+        end
+
+        GenServer.reply(from, reply)
+        state = %{state | pending: pending}
+        if pending == %{}, do: %{state | queue_bound: nil}, else: state
+    end
+  end
+
+  defp handle_event({:urc, line}, state) do
+    for pid <- Subscriptions.matching(state.subs, line), do: send(pid, {__MODULE__, state.me, line})
+    state
+  end
+
+  defp handle_event({:opened, _path}, state) do
+    notify_all(state, :opened)
+    %{state | status: :opened, restart_delay: @first_restart}
+  end
+
+  defp handle_event({:closed, _reason}, state) do
+    if state.status == :opened, do: notify_all(state, :closed)
+    %{state | status: :closed}
+  end
+
+  defp handle_event({:retrying, _reason, _in_ms}, state), do: state
+  defp handle_event({:overflow, _dropped}, state), do: state
+
+  defp handle_event({:log, level, target, message}, state) do
+    Logger.log(level, fn -> "#{target} #{state.path}: #{message}" end)
+    state
+  end
+
+  defp notify_all(state, what) do
+    for pid <- Subscriptions.pids(state.subs), do: send(pid, {__MODULE__, state.me, what})
+    :ok
+  end
+
+  # Upper bound of when the port program must have answered: after every
+  # command ahead of this one, this one's timeout and a drain.
+  defp track(state, id, from, text, timeout_ms) do
+    now = System.monotonic_time(:millisecond)
+    # (Monotonic time may be negative: nil, not 0, means "nothing queued".)
+    bound = max(state.queue_bound || now, now) + timeout_ms + state.drain_ms + state.backstop_margin
+    timer = Process.send_after(self(), {:backstop, id}, bound - now)
+    pending = Map.put(state.pending, id, %{from: from, text: text, timeout_ms: timeout_ms, timer: timer})
+    %{state | next_id: id + 1, pending: pending, queue_bound: bound}
+  end
+
+  defp send_frame(port, frame) do
+    Port.command(port, frame)
+  rescue
+    ArgumentError -> false
+  end
+
+  defp start_program(state) do
+    port =
+      Port.open({:spawn_executable, state.program}, [
+        :binary,
+        {:packet, 4},
+        :exit_status,
+        :use_stdio,
+        {:env, [{~c"CELLULAR_PORT_LOG", port_log_level()}]}
+      ])
+
+    os_pid =
+      case Port.info(port, :os_pid) do
+        {:os_pid, pid} -> pid
+        nil -> nil
+      end
+
+    _ = send_frame(port, Native.port_encode(Tuple.append(state.open_request, state.owed_reply)))
+    %{state | port: port, os_pid: os_pid, owed_reply: false}
+  rescue
+    e in ErlangError ->
+      Logger.error(
+        "ATPort #{state.path}: cannot start #{state.program} (#{Exception.message(e)}); " <>
+          "retrying in #{state.restart_delay} ms"
+      )
+
+      Process.send_after(self(), :restart_program, state.restart_delay)
+      %{state | port: nil, os_pid: nil, restart_delay: min(state.restart_delay * 2, @max_restart)}
+  end
+
+  # The program died (or was killed): answer everyone, schedule a new one.
+  defp program_gone(state) do
+    for {_id, %{from: from, timer: timer}} <- state.pending do
+      _ = Process.cancel_timer(timer)
+      GenServer.reply(from, {:error, :closed})
+    end
+
+    if state.status == :opened, do: notify_all(state, :closed)
+    Process.send_after(self(), :restart_program, state.restart_delay)
+
+    %{
+      state
+      | port: nil,
+        os_pid: nil,
+        status: :closed,
+        pending: %{},
+        queue_bound: nil,
+        owed_reply: state.pending != %{},
+        restart_delay: min(state.restart_delay * 2, @max_restart)
+    }
+  end
+
+  defp kill_program(%{port: port, os_pid: os_pid}) do
+    try do
+      Port.close(port)
+    rescue
+      ArgumentError -> :ok
+    end
+
+    _ = os_pid && System.cmd("kill", ["-KILL", Integer.to_string(os_pid)], stderr_to_stdout: true)
+    :ok
+  end
+
+  defp port_log_level do
+    case Logger.level() do
+      :debug -> ~c"debug"
+      level when level in [:info, :notice] -> ~c"info"
+      level when level in [:warning, :warn] -> ~c"warning"
+      _ -> ~c"error"
+    end
+  end
+
+  defp check_program(program) do
+    if File.exists?(program) do
+      :ok
+    else
+      {:stop,
+       {:port_program_missing,
+        "#{program} does not exist; build it with `mix compile` (it runs cargo build --release in native/)"}}
+    end
+  end
+
+  defp check_flow(flow) when flow in [:none, :hardware], do: :ok
+
+  defp check_flow(flow) do
+    {:stop, {:bad_option, "ATPort option :flow_control must be :none or :hardware, got: #{inspect(flow)}"}}
+  end
+end

@@ -1,0 +1,1174 @@
+defmodule VintageNetCellular.Connection do
+  @moduledoc """
+  The connection manager: one `:gen_statem` per cellular interface that takes
+  a modem from "plugged in" to "PPP is up", and back again whenever something
+  goes wrong.
+
+  It is the thin, stateful shell around pure step modules:
+  `VintageNetCellular.Connection.ModemSelect` (which modem, and the claim),
+  `VintageNetCellular.Connection.SIM` (unlock or not),
+  `VintageNetCellular.Connection.PDP` (read-compare-write of the context),
+  `VintageNetCellular.Connection.Registration` (can it carry data?) and
+  `VintageNetCellular.Connection.Backoff` (how long to wait).
+
+  ## States
+
+  Each state is published as `["interface", ifname, "mobile", "state"]`,
+  with a sentence in `["interface", ifname, "mobile", "reason"]`:
+
+  | state | what happens | leaves for |
+  |---|---|---|
+  | `:searching_modem` | scan sysfs every `scan_interval` for a modem this interface may claim | `:initializing` once claimed and its AT port started |
+  | `:initializing` | `ATE0`, `AT+CMEE=2`, the profile's init commands; IMEI check when pinned; SIM; ICCID and IMSI; provider; PDP read-compare-write; roaming and radio settings | `:registering`, `:sim_locked`, `:retrying` |
+  | `:sim_locked` | the SIM needs a PIN that isn't configured or was rejected, a PUK, or a network unlock code; checked again every `sim_poll_interval` and on `+CPIN: READY` | `:initializing` |
+  | `:registering` | registration URCs on (`AT+CREG=2`, `+CGREG=2`, `+CEREG=2`), one read, then wait for URCs; denied/searching is reported with the reason | `:dialing` |
+  | `:dialing` | pppd runs under `MuonTrap.Daemon` on the PPP tty and dials the context with `chat` | `:connected` on ip-up, `:retrying` if pppd exits or times out |
+  | `:connected` | route, DNS, connection `:lan`, InternetChecker | `:dialing` on ip-down (pppd redials), `:retrying` if pppd exits |
+  | `:retrying` | waits (exponential backoff), then checks the modem is still there | `:initializing` or `:searching_modem` |
+
+  Every AT command has a timeout (`command_timeout`), every wait has a limit,
+  and every failure ends in `:retrying`, `:sim_locked` or
+  `:searching_modem` with a reason: a missing SIM, a denied registration or
+  an unplugged modem never crash anything.
+
+  While a modem is claimed, its presence is checked in sysfs every
+  `modem_check_interval`: when it disappears or re-enumerates under new tty
+  numbers, everything on it is stopped, the claim released, and the search
+  starts again.
+
+  ## Properties written here
+
+  Under `["interface", ifname, "mobile"]`: `state`, `reason`, `sim`,
+  `iccid`, `imsi` and `apn`. Registration, signal, operator, cell and
+  identity facts come from `VintageNetCellular.Monitor`, which this process
+  starts beside each AT port it opens (it follows the same URCs, so both
+  agree on the registration).
+  """
+  @behaviour :gen_statem
+
+  require Logger
+
+  alias VintageNetCellular.AT
+  alias VintageNetCellular.ATPort
+  alias VintageNetCellular.Connection.Backoff
+  alias VintageNetCellular.Connection.ModemSelect
+  alias VintageNetCellular.Connection.PDP
+  alias VintageNetCellular.Connection.Registration
+  alias VintageNetCellular.Connection.SIM
+  alias VintageNetCellular.Discovery
+  alias VintageNetCellular.Interface
+  alias VintageNetCellular.ModemProfile.Commands
+  alias VintageNetCellular.PPP
+  alias VintageNetCellular.PropertyWriter
+  alias VintageNetCellular.ServiceProviders
+
+  # Provided by vintage_net (and muontrap) in every app that uses this
+  # library; referenced only at run time.
+  @compile {:no_warn_undefined,
+            [
+              MuonTrap.Daemon,
+              VintageNet.RouteManager,
+              VintageNet.NameResolver,
+              VintageNet.Connectivity.InternetChecker
+            ]}
+  @muontrap MuonTrap.Daemon
+  @route_manager VintageNet.RouteManager
+  @name_resolver VintageNet.NameResolver
+  @internet_checker VintageNet.Connectivity.InternetChecker
+
+  @type state ::
+          :searching_modem
+          | :initializing
+          | :sim_locked
+          | :registering
+          | :dialing
+          | :connected
+          | :retrying
+
+  @sim_urcs ["+CPIN", "+SIMCARD", "+QUSIM"]
+  @sim_gone [:not_inserted, :sim_not_inserted, :sim_removed, :not_ready]
+
+  @doc false
+  @spec child_spec(keyword()) :: Supervisor.child_spec()
+  def child_spec(opts) do
+    %{id: __MODULE__, start: {__MODULE__, :start_link, [opts]}, restart: :permanent, shutdown: 5_000}
+  end
+
+  @doc """
+  Starts the connection manager of `opts[:ifname]` (see
+  `VintageNetCellular.Interface`, which starts it).
+  """
+  @spec start_link(keyword()) :: :gen_statem.start_ret()
+  def start_link(opts) do
+    :gen_statem.start_link(Interface.connection(Keyword.fetch!(opts, :ifname)), __MODULE__, opts, [])
+  end
+
+  @doc """
+  Where `VintageNetCellular.PPP.Notifier` delivers pppd's events
+  (its `callback:`).
+  """
+  @spec ppp_event(String.t(), map()) :: :ok
+  def ppp_event(ifname, event) do
+    case Interface.whereis(ifname, :connection) do
+      nil -> :ok
+      pid -> send(pid, {:ppp_event, event})
+    end
+
+    :ok
+  end
+
+  @doc """
+  The manager's view: state, reason, modem, APN. For `ioctl(ifname, :status, [])`.
+  """
+  @spec status(String.t()) :: {:ok, map()} | {:error, :not_running}
+  def status(ifname) do
+    {:ok, :gen_statem.call(Interface.connection(ifname), :status, 10_000)}
+  catch
+    :exit, _ -> {:error, :not_running}
+  end
+
+  @doc """
+  Whether PPP holds the modem's only AT port right now (single-port modems),
+  so raw AT commands can't be sent.
+  """
+  @spec ppp_owns_at_port?(String.t()) :: boolean()
+  def ppp_owns_at_port?(ifname) do
+    case status(ifname) do
+      {:ok, %{ppp_holds_at_port?: held?}} -> held?
+      _ -> false
+    end
+  end
+
+  # gen_statem
+
+  @impl :gen_statem
+  def callback_mode, do: [:handle_event_function, :state_enter]
+
+  @impl :gen_statem
+  def init(opts) do
+    ifname = Keyword.fetch!(opts, :ifname)
+    settings = Keyword.fetch!(opts, :settings)
+
+    data = %{
+      ifname: ifname,
+      config: Keyword.fetch!(opts, :config),
+      settings: settings,
+      workers: Keyword.fetch!(opts, :workers),
+      modem: nil,
+      at_port: nil,
+      pppd: nil,
+      checker: nil,
+      skip: [],
+      pin_tried: %{},
+      backoff: Backoff.new(settings.backoff_min, settings.backoff_max),
+      iccid: nil,
+      provider: nil,
+      reg: %{},
+      denied: nil,
+      link: nil,
+      reason: nil,
+      pppd_version: nil
+    }
+
+    data = set_reason(data, "looking for the modem")
+    {:ok, :searching_modem, data, [{:next_event, :internal, :scan}]}
+  end
+
+  @impl :gen_statem
+  def handle_event(:enter, old, state, data) do
+    if old != state, do: log(data, :debug, "#{old} -> #{state}: #{data.reason}")
+    PropertyWriter.put(data.ifname, "state", state)
+
+    case state do
+      :connected -> {:keep_state, %{data | backoff: Backoff.reset(data.backoff)}}
+      _ -> :keep_state_and_data
+    end
+  end
+
+  # Searching
+
+  def handle_event(event, :scan, :searching_modem, data) when event in [:internal, :state_timeout] do
+    scan = scan(data)
+    candidates = ModemSelect.candidates(scan, data.config)
+
+    case ModemSelect.first_free(candidates, data.skip) do
+      nil ->
+        reason =
+          if candidates != [] and Enum.all?(candidates, &(ModemSelect.identity(&1) in data.skip)),
+            do: "no modem with IMEI #{data.config.imei} (the modems found have other IMEIs)",
+            else: ModemSelect.why_none(scan, candidates, data.config)
+
+        data = set_reason(data, reason)
+        {:keep_state, data, [{:state_timeout, data.settings.scan_interval, :scan}]}
+
+      modem ->
+        case ModemSelect.claim(modem, data.ifname) do
+          :ok ->
+            log(data, :info, "using modem #{ModemSelect.describe(modem)} (#{inspect(modem.profile)})")
+            data = %{data | modem: modem} |> start_at_port() |> set_reason("setting up the modem")
+            {:next_state, :initializing, data, [{:next_event, :internal, :run}, modem_check(data)]}
+
+          {:error, {:claimed_by, other}} ->
+            data = set_reason(data, "modem #{ModemSelect.describe(modem)} was just claimed by #{other}")
+            {:keep_state, data, [{:next_event, :internal, :scan}]}
+        end
+    end
+  end
+
+  # Initializing: the whole setup sequence, step by step.
+
+  def handle_event(:internal, :run, :initializing, data) do
+    if port_open?(data) do
+      run_bring_up(data)
+    else
+      # The port program opens the tty in the background: wait for :opened.
+      {:keep_state_and_data, [{:state_timeout, data.settings.command_timeout, :port_timeout}]}
+    end
+  end
+
+  def handle_event(:info, {ATPort, _port, :opened}, :initializing, data), do: run_bring_up(data)
+
+  def handle_event(:state_timeout, :port_timeout, :initializing, data) do
+    fail({:retry, "could not open the modem's AT port #{data.modem.at_tty}", data})
+  end
+
+  # The AT port's tty closed: the modem may be gone; check sysfs right away.
+  def handle_event(:info, {ATPort, _port, :closed}, _state, %{modem: modem}) when modem != nil do
+    {:keep_state_and_data, [{{:timeout, :modem_check}, 0, :check}]}
+  end
+
+  def handle_event(:info, {ATPort, _port, status}, _state, _data) when is_atom(status), do: :keep_state_and_data
+
+  # Registering
+
+  def handle_event(:internal, :start, :registering, data) do
+    flush_sim_urcs(data)
+    data = %{data | denied: nil}
+    Enum.each(Registration.urc_commands(), &command(data, &1))
+
+    reg =
+      for {domain, cmd} <- Registration.read_commands(), into: data.reg do
+        {domain, read_registration(data, cmd, domain)}
+      end
+
+    evaluate_registration(%{data | reg: reg}, :entered)
+  end
+
+  def handle_event(:state_timeout, :recheck, :registering, data) do
+    reg =
+      for {domain, cmd} <- Registration.read_commands(), into: data.reg do
+        {domain, read_registration(data, cmd, domain) || Map.get(data.reg, domain)}
+      end
+
+    evaluate_registration(%{data | reg: reg}, :recheck)
+  end
+
+  # Dialing
+
+  def handle_event(:internal, :dial, :dialing, data) do
+    if data.pppd do
+      {:keep_state_and_data, [{:state_timeout, data.settings.dial_timeout, :dial_timeout}]}
+    else
+      case start_pppd(data) do
+        {:ok, data} ->
+          data = set_reason(data, "pppd is dialing APN #{data.provider.apn}")
+          {:keep_state, data, [{:state_timeout, data.settings.dial_timeout, :dial_timeout}]}
+
+        {:error, reason} ->
+          fail({:retry, "could not start pppd: #{reason}", data})
+      end
+    end
+  end
+
+  def handle_event(:state_timeout, :dial_timeout, :dialing, data) do
+    data = stop_pppd(data)
+    fail({:retry, "pppd did not bring the link up within #{div(data.settings.dial_timeout, 1000)} s", data})
+  end
+
+  # pppd's events
+
+  def handle_event(:info, {:ppp_event, %{kind: :ip_up} = event}, state, data)
+      when state in [:dialing, :connected] do
+    data = link_up(data, event)
+    data = set_reason(data, "PPP is up: #{format_ip(event.local)} via #{format_ip(event.remote)}")
+    {:next_state, :connected, data}
+  end
+
+  def handle_event(:info, {:ppp_event, %{kind: :ip_down}}, :connected, data) do
+    data = link_down(data) |> set_reason("the PPP link went down; pppd redials")
+    {:next_state, :dialing, data, [{:next_event, :internal, :dial}]}
+  end
+
+  def handle_event(:info, {:ppp_event, %{kind: kind} = event}, _state, data) do
+    log(data, :debug, "pppd event #{kind}: #{inspect(Map.take(event, [:local, :remote, :ll_local, :ll_remote]))}")
+    :keep_state_and_data
+  end
+
+  # Retrying and the SIM lock both start over from the modem check.
+
+  def handle_event(:state_timeout, :retry, state, data) when state in [:retrying, :sim_locked] do
+    restart(data)
+  end
+
+  # The modem check (all states while a modem is claimed)
+
+  def handle_event({:timeout, :modem_check}, :check, _state, %{modem: nil}), do: :keep_state_and_data
+
+  def handle_event({:timeout, :modem_check}, :check, _state, data) do
+    if ModemSelect.still_present?(data.modem, scan(data), data.config) do
+      {:keep_state_and_data, [modem_check(data)]}
+    else
+      lose_modem(data, "the modem went away (unplugged or re-enumerated); looking for it again")
+    end
+  end
+
+  # URCs
+
+  def handle_event(:info, {ATPort, _port, line}, state, data) do
+    handle_urc(AT.parse(line), state, data)
+  end
+
+  # Our workers ending
+
+  def handle_event(:info, {:DOWN, ref, :process, _pid, reason}, state, data) do
+    cond do
+      match?({^ref, _}, data.pppd) ->
+        data = %{data | pppd: nil} |> link_down() |> restart_at_port_after_ppp()
+
+        if state in [:dialing, :connected],
+          do: fail({:retry, "pppd exited: #{pppd_exit(reason)}", data}),
+          else: {:keep_state, data}
+
+      match?({^ref, _}, data.at_port) ->
+        data = %{data | at_port: nil}
+        log(data, :warning, "the AT port stopped: #{inspect(reason)}")
+
+        if state in [:dialing, :connected] and data.pppd != nil do
+          {:keep_state, data}
+        else
+          fail({:retry, "the AT port closed (#{inspect(reason)})", data})
+        end
+
+      match?({^ref, _}, data.checker) ->
+        {:keep_state, %{data | checker: nil}}
+
+      true ->
+        :keep_state_and_data
+    end
+  end
+
+  # Calls
+
+  def handle_event({:call, from}, :status, state, data) do
+    reply = %{
+      state: state,
+      reason: data.reason,
+      modem: data.modem && ModemSelect.describe(data.modem),
+      profile: data.modem && data.modem.profile,
+      apn: data.provider && data.provider.apn,
+      ppp_holds_at_port?: data.pppd != nil and data.modem != nil and data.modem.ppp_tty == nil
+    }
+
+    {:keep_state_and_data, [{:reply, from, reply}]}
+  end
+
+  def handle_event(_type, _event, _state, _data), do: :keep_state_and_data
+
+  # No terminate/3: this process doesn't trap exits. When VintageNet stops the
+  # interface, the RawConfig's down_cmds clear DNS, routes and properties, the
+  # worker supervisor stops pppd, and the claims die with this process.
+
+  # The setup sequence
+
+  defp run_bring_up(data) do
+    case bring_up(data) do
+      {:ok, data} ->
+        data = set_reason(data, "waiting for the network registration")
+        {:next_state, :registering, data, [{:next_event, :internal, :start}]}
+
+      failure ->
+        fail(failure)
+    end
+  end
+
+  defp port_open?(%{at_port: {_ref, pid}}) do
+    ATPort.status(pid) == :opened
+  catch
+    :exit, _ -> false
+  end
+
+  defp port_open?(_data), do: false
+
+  defp bring_up(data) do
+    with {:ok, data} <- init_modem(data),
+         {:ok, data} <- check_imei(data),
+         {:ok, data} <- check_sim(data),
+         {:ok, data} <- read_identity(data),
+         {:ok, data} <- choose_provider(data),
+         {:ok, data} <- write_pdp_context(data) do
+      apply_radio_settings(data)
+    end
+  end
+
+  defp init_modem(data) do
+    case first_answer(data, "ATE0", 3) do
+      {:ok, _} ->
+        _ = command(data, "AT+CMEE=2")
+
+        Enum.each(profile_call(data, :init_commands, [], []), fn cmd ->
+          case command(data, cmd) do
+            {:ok, _} -> :ok
+            error -> log(data, :warning, "#{redact(cmd)} failed: #{inspect(error)}")
+          end
+        end)
+
+        {:ok, data}
+
+      {:error, :closed} ->
+        {:retry, "the modem's AT port #{data.modem.at_tty} is closed", data}
+
+      {:error, reason} ->
+        {:retry, "the modem does not answer AT commands on #{data.modem.at_tty} (#{format_error(reason)})", data}
+    end
+  end
+
+  # The modem may still be booting (or flushing garbage): try a few times.
+  defp first_answer(data, cmd, tries) do
+    case command(data, cmd) do
+      {:ok, _} = ok -> ok
+      {:error, :closed} = closed -> closed
+      _error when tries > 1 -> first_answer(data, cmd, tries - 1)
+      error -> error
+    end
+  end
+
+  defp check_imei(%{config: %{imei: nil}} = data), do: {:ok, data}
+
+  defp check_imei(%{config: %{imei: wanted}} = data) do
+    case command(data, "AT+CGSN") do
+      {:ok, lines} ->
+        imei = Enum.find_value(lines, &imei_in/1)
+
+        if imei == wanted do
+          {:ok, data}
+        else
+          {:skip_modem, "modem #{ModemSelect.describe(data.modem)} has IMEI #{imei || "?"}, not #{wanted}", data}
+        end
+
+      error ->
+        {:retry, "could not read the IMEI (AT+CGSN: #{format_error(error)})", data}
+    end
+  end
+
+  defp imei_in(line) do
+    case Regex.run(~r/(\d{15})/, line) do
+      [_, imei] -> imei
+      nil -> nil
+    end
+  end
+
+  defp check_sim(data) do
+    case read_cpin(data) do
+      {:ok, answer} ->
+        status = SIM.status(answer)
+        PropertyWriter.put(data.ifname, "sim", SIM.property(status))
+        key = sim_key(data, status)
+        # A PIN this SIM accepted before may be sent again (after a modem
+        # reset); one that was rejected, or got no clear answer, never.
+        tried = Map.get(data.pin_tried, key)
+
+        case SIM.decide(status, data.config.sim_pin, tried in [:sent, :wrong]) do
+          :ready ->
+            {:ok, data}
+
+          {:unlock, pin} ->
+            unlock(data, key, pin)
+
+          {:locked, reason} ->
+            {:locked, locked_reason(reason, tried), data}
+
+          {:absent, reason} ->
+            forget_sim(data)
+            {:retry, reason, data}
+
+          {:wait, reason} ->
+            {:retry, reason, data}
+        end
+
+      {:error, reason} ->
+        {:retry, "could not read the SIM state (AT+CPIN?: #{format_error(reason)})", data}
+    end
+  end
+
+  defp read_cpin(data) do
+    case command(data, "AT+CPIN?") do
+      {:ok, lines} ->
+        case Enum.find_value(lines, &parsed(&1, :cpin)) do
+          %{state: state} -> {:ok, {:cpin, state}}
+          nil -> {:error, "no +CPIN line in #{inspect(lines)}"}
+        end
+
+      {:error, {:cme_error, x}} ->
+        {:ok, {:cme_error, cme_code(x)}}
+
+      {:error, reason} ->
+        {:error, reason}
+    end
+  end
+
+  # The SIM a PIN was sent to: its ICCID when the modem tells it before the
+  # unlock (most do), otherwise the modem (and this SIM slot) itself.
+  defp sim_key(data, :pin_required) do
+    case read_iccid(data) do
+      {:ok, iccid} -> {:iccid, iccid}
+      _ -> {:modem, data.modem.usb_path || data.modem.at_tty}
+    end
+  end
+
+  defp sim_key(_data, _status), do: nil
+
+  defp unlock(data, key, pin) do
+    # Remember the attempt before sending it: whatever happens next, this PIN
+    # is never sent to this SIM again.
+    data = %{data | pin_tried: Map.put(data.pin_tried, key, :sent)}
+    log(data, :info, "the SIM asks for its PIN; sending the configured sim_pin once")
+    result = command(data, ~s(AT+CPIN="#{pin}"))
+
+    cond do
+      match?({:ok, _}, result) ->
+        data = %{data | pin_tried: Map.put(data.pin_tried, key, :accepted)}
+        check_sim_after_unlock(data)
+
+      SIM.wrong_pin?(result) ->
+        data = %{data | pin_tried: Map.put(data.pin_tried, key, :wrong)}
+        {:locked, reason} = SIM.decide(:pin_required, pin, true)
+        PropertyWriter.put(data.ifname, "sim", :pin_required)
+        log(data, :error, "the SIM rejected the configured sim_pin")
+        {:locked, reason, data}
+
+      true ->
+        {:locked,
+         "The configured sim_pin was sent once but the modem gave no clear answer " <>
+           "(#{format_error(result)}); it will not be sent again to this SIM. " <>
+           "Check the SIM with VintageNetCellular.at(ifname, \"AT+CPIN?\")", data}
+    end
+  end
+
+  # The SIM takes a moment after the PIN: ask again, briefly.
+  defp check_sim_after_unlock(data, tries \\ 10) do
+    case read_cpin(data) do
+      {:ok, {:cpin, :ready}} ->
+        PropertyWriter.put(data.ifname, "sim", :ready)
+        {:ok, data}
+
+      _other when tries > 1 ->
+        Process.sleep(200)
+        check_sim_after_unlock(data, tries - 1)
+
+      _other ->
+        {:retry, "the SIM accepted the PIN but is not ready yet", data}
+    end
+  end
+
+  defp locked_reason(reason, :sent) do
+    "The configured sim_pin was sent once and the SIM still asks for a PIN; it will not be " <>
+      "sent again to this SIM. " <> reason
+  end
+
+  defp locked_reason(reason, _tried), do: reason
+
+  defp read_identity(data) do
+    iccid =
+      case read_iccid(data) do
+        {:ok, iccid} -> iccid
+        _ -> nil
+      end
+
+    imsi =
+      case command(data, "AT+CIMI") do
+        {:ok, lines} -> Enum.find_value(lines, &imsi_in/1)
+        _ -> nil
+      end
+
+    put_or_delete(data.ifname, "iccid", iccid)
+    put_or_delete(data.ifname, "imsi", imsi)
+    {:ok, %{data | iccid: iccid}}
+  end
+
+  defp read_iccid(data) do
+    cmd = profile_call(data, :iccid_command, [], "AT+CCID")
+
+    case command(data, cmd) do
+      {:ok, lines} ->
+        case Enum.find_value(lines, &iccid_in/1) do
+          nil -> {:error, :no_iccid}
+          iccid -> {:ok, iccid}
+        end
+
+      error ->
+        error
+    end
+  end
+
+  defp iccid_in(line) do
+    case AT.parse(line) do
+      {:ok, {:iccid, %{iccid: iccid}}} ->
+        iccid
+
+      # Vendors whose ICCID prefix the parser doesn't know (Telit's #CCID)
+      # or who answer with the bare digits.
+      _ ->
+        digits = line |> String.split(":") |> List.last() |> String.trim() |> String.trim("\"")
+
+        if Regex.match?(~r/\A[0-9]{18,22}[Ff]?\z/, digits) do
+          case AT.parse("+CCID: " <> digits) do
+            {:ok, {:iccid, %{iccid: iccid}}} -> iccid
+            _ -> nil
+          end
+        end
+    end
+  end
+
+  defp imsi_in(line) do
+    line = String.trim(line)
+    if Regex.match?(~r/\A[0-9]{6,15}\z/, line), do: line
+  end
+
+  defp choose_provider(data) do
+    case ServiceProviders.select(data.config.service_providers, data.iccid) do
+      {:ok, provider} ->
+        PropertyWriter.put(data.ifname, "apn", provider.apn)
+        {:ok, %{data | provider: provider}}
+
+      {:error, :no_provider} ->
+        PropertyWriter.delete(data.ifname, "apn")
+
+        which =
+          if data.iccid,
+            do: "ICCID #{data.iccid} matches no only_iccid_prefixes",
+            else: "the SIM's ICCID could not be read"
+
+        {:retry,
+         "No service provider for this SIM: #{which}, and there is no catch-all provider " <>
+           "(one without only_iccid_prefixes). Add one, or a prefix for this SIM; retrying in case the SIM changes",
+         %{data | provider: nil}}
+    end
+  end
+
+  defp write_pdp_context(data) do
+    cid = profile_call(data, :pdp_cid, [], 1)
+
+    with {:ok, lines} <- command(data, "AT+CGDCONT?") do
+      cgdcont = for line <- lines, ctx = parsed(line, :cgdcont), do: ctx
+
+      cgauth =
+        case command(data, "AT+CGAUTH?") do
+          {:ok, lines} -> for line <- lines, auth = parsed(line, :cgauth), do: auth
+          _ -> :unsupported
+        end
+
+      profile = data.modem.profile
+      current = %{cgdcont: cgdcont, cgauth: cgauth}
+
+      cgauth_fun =
+        if function_exported?(profile, :cgauth_command, 4),
+          do: &profile.cgauth_command/4,
+          else: &PDP.cgauth_command/4
+
+      case PDP.plan(current, data.provider, cid: cid, cgauth: cgauth_fun) do
+        [] ->
+          {:ok, data}
+
+        plan ->
+          log(data, :info, "writing the PDP context: #{PDP.describe(current, data.provider, cid: cid)}")
+          run_pdp_plan(data, plan)
+      end
+    else
+      error -> {:retry, "could not read the PDP contexts (AT+CGDCONT?: #{format_error(error)})", data}
+    end
+  end
+
+  defp run_pdp_plan(data, plan) do
+    Enum.reduce_while(plan, {:ok, data}, fn cmd, acc ->
+      case command(data, cmd) do
+        {:ok, _} ->
+          {:cont, acc}
+
+        error ->
+          # Never leave the radio off.
+          _ = if cmd != "AT+CFUN=1", do: command(data, "AT+CFUN=1")
+          {:halt, {:retry, "writing the PDP context failed (#{redact(cmd)}: #{format_error(error)})", data}}
+      end
+    end)
+  end
+
+  defp apply_radio_settings(data) do
+    rats = data.config.only_radio_technologies
+    radio = profile_call(data, :radio_settings, [rats], [])
+
+    if rats != nil and radio == [] do
+      log_once(
+        data,
+        {:rats, rats},
+        "#{inspect(data.modem.profile)} has no setting for #{inspect(rats)}; the modem keeps its own"
+      )
+    end
+
+    settings = profile_call(data, :roaming_settings, [data.provider.roaming_allowed?], []) ++ radio
+
+    Enum.each(settings, fn {query, expected, set} ->
+      already? =
+        case command(data, query) do
+          {:ok, lines} when is_list(lines) -> Commands.matches?(lines, expected)
+          _ -> false
+        end
+
+      unless already?, do: apply_setting(data, List.wrap(set))
+    end)
+
+    {:ok, data}
+  end
+
+  defp apply_setting(data, commands) do
+    Enum.reduce_while(commands, :ok, fn cmd, :ok ->
+      case command(data, cmd) do
+        {:ok, _} ->
+          log(data, :info, "applied #{cmd}")
+          {:cont, :ok}
+
+        error ->
+          log(data, :warning, "#{cmd} failed (#{format_error(error)}); the modem keeps its setting")
+          {:halt, :error}
+      end
+    end)
+  end
+
+  # Registration
+
+  defp read_registration(data, cmd, domain) do
+    case command(data, cmd) do
+      {:ok, lines} -> Enum.find_value(lines, &parsed(&1, domain))
+      _ -> nil
+    end
+  end
+
+  defp evaluate_registration(data, why) do
+    case Registration.evaluate(data.reg, roaming_allowed?: data.provider.roaming_allowed? != false) do
+      {:registered, where} ->
+        data = set_reason(data, "registered (#{where}); dialing")
+        {:next_state, :dialing, data, [{:next_event, :internal, :dial}]}
+
+      {:denied, reason} ->
+        keep_registering(%{data | denied: reason}, reason, why)
+
+      # After a denial the modem searches again now and then: keep saying
+      # why it isn't registered rather than flipping between states.
+      {_not, reason} ->
+        reason = if data.denied, do: "#{data.denied}; the modem keeps trying", else: reason
+        keep_registering(data, reason, why)
+    end
+  end
+
+  defp keep_registering(data, reason, why) do
+    data = set_reason(data, reason)
+
+    if why == :urc,
+      do: {:keep_state, data},
+      else: {:keep_state, data, [{:state_timeout, data.settings.registration_timeout, :recheck}]}
+  end
+
+  defp handle_urc({:ok, {kind, fields}}, state, data) when kind in [:creg, :cgreg, :cereg, :c5greg] do
+    data = %{data | reg: Map.put(data.reg, kind, fields)}
+
+    if state == :registering do
+      evaluate_registration(data, :urc)
+    else
+      {:keep_state, data}
+    end
+  end
+
+  defp handle_urc({:ok, {:cpin, %{state: :ready}}}, :sim_locked, data) do
+    restart(set_reason(data, "the SIM is ready"))
+  end
+
+  defp handle_urc({:ok, {:cpin, %{state: gone}}}, state, data)
+       when gone in @sim_gone and state in [:registering, :dialing, :connected] do
+    sim_removed(data)
+  end
+
+  defp handle_urc({:ok, {:unknown, %{prefix: "+SIMCARD"}}}, state, data)
+       when state in [:registering, :dialing, :connected] do
+    sim_removed(data)
+  end
+
+  defp handle_urc(_other, _state, _data), do: :keep_state_and_data
+
+  defp sim_removed(data) do
+    PropertyWriter.put(data.ifname, "sim", :absent)
+    forget_sim(data)
+    data = data |> stop_pppd() |> link_down()
+    fail({:retry, "the SIM was removed", data})
+  end
+
+  defp forget_sim(data) do
+    Enum.each(["iccid", "imsi", "apn"], &PropertyWriter.delete(data.ifname, &1))
+  end
+
+  defp flush_sim_urcs(data) do
+    receive do
+      {ATPort, _port, "+CPIN" <> _} -> flush_sim_urcs(data)
+      {ATPort, _port, "+SIMCARD" <> _} -> flush_sim_urcs(data)
+    after
+      0 -> :ok
+    end
+  end
+
+  # Failures and retries
+
+  defp fail({:retry, reason, data}) do
+    {delay, backoff} = Backoff.next(data.backoff)
+    log_once(data, reason, "#{reason}; retrying in #{delay} ms")
+    data = set_reason(%{data | backoff: backoff}, reason)
+    {:next_state, :retrying, data, [{:state_timeout, delay, :retry}]}
+  end
+
+  defp fail({:locked, reason, data}) do
+    log_once(data, reason, reason)
+    data = set_reason(data, reason)
+    {:next_state, :sim_locked, data, [{:state_timeout, data.settings.sim_poll_interval, :retry}]}
+  end
+
+  defp fail({:skip_modem, reason, data}) do
+    log(data, :info, reason)
+    skip = [ModemSelect.identity(data.modem) | data.skip]
+    data = drop_modem(%{data | skip: skip}) |> set_reason(reason)
+    {:next_state, :searching_modem, data, [{:next_event, :internal, :scan}]}
+  end
+
+  defp restart(data) do
+    cond do
+      data.modem == nil ->
+        {:next_state, :searching_modem, data, [{:next_event, :internal, :scan}]}
+
+      not ModemSelect.still_present?(data.modem, scan(data), data.config) ->
+        lose_modem(data, "the modem went away (unplugged or re-enumerated); looking for it again")
+
+      true ->
+        data = if data.at_port, do: data, else: start_at_port(data)
+        {:next_state, :initializing, set_reason(data, "setting up the modem"), [{:next_event, :internal, :run}]}
+    end
+  end
+
+  defp lose_modem(data, reason) do
+    log(data, :warning, reason)
+    data = data |> drop_modem() |> set_reason(reason)
+    Enum.each(["sim", "iccid", "imsi", "apn"], &PropertyWriter.delete(data.ifname, &1))
+    {:next_state, :searching_modem, data, [{:next_event, :internal, :scan}, {{:timeout, :modem_check}, :cancel}]}
+  end
+
+  defp drop_modem(data) do
+    data = data |> stop_pppd() |> link_down() |> stop_at_port()
+    ModemSelect.release_all()
+    %{data | modem: nil, reg: %{}, provider: nil, iccid: nil}
+  end
+
+  defp modem_check(data), do: {{:timeout, :modem_check}, data.settings.modem_check_interval, :check}
+
+  # Workers
+
+  defp start_at_port(%{modem: modem} = data) do
+    opts = [
+      tty: modem.at_tty,
+      speed: data.config.speed,
+      flow_control: data.config.flow_control,
+      dev_root: data.settings.dev_root,
+      name: Interface.at_port(data.ifname)
+    ]
+
+    spec = Supervisor.child_spec({ATPort, opts}, id: :at_port, restart: :temporary)
+
+    case DynamicSupervisor.start_child(data.workers, spec) do
+      {:ok, pid} ->
+        Enum.each(Registration.urc_prefixes() ++ @sim_urcs, &ATPort.subscribe(pid, &1))
+        start_monitor(data, modem)
+        %{data | at_port: {Process.monitor(pid), pid}}
+
+      {:error, reason} ->
+        log(data, :error, "could not start the AT port on #{modem.at_tty}: #{inspect(reason)}")
+        data
+    end
+  end
+
+  # The property monitor follows the AT port: it stops by itself when the
+  # port goes away, and a new one starts with the next port.
+  defp start_monitor(data, modem) do
+    opts = [
+      ifname: data.ifname,
+      at_port: Interface.at_port(data.ifname),
+      profile: modem.profile,
+      config: data.settings.monitor,
+      command_timeout: data.settings.command_timeout
+    ]
+
+    case DynamicSupervisor.start_child(data.workers, {VintageNetCellular.Monitor, opts}) do
+      {:ok, _pid} -> :ok
+      {:error, reason} -> log(data, :warning, "the property monitor did not start: #{inspect(reason)}")
+    end
+  end
+
+  defp stop_at_port(%{at_port: nil} = data), do: data
+
+  defp stop_at_port(%{at_port: {ref, pid}} = data) do
+    Process.demonitor(ref, [:flush])
+    _ = DynamicSupervisor.terminate_child(data.workers, pid)
+    %{data | at_port: nil}
+  end
+
+  defp start_pppd(data) do
+    paths = Interface.paths(data.ifname, data.settings)
+    cid = profile_call(data, :pdp_cid, [], 1)
+    provider = data.provider
+    ppp_tty = data.modem.ppp_tty || data.modem.at_tty
+    # A modem with one AT port: pppd gets it, raw AT waits until PPP ends.
+    data = if data.modem.ppp_tty == nil, do: stop_at_port(data), else: data
+
+    try do
+      File.mkdir_p!(data.settings.tmpdir)
+      File.write!(paths.chat_script, PPP.chat_script(cid: cid))
+
+      credentials? = is_binary(provider.username)
+
+      if credentials? do
+        PPP.write_secret_file!(paths.options_file, PPP.options_file(provider.username, provider.password || ""))
+      end
+
+      {version, data} = pppd_version(data)
+
+      args =
+        PPP.pppd_args(
+          ifname: data.ifname,
+          tty: pppd_tty(ppp_tty, data.settings.dev_root),
+          speed: data.config.speed,
+          flow_control: data.config.flow_control,
+          tmpdir: data.settings.tmpdir,
+          pdp_type: provider.pdp_type,
+          dns: data.config.dns || [],
+          pppd_version: version,
+          credentials?: credentials?,
+          chat: data.settings.chat,
+          debug: data.settings.pppd_debug,
+          holdoff: data.settings.pppd_holdoff
+        )
+
+      opts =
+        [
+          stderr_to_stdout: true,
+          log_output: :debug,
+          log_prefix: "pppd(#{data.ifname}): ",
+          exit_status_to_reason: &{:exit_status, &1}
+        ] ++ data.settings.muontrap_options
+
+      spec = Supervisor.child_spec({@muontrap, [data.settings.pppd, args, opts]}, id: :pppd, restart: :temporary)
+
+      case DynamicSupervisor.start_child(data.workers, spec) do
+        {:ok, pid} -> {:ok, %{data | pppd: {Process.monitor(pid), pid}}}
+        {:error, reason} -> {:error, inspect(reason)}
+      end
+    rescue
+      e -> {:error, Exception.message(e)}
+    end
+  end
+
+  # pppd only opens ttys under /dev. A tty under another dev_root (tests
+  # link ptys there under their ttyUSB names) is given as the device it links to.
+  defp pppd_tty("/dev/" <> _ = path, _dev_root), do: path
+
+  defp pppd_tty(tty, "/dev"), do: tty
+
+  defp pppd_tty(tty, dev_root) do
+    path = Path.join(dev_root, tty)
+
+    case File.read_link(path) do
+      {:ok, "/dev/" <> _ = target} -> target
+      _ -> tty
+    end
+  end
+
+  defp pppd_version(%{pppd_version: v} = data) when v != nil, do: {v, data}
+
+  defp pppd_version(data) do
+    version = data.settings.pppd_version || detect_pppd_version(data.settings.pppd)
+    {version, %{data | pppd_version: version}}
+  end
+
+  # pppd 2.4.9 prints "pppd version 2.4.9" on stdout (older ones on stderr).
+  # When it can't be asked, assume 2.4.9: the IPv4 scripts work from there.
+  defp detect_pppd_version(pppd) do
+    with {out, _status} <- safe_cmd(pppd, ["--version"]),
+         {:ok, version} <- PPP.parse_version(out) do
+      version
+    else
+      _ -> {2, 4, 9}
+    end
+  end
+
+  defp safe_cmd(cmd, args) do
+    System.cmd(cmd, args, stderr_to_stdout: true)
+  rescue
+    _ -> nil
+  end
+
+  defp stop_pppd(%{pppd: nil} = data), do: data
+
+  defp stop_pppd(%{pppd: {ref, pid}} = data) do
+    Process.demonitor(ref, [:flush])
+    _ = DynamicSupervisor.terminate_child(data.workers, pid)
+    restart_at_port_after_ppp(%{data | pppd: nil})
+  end
+
+  defp restart_at_port_after_ppp(%{at_port: nil, modem: %{ppp_tty: nil}} = data), do: start_at_port(data)
+  defp restart_at_port_after_ppp(data), do: data
+
+  defp pppd_exit({:exit_status, 8}), do: "the connect script failed (chat could not dial: no CONNECT)"
+  defp pppd_exit({:exit_status, 16}), do: "the modem hung up"
+  defp pppd_exit({:exit_status, 5}), do: "it was stopped"
+  defp pppd_exit({:exit_status, 19}), do: "authentication failed (check username and password)"
+  defp pppd_exit({:exit_status, 7}), do: "the PPP kernel support is missing"
+  defp pppd_exit({:exit_status, status}), do: "exit status #{status}"
+  defp pppd_exit(:normal), do: "exit status 0"
+  defp pppd_exit(other), do: inspect(other)
+
+  # The PPP link
+
+  defp link_up(data, event) do
+    ifname = data.ifname
+    @route_manager.set_route(ifname, [{event.local, 32}], event.remote)
+
+    dns = data.config.dns || event.dns
+
+    if dns != [] do
+      @name_resolver.setup(ifname, nil, dns)
+    end
+
+    @route_manager.set_connection_status(ifname, :lan, "PPP is up")
+    data = stop_checker(data)
+
+    checker =
+      case DynamicSupervisor.start_child(
+             data.workers,
+             Supervisor.child_spec({@internet_checker, ifname}, id: :internet_checker, restart: :temporary)
+           ) do
+        {:ok, pid} -> {Process.monitor(pid), pid}
+        _ -> nil
+      end
+
+    %{data | link: %{local: event.local, remote: event.remote}, checker: checker}
+  end
+
+  defp link_down(%{link: nil} = data), do: stop_checker(data)
+
+  defp link_down(data) do
+    clear_link(data)
+    %{stop_checker(data) | link: nil}
+  end
+
+  defp clear_link(data) do
+    @route_manager.clear_route(data.ifname)
+    @name_resolver.clear(data.ifname)
+    @route_manager.set_connection_status(data.ifname, :disconnected, "PPP is down")
+  catch
+    :exit, _ -> :ok
+  end
+
+  defp stop_checker(%{checker: nil} = data), do: data
+
+  defp stop_checker(%{checker: {ref, pid}} = data) do
+    Process.demonitor(ref, [:flush])
+    _ = DynamicSupervisor.terminate_child(data.workers, pid)
+    %{data | checker: nil}
+  end
+
+  # Helpers
+
+  defp command(%{at_port: nil}, _cmd), do: {:error, :closed}
+
+  defp command(%{at_port: {_ref, pid}} = data, cmd) do
+    ATPort.command(pid, cmd, data.settings.command_timeout)
+  catch
+    :exit, _ -> {:error, :closed}
+  end
+
+  defp parsed(line, kind) do
+    case AT.parse(line) do
+      {:ok, {^kind, fields}} -> fields
+      _ -> nil
+    end
+  end
+
+  defp cme_code(code) when is_integer(code), do: code
+
+  defp cme_code(text) when is_binary(text) do
+    case AT.parse("+CME ERROR: " <> text) do
+      {:ok, {:cme_error, %{code: code}}} when is_integer(code) -> code
+      _ -> text
+    end
+  end
+
+  defp profile_call(%{modem: %{profile: profile}}, fun, args, default) when is_atom(profile) and profile != nil do
+    if Code.ensure_loaded?(profile) and function_exported?(profile, fun, length(args)),
+      do: apply(profile, fun, args),
+      else: default
+  end
+
+  defp profile_call(_data, _fun, _args, default), do: default
+
+  defp scan(data) do
+    Discovery.scan(data.settings.sysfs_root)
+  rescue
+    e ->
+      # Said once per distinct failure, not at every rescan.
+      message = Exception.message(e)
+
+      if Process.get(:last_scan_error) != message do
+        Process.put(:last_scan_error, message)
+        log(data, :warning, "USB discovery failed: #{message}")
+      end
+
+      []
+  end
+
+  defp put_or_delete(ifname, key, nil), do: PropertyWriter.delete(ifname, key)
+  defp put_or_delete(ifname, key, value), do: PropertyWriter.put(ifname, key, value)
+
+  defp set_reason(data, reason) do
+    PropertyWriter.put(data.ifname, "reason", reason)
+    %{data | reason: reason}
+  end
+
+  defp format_error({:error, reason}), do: format_error(reason)
+  defp format_error({:cme_error, x}), do: "+CME ERROR: #{x}"
+  defp format_error({:cms_error, x}), do: "+CMS ERROR: #{x}"
+  defp format_error(reason) when is_atom(reason), do: Atom.to_string(reason)
+  defp format_error(reason) when is_binary(reason), do: reason
+  defp format_error(reason), do: inspect(reason)
+
+  defp format_ip(nil), do: "?"
+  defp format_ip(ip), do: ip |> :inet.ntoa() |> to_string()
+
+  defp redact(cmd), do: VintageNetCellular.redact(cmd)
+
+  # A failure that repeats at every retry is logged as a warning the first
+  # time, and at debug level after that.
+  defp log_once(data, reason, message) do
+    if Process.get(:last_failure) == reason do
+      log(data, :debug, message)
+    else
+      Process.put(:last_failure, reason)
+      log(data, :warning, message)
+    end
+  end
+
+  defp log(data, level, message) do
+    Logger.log(level, "[vintage_net_cellular] #{data.ifname}: #{message}")
+  end
+end

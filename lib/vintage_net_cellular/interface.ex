@@ -1,0 +1,172 @@
+defmodule VintageNetCellular.Interface do
+  @moduledoc """
+  The processes of one cellular interface, under one supervisor.
+
+  `VintageNetCellular.to_raw_config/3` puts this supervisor in
+  `RawConfig.child_specs`, so VintageNet starts it once the `up_cmds` have
+  run, and stops it (and everything below) when the interface is
+  reconfigured or deconfigured. Each interface has its own tree: nothing is
+  shared between "ppp0" and "ppp1" except the claim registry
+  (`VintageNetCellular.Claims`), which makes sure they never share a modem.
+
+      VintageNetCellular.Interface            (one_for_all)
+      ├── workers: DynamicSupervisor          started and stopped by the connection manager:
+      │     ├── VintageNetCellular.ATPort       the AT port, once the modem is found
+      │     ├── MuonTrap.Daemon (pppd)          while dialing/connected, on the PPP tty
+      │     └── InternetChecker                 while the PPP link is up
+      ├── VintageNetCellular.PPP.Notifier     pppd's ip-up/ip-down events (unix datagram socket)
+      └── VintageNetCellular.Connection       the connection manager (a :gen_statem)
+
+  `one_for_all`: if any of the three fails, the whole interface starts over
+  from a clean slate (no AT port or pppd outlives the manager that owns it,
+  and the manager's claims die with it).
+
+  Processes are registered in `VintageNetCellular.Names` by
+  `{ifname, role}`; `at_port/1` and `connection/1` give their names, so
+  other processes of the interface (the property monitor, `ioctl/3`) can find
+  the AT port without a global lookup.
+
+  ## Settings
+
+  Paths and timings come from the application environment of
+  `:vintage_net_cellular` (see `settings/1` for the keys and defaults), so
+  tests and unusual systems can point them elsewhere:
+
+      config :vintage_net_cellular,
+        sysfs_root: "/sys",
+        dev_root: "/dev",
+        pppd: "/usr/sbin/pppd",
+        chat: "/usr/sbin/chat"
+  """
+  use Supervisor
+
+  alias VintageNetCellular.PPP
+
+  @names VintageNetCellular.Names
+
+  @defaults [
+    sysfs_root: "/sys",
+    dev_root: "/dev",
+    pppd: "/usr/sbin/pppd",
+    chat: "/usr/sbin/chat",
+    pppd_version: nil,
+    dev_ppp: "/dev/ppp",
+    ppp_lock_dir: "/var/run/pppd/lock",
+    mknod: "mknod",
+    notifier: nil,
+    command_timeout: 5_000,
+    scan_interval: 2_000,
+    modem_check_interval: 5_000,
+    backoff_min: 1_000,
+    backoff_max: 60_000,
+    sim_poll_interval: 10_000,
+    registration_timeout: 120_000,
+    dial_timeout: 60_000,
+    pppd_debug: false,
+    pppd_holdoff: 5,
+    monitor: []
+  ]
+
+  @typedoc """
+  Where things are and how long to wait, from `settings/1`:
+
+  * `:sysfs_root` (`"/sys"`) and `:dev_root` (`"/dev"`): where modems are
+    discovered and where their ttys are opened;
+  * `:pppd`, `:chat`: the executables (`"/usr/sbin/pppd"`, `"/usr/sbin/chat"`);
+  * `:pppd_version`: `"2.5.0"`-style, or nil to ask `pppd --version`;
+  * `:dev_ppp`, `:ppp_lock_dir`, `:mknod`, `:notifier`: for `PPP.up_cmds/1`;
+  * `:tmpdir`: VintageNet's tmpdir (chat script, options file, notifier socket);
+  * `:muontrap_options`: VintageNet's extra options for `MuonTrap.Daemon`;
+  * timings in ms: `:command_timeout` (5 s, per AT command), `:scan_interval`
+    (2 s, sysfs rescans while no modem is found), `:modem_check_interval`
+    (5 s, sysfs check that the claimed modem is still there with the same
+    ttys), `:backoff_min`/`:backoff_max` (1 s/60 s, retries),
+    `:sim_poll_interval` (10 s, while the SIM is locked),
+    `:registration_timeout` (120 s, before the registration is read again),
+    `:dial_timeout` (60 s, for pppd to report ip-up);
+  * `:pppd_debug` (false): pass `debug` to pppd;
+  * `:pppd_holdoff` (5): seconds pppd waits before dialing again after the
+    link drops (pppd runs with `persist`);
+  * `:monitor` (`[]`): the polling intervals of `VintageNetCellular.Monitor`
+    (its `:config` option).
+  """
+  @type settings :: %{atom() => any()}
+
+  @doc """
+  The settings for an interface: defaults, then the `:vintage_net_cellular`
+  application environment, then `:tmpdir` and `:muontrap_options` from
+  VintageNet's options (`opts` of `to_raw_config/3`).
+  """
+  @spec settings(keyword()) :: settings()
+  def settings(vintage_net_opts) do
+    @defaults
+    |> Keyword.merge(Application.get_all_env(:vintage_net_cellular))
+    |> Keyword.merge(
+      tmpdir: Keyword.get(vintage_net_opts, :tmpdir, "/tmp/vintage_net"),
+      muontrap_options: Keyword.get(vintage_net_opts, :muontrap_options, [])
+    )
+    |> Map.new()
+  end
+
+  @doc "The files of the interface under the tmpdir (see `VintageNetCellular.PPP.paths/2`)."
+  @spec paths(String.t(), settings()) :: PPP.paths()
+  def paths(ifname, settings), do: PPP.paths(settings.tmpdir, ifname)
+
+  @doc "The registered name of the interface's AT port (`VintageNetCellular.ATPort`)."
+  @spec at_port(String.t()) :: GenServer.name()
+  def at_port(ifname), do: via(ifname, :at_port)
+
+  @doc "The registered name of the interface's connection manager."
+  @spec connection(String.t()) :: GenServer.name()
+  def connection(ifname), do: via(ifname, :connection)
+
+  @doc "The registered name of the interface's worker supervisor."
+  @spec workers(String.t()) :: GenServer.name()
+  def workers(ifname), do: via(ifname, :workers)
+
+  @doc "The pid registered for `{ifname, role}`, or nil."
+  @spec whereis(String.t(), atom()) :: pid() | nil
+  def whereis(ifname, role) do
+    case Registry.lookup(@names, {ifname, role}) do
+      [{pid, _}] -> pid
+      [] -> nil
+    end
+  end
+
+  defp via(ifname, role), do: {:via, Registry, {@names, {ifname, role}}}
+
+  @doc false
+  @spec child_spec(keyword()) :: Supervisor.child_spec()
+  def child_spec(opts) do
+    %{
+      id: {__MODULE__, Keyword.fetch!(opts, :ifname)},
+      start: {__MODULE__, :start_link, [opts]},
+      type: :supervisor
+    }
+  end
+
+  @doc """
+  Starts the interface's supervisor. Options: `:ifname`, `:config` (the
+  normalized `:vintage_net_cellular` options) and `:settings` (`settings/1`).
+  """
+  @spec start_link(keyword()) :: Supervisor.on_start()
+  def start_link(opts) do
+    Supervisor.start_link(__MODULE__, opts, name: via(Keyword.fetch!(opts, :ifname), :supervisor))
+  end
+
+  @impl Supervisor
+  def init(opts) do
+    ifname = Keyword.fetch!(opts, :ifname)
+    settings = Keyword.fetch!(opts, :settings)
+
+    children = [
+      {DynamicSupervisor, name: workers(ifname), strategy: :one_for_one},
+      {PPP.Notifier,
+       path: paths(ifname, settings).socket, ifname: ifname, callback: {VintageNetCellular.Connection, :ppp_event, []}},
+      {VintageNetCellular.Connection,
+       ifname: ifname, config: Keyword.fetch!(opts, :config), settings: settings, workers: workers(ifname)}
+    ]
+
+    Supervisor.init(children, strategy: :one_for_all, max_restarts: 5, max_seconds: 30)
+  end
+end

@@ -1,0 +1,562 @@
+defmodule VintageNetCellular.Monitor do
+  @moduledoc """
+  Keeps an interface's modem facts live in VintageNet's property table.
+
+  ## Keys this process owns
+
+  Under `["interface", ifname, "mobile", key]`, written only here (through
+  `VintageNetCellular.PropertyWriter`, so a value that did not change sends
+  no event):
+
+  * identity: `manufacturer`, `model`, `revision`, `imei`;
+  * registration: `registration`, `roaming`;
+  * network: `mcc`, `mnc`, `provider`, `network`, `access_technology`, `radio`;
+  * cell: `lac`, `tac`, `cid`, `band`, `channel`;
+  * signal: `signal_asu`, `signal_dbm`, `signal_4bars`, `signal_rsrp`,
+    `signal_rsrq`, `signal_sinr`.
+
+  The connection manager (`VintageNetCellular.Connection`) owns `state`,
+  `reason`, `sim`, `iccid`, `imsi` and `apn`. `VintageNetCellular.Monitor.Facts`
+  says what each key holds, when it is absent and when it is nil;
+  `VintageNetCellular.Monitor.SignalRules` how the signal keys are chosen.
+
+  ## How it keeps them live
+
+  Event-driven first. On start (and after a modem reset, seen as a
+  `+CPIN: READY` URC) it turns on registration URCs with location
+  (`AT+CREG=2`, `AT+CGREG=2`, `AT+CEREG=2`) and the profile's signal URCs
+  (`c:VintageNetCellular.ModemProfile.signal_urc_commands/0`: Quectel
+  `AT+QINDCFG="csq",1,0`, SIMCom `AT+AUTOCSQ=1,1`), then reads registration
+  and `+CSQ` once. From then on it subscribes to `+CREG`, `+CGREG`,
+  `+CEREG`, `+C5GREG`, `+CSQ`, `+QIND`, `+CPIN` and `+SIMCARD` URCs on the
+  AT port, and each URC updates the properties at once. A registration change
+  (a new state, cell or area) makes it read the operator, cell and signal
+  details shortly after.
+
+  What can't be pushed is polled, on the timetable of
+  `VintageNetCellular.Monitor.Schedule` (`signal_poll_ms`, `cell_poll_ms`, ...).
+  Polling goes on while PPP is up: the AT port is not the PPP tty. A poll
+  command the modem answers with "operation not supported", or with ERROR
+  three times in a row, is not sent again to this modem. A timeout keeps the
+  last values (no flapping) but is not a sign of life. Identity is read once per modem appearance (one monitor per
+  AT port) and retried with backoff until every value is read.
+
+  When the modem is healthy (registered, with signal) each fresh signal
+  reading (a poll the modem answered, or a signal URC) pets
+  `VintageNet.PowerManager.PMControl.pet_watchdog(ifname)`, so a power manager
+  can reset a modem that stops working.
+
+  When the AT port reports the tty closed, every key is deleted and polling
+  pauses; when it reopens, everything (identity included) is read again.
+
+  When its AT port process goes away (the modem vanished or re-enumerated)
+  the monitor deletes its keys and stops normally; the connection manager
+  starts a new one with the new AT port, which reads everything again.
+
+  ## Starting it
+
+  One per interface, started by the connection manager once the AT port is
+  up (a `:temporary` child, e.g. under the interface's worker supervisor):
+
+      VintageNetCellular.Monitor.start_link(
+        ifname: "ppp0",
+        at_port: VintageNetCellular.Interface.at_port("ppp0"),
+        profile: VintageNetCellular.Modem.EC25,
+        config: [signal_poll_ms: 30_000, cell_poll_ms: 60_000],
+        command_timeout: 5_000
+      )
+
+  Options: `:ifname` and `:at_port` (a pid or name) are required; `:profile`
+  (a `VintageNetCellular.ModemProfile` module, nil for plain 3GPP); `:config`
+  (the keys of `VintageNetCellular.Monitor.Schedule.config!/1`);
+  `:command_timeout` (ms, 5_000); `:name`.
+  """
+  use GenServer
+
+  alias VintageNetCellular.AT
+  alias VintageNetCellular.ATPort
+  alias VintageNetCellular.Connection.Registration
+  alias VintageNetCellular.Monitor.Facts
+  alias VintageNetCellular.Monitor.Identity
+  alias VintageNetCellular.Monitor.Schedule
+  alias VintageNetCellular.PropertyWriter
+
+  require Logger
+
+  @pm_control VintageNet.PowerManager.PMControl
+
+  @urc_prefixes ["+CREG", "+CGREG", "+CEREG", "+C5GREG", "+CSQ", "+QIND", "+CPIN", "+SIMCARD"]
+  @reg_kinds [:creg, :cgreg, :cereg, :c5greg]
+  @operator_commands ["AT+COPS=3,2", "AT+COPS?", "AT+COPS=3,0", "AT+COPS?"]
+  @default_signal_commands ["AT+CESQ"]
+
+  @typedoc "What `stats/1` returns."
+  @type stats :: %{
+          commands: non_neg_integer(),
+          urcs: non_neg_integer(),
+          by_command: %{String.t() => non_neg_integer()},
+          unsupported: [String.t()]
+        }
+
+  @doc false
+  @spec child_spec(keyword()) :: Supervisor.child_spec()
+  def child_spec(opts) do
+    %{
+      id: {__MODULE__, Keyword.fetch!(opts, :ifname)},
+      start: {__MODULE__, :start_link, [opts]},
+      restart: :temporary
+    }
+  end
+
+  @doc "Starts the monitor (see the moduledoc for the options)."
+  @spec start_link(keyword()) :: GenServer.on_start()
+  def start_link(opts) do
+    {name, opts} = Keyword.pop(opts, :name)
+    GenServer.start_link(__MODULE__, opts, if(name, do: [name: name], else: []))
+  end
+
+  @doc """
+  What the monitor has sent and received since it started: AT commands in
+  total and per command, URCs handled, and commands given up as unsupported.
+  """
+  @spec stats(GenServer.server()) :: stats()
+  def stats(server), do: GenServer.call(server, :stats)
+
+  @doc "Stops the monitor; its keys are deleted."
+  @spec stop(GenServer.server()) :: :ok
+  def stop(server), do: GenServer.stop(server)
+
+  @impl GenServer
+  def init(opts) do
+    ifname = Keyword.fetch!(opts, :ifname)
+    at_port = Keyword.fetch!(opts, :at_port)
+    schedule = Schedule.new(Keyword.get(opts, :config, []), now())
+
+    case GenServer.whereis(at_port) do
+      pid when is_pid(pid) ->
+        Process.flag(:trap_exit, true)
+        port_ref = Process.monitor(pid)
+        Enum.each(@urc_prefixes, &ATPort.subscribe(at_port, &1))
+
+        state = %{
+          ifname: ifname,
+          at_port: at_port,
+          port_ref: port_ref,
+          profile: Keyword.get(opts, :profile),
+          command_timeout: Keyword.get(opts, :command_timeout, 5_000),
+          facts: Facts.new(),
+          schedule: schedule,
+          worker: nil,
+          timer: nil,
+          signal_pushed?: false,
+          cell_refresh?: false,
+          port_open?: port_open?(at_port),
+          unsupported: MapSet.new(),
+          errors: %{},
+          stats: %{commands: 0, urcs: 0, by_command: %{}}
+        }
+
+        {:ok, run_due(state)}
+
+      _ ->
+        {:stop, {:no_at_port, at_port}}
+    end
+  end
+
+  @impl GenServer
+  def handle_call(:stats, _from, state) do
+    stats = Map.put(state.stats, :unsupported, Enum.sort(state.unsupported))
+    {:reply, stats, state}
+  end
+
+  @impl GenServer
+  def handle_info({ATPort, _server, line}, state) when is_binary(line) do
+    state = update_in(state.stats.urcs, &(&1 + 1))
+
+    case AT.parse(line) do
+      {:ok, parsed} -> {:noreply, parsed |> handle_urc(state) |> run_due()}
+      {:error, _reason} -> {:noreply, state}
+    end
+  end
+
+  def handle_info({ATPort, _server, :closed}, state) do
+    # The modem vanished (or the port program restarts): nothing known about
+    # it holds any more. Polling pauses until the port opens again.
+    state = %{cancel_timer(state) | port_open?: false, facts: Facts.new(), signal_pushed?: false}
+    {:noreply, publish(state)}
+  end
+
+  def handle_info({ATPort, _server, :opened}, %{port_open?: true} = state), do: {:noreply, state}
+
+  def handle_info({ATPort, _server, :opened}, state) do
+    # Back (a USB reset, a re-enumeration under the same name): read
+    # everything again, identity included.
+    state = reschedule(%{state | port_open?: true}, &Schedule.trigger(&1, :modem_reset, now(), identity_missing?: true))
+    {:noreply, run_due(state)}
+  end
+
+  def handle_info(:tick, state), do: {:noreply, run_due(%{state | timer: nil})}
+
+  def handle_info({ref, {task, results}}, %{worker: {ref, task}} = state) do
+    Process.demonitor(ref, [:flush])
+    state = %{state | worker: nil}
+
+    if state.port_open? do
+      {:noreply, state |> absorb(task, results) |> run_due()}
+    else
+      # The port closed while the task ran: its answers describe a modem that
+      # is gone. Run the task again once the port is back.
+      {:noreply, reschedule(state, &Schedule.done(&1, task, :error, now()))}
+    end
+  end
+
+  def handle_info({:DOWN, ref, :process, _pid, reason}, %{worker: {ref, task}} = state) do
+    Logger.warning("VintageNetCellular.Monitor(#{state.ifname}): #{task} failed: #{inspect(reason)}")
+    state = %{state | worker: nil, schedule: Schedule.done(state.schedule, task, :error, now())}
+    {:noreply, run_due(state)}
+  end
+
+  def handle_info({:DOWN, ref, :process, _pid, _reason}, %{port_ref: ref} = state) do
+    # The AT port is gone: the modem vanished or re-enumerated.
+    {:stop, :normal, state}
+  end
+
+  def handle_info({:EXIT, _pid, _reason}, state), do: {:noreply, state}
+  def handle_info(_other, state), do: {:noreply, state}
+
+  @impl GenServer
+  def terminate(_reason, state) do
+    Enum.each(Facts.owned_keys(), &PropertyWriter.delete(state.ifname, &1))
+  end
+
+  ## URCs
+
+  defp handle_urc({kind, _} = parsed, state) when kind in @reg_kinds do
+    before = state.facts.reg[kind]
+    state = state |> observe([parsed]) |> publish()
+
+    if changed_location?(before, state.facts.reg[kind]) and Facts.registered?(state.facts),
+      do: registration_changed(state),
+      else: state
+  end
+
+  defp handle_urc({:cpin, %{state: :ready}}, state) do
+    # A modem reset or a SIM inserted: URC settings may be lost, and
+    # registration starts over. Turn the URCs on and read everything again.
+    identity_missing? = Facts.missing_identity(state.facts) != []
+    reschedule(state, &Schedule.trigger(&1, :modem_reset, now(), identity_missing?: identity_missing?))
+  end
+
+  defp handle_urc({kind, _} = parsed, state) when kind in [:csq, :unknown, :cpin] do
+    state |> observe([parsed]) |> publish() |> pet()
+  end
+
+  defp handle_urc(_parsed, state), do: state
+
+  defp changed_location?(nil, _new), do: true
+
+  defp changed_location?(old, new) do
+    Map.take(old, [:stat, :lac, :ci, :act]) != Map.take(new, [:stat, :lac, :ci, :act])
+  end
+
+  ## Tasks
+
+  defp run_due(%{port_open?: false} = state), do: state
+
+  defp run_due(%{worker: nil} = state) do
+    {due, schedule} = Schedule.take_due(state.schedule, now())
+    state = %{state | schedule: schedule}
+
+    case due do
+      [] ->
+        arm_timer(state)
+
+      [task | rest] ->
+        # Run one at a time; the others go back to being due now.
+        schedule = Enum.reduce(rest, state.schedule, &put_due(&2, &1, now()))
+        start_worker(%{state | schedule: schedule}, task)
+    end
+  end
+
+  defp run_due(state), do: state
+
+  defp put_due(schedule, task, at), do: %{schedule | due: Map.put(schedule.due, task, at)}
+
+  defp start_worker(state, task) do
+    case plan(task, state) do
+      [] ->
+        schedule = Schedule.done(state.schedule, task, :ok, now())
+        state |> Map.put(:schedule, schedule) |> run_due()
+
+      plan ->
+        state = cancel_timer(state)
+        state = if task == :cell, do: %{state | cell_refresh?: false}, else: state
+        at_port = state.at_port
+        timeout = state.command_timeout
+        %Task{ref: ref} = Task.async(fn -> {task, run_plan(at_port, plan, timeout)} end)
+        count(%{state | worker: {ref, task}}, plan)
+    end
+  end
+
+  defp run_plan(at_port, plan, timeout) do
+    Enum.map(plan, fn {tag, command} -> {tag, command, send_command(at_port, command, timeout)} end)
+  end
+
+  defp send_command(at_port, command, timeout) do
+    ATPort.command(at_port, command, timeout)
+  catch
+    :exit, reason -> {:error, {:exit, reason}}
+  end
+
+  defp count(state, plan) do
+    Enum.reduce(plan, state, fn {_tag, command}, state ->
+      stats = state.stats
+
+      %{
+        state
+        | stats: %{
+            stats
+            | commands: stats.commands + 1,
+              by_command: Map.update(stats.by_command, command, 1, &(&1 + 1))
+          }
+      }
+    end)
+  end
+
+  # [{tag, command}] for a task. Tags: :urc_setup, :signal_urc, :observe,
+  # :cops_check, {:identity, key}.
+  defp plan(:setup, state) do
+    reg_urcs = Registration.urc_commands()
+    signal_urcs = profile_commands(state.profile, :signal_urc_commands, [])
+
+    Enum.map(reg_urcs, &{:urc_setup, &1}) ++
+      Enum.map(signal_urcs, &{:signal_urc, &1}) ++
+      Enum.map(Registration.read_commands(), fn {_domain, command} -> {:observe, command} end) ++
+      [{:observe, "AT+CSQ"}]
+  end
+
+  defp plan(:identity, state) do
+    for key <- Facts.missing_identity(state.facts), do: {{:identity, key}, Identity.command(key)}
+  end
+
+  defp plan(:signal, state) do
+    vendor = signal_commands(state)
+    # +CSQ is read when the modem doesn't push it, and always when there is
+    # nothing else to read: each poll is also the health check behind the
+    # watchdog, so it must ask the modem something.
+    csq = if state.signal_pushed? and vendor != [], do: [], else: ["AT+CSQ"]
+
+    case supported(csq ++ vendor, state) do
+      [] -> [{:observe, "AT+CSQ"}]
+      plan -> plan
+    end
+  end
+
+  defp plan(:cell, state) do
+    case {Facts.registered?(state.facts), profile_commands(state.profile, :cell_info_commands, [])} do
+      {false, _} ->
+        []
+
+      {true, []} ->
+        # No vendor cell report to notice a new PLMN by: one +COPS read
+        # (format as left, long name by default) checks the operator.
+        [{:cops_check, "AT+COPS?"}]
+
+      {true, cell} ->
+        # The periodic read skips what the signal poll reads every signal_poll_ms anyway.
+        cell = if state.cell_refresh?, do: cell, else: cell -- signal_commands(state)
+        supported(cell, state)
+    end
+  end
+
+  defp plan(:operator, state) do
+    if Facts.registered?(state.facts), do: Enum.map(@operator_commands, &{:observe, &1}), else: []
+  end
+
+  defp signal_commands(state), do: profile_commands(state.profile, :signal_commands, @default_signal_commands)
+
+  defp supported(commands, state) do
+    for c <- Enum.uniq(commands), not MapSet.member?(state.unsupported, c), do: {:observe, c}
+  end
+
+  defp profile_commands(nil, _callback, default), do: default
+
+  defp profile_commands(profile, callback, default) do
+    if Code.ensure_loaded?(profile) and function_exported?(profile, callback, 0),
+      do: apply(profile, callback, []),
+      else: default
+  end
+
+  ## Results
+
+  defp absorb(state, task, results) do
+    state = Enum.reduce(results, state, &absorb_one(&2, task, &1))
+    result = task_result(task, results, state)
+    state = reschedule(state, &Schedule.done(&1, task, result, now()))
+    state = if task == :setup, do: after_setup(state, results), else: state
+    state = if task == :cell and Facts.operator_stale?(state.facts), do: operator_stale(state), else: state
+    state = publish(state)
+
+    # Only fresh answers count as a sign of life.
+    if task in [:signal, :setup] and Enum.any?(results, &match?({_tag, _c, {:ok, _}}, &1)),
+      do: pet(state),
+      else: state
+  end
+
+  defp absorb_one(state, _task, {{:identity, key}, _command, {:ok, lines}}) do
+    case Identity.parse(key, lines) do
+      {:ok, value} -> %{state | facts: Facts.put_identity(state.facts, key, value)}
+      {:error, _why} -> state
+    end
+  end
+
+  defp absorb_one(state, task, {:observe, command, {:ok, lines}}) do
+    parsed = for line <- lines, {:ok, p} <- [AT.parse(line)], do: p
+    state = %{observe(state, parsed) | errors: Map.delete(state.errors, command)}
+
+    if task == :setup and Enum.any?(parsed, fn {kind, _} -> kind in @reg_kinds end) and
+         Facts.registered?(state.facts) do
+      registration_changed(state)
+    else
+      maybe_forget_silent(state, command, parsed)
+    end
+  end
+
+  # A timeout (or a closed port) says nothing about the value: keep the last
+  # one rather than flap. An error answer means the source has nothing now.
+  defp absorb_one(state, _task, {:observe, _command, {:error, reason}}) when reason in [:timeout, :closed],
+    do: state
+
+  defp absorb_one(state, _task, {:observe, _command, {:error, {:exit, _}}}), do: state
+
+  defp absorb_one(state, _task, {:observe, command, {:error, reason}}) do
+    state = forget_source(state, command)
+    errors = Map.update(state.errors, command, 1, &(&1 + 1))
+    state = %{state | errors: errors}
+
+    # "operation not supported" is final; a bare ERROR (what a modem says
+    # before AT+CMEE=2, also for passing trouble) only after three in a row.
+    if unsupported?(reason, errors[command]),
+      do: %{state | unsupported: MapSet.put(state.unsupported, command)},
+      else: state
+  end
+
+  defp absorb_one(state, _task, {:cops_check, _command, {:ok, lines}}) do
+    differs? =
+      Enum.any?(lines, fn line ->
+        case AT.parse(line) do
+          {:ok, {:cops, cops}} -> Facts.cops_differs?(state.facts, cops)
+          _ -> false
+        end
+      end)
+
+    if differs?, do: operator_stale(state), else: state
+  end
+
+  defp absorb_one(state, _task, _other), do: state
+
+  # A read that answered OK without its line: the source has nothing now.
+  defp maybe_forget_silent(state, command, []), do: forget_source(state, command)
+  defp maybe_forget_silent(state, _command, _parsed), do: state
+
+  defp forget_source(state, command) do
+    facts = Enum.reduce(sources_of(command), state.facts, &Facts.forget(&2, &1))
+    %{state | facts: facts}
+  end
+
+  defp sources_of("AT+CSQ"), do: [:csq]
+  defp sources_of("AT+CESQ"), do: [:cesq]
+  defp sources_of("AT+QCSQ"), do: [:qcsq]
+  defp sources_of("AT+CPSI?"), do: [:cpsi, :vendor]
+  defp sources_of("AT+QNWINFO"), do: [:vendor]
+  defp sources_of("AT+COPS?"), do: [:operator]
+  defp sources_of(_other), do: []
+
+  @errors_before_giving_up 3
+
+  defp unsupported?(:error, count), do: count >= @errors_before_giving_up
+  defp unsupported?({:cme_error, 4}, _count), do: true
+
+  defp unsupported?({:cme_error, text}, _count) when is_binary(text),
+    do: String.downcase(text) == "operation not supported"
+
+  defp unsupported?(_reason, _count), do: false
+
+  defp task_result(:identity, _results, state),
+    do: if(Facts.missing_identity(state.facts) == [], do: :ok, else: :error)
+
+  defp task_result(_task, results, _state) do
+    if Enum.any?(results, fn {_tag, _c, r} -> failed?(r) end),
+      do: :error,
+      else: :ok
+  end
+
+  defp failed?({:error, reason}), do: reason in [:timeout, :closed] or match?({:exit, _}, reason)
+  defp failed?(_result), do: false
+
+  defp after_setup(state, results) do
+    signal_urcs = for {:signal_urc, _c, r} <- results, do: r
+    pushed? = signal_urcs != [] and Enum.all?(signal_urcs, &match?({:ok, _}, &1))
+    %{state | signal_pushed?: pushed?}
+  end
+
+  defp operator_stale(state), do: reschedule(state, &Schedule.trigger(&1, :operator_stale, now()))
+
+  # The next :cell run reads every cell command, also those the signal poll
+  # reads anyway (SIMCom's AT+CPSI?), since the cell just changed.
+  defp registration_changed(state) do
+    reschedule(%{state | cell_refresh?: true}, &Schedule.trigger(&1, :registration_changed, now()))
+  end
+
+  ## Facts and properties
+
+  defp observe(state, parsed), do: %{state | facts: Facts.observe_all(state.facts, parsed)}
+
+  defp publish(state) do
+    props = Facts.properties(state.facts)
+    PropertyWriter.put_many(state.ifname, props)
+
+    for key <- Facts.owned_keys(), not Map.has_key?(props, key), do: PropertyWriter.delete(state.ifname, key)
+    state
+  end
+
+  defp pet(state) do
+    if Facts.healthy?(state.facts), do: pet_watchdog(state.ifname)
+    state
+  end
+
+  defp pet_watchdog(ifname) do
+    @pm_control.pet_watchdog(ifname)
+  catch
+    _kind, _reason -> :ok
+  end
+
+  ## Timers
+
+  # Only updates the timetable; callers end with run_due/1.
+  defp reschedule(state, fun), do: %{state | schedule: fun.(state.schedule)}
+
+  defp arm_timer(state) do
+    state = cancel_timer(state)
+
+    case Schedule.timeout(state.schedule, now()) do
+      :infinity -> state
+      ms -> %{state | timer: Process.send_after(self(), :tick, ms)}
+    end
+  end
+
+  defp cancel_timer(%{timer: nil} = state), do: state
+
+  defp cancel_timer(state) do
+    _ = Process.cancel_timer(state.timer)
+    %{state | timer: nil}
+  end
+
+  defp port_open?(at_port) do
+    ATPort.status(at_port) == :opened
+  catch
+    :exit, _ -> false
+  end
+
+  defp now, do: System.monotonic_time(:millisecond)
+end

@@ -1,0 +1,436 @@
+defmodule VintageNetCellular.Monitor.Facts do
+  @moduledoc """
+  What a modem has told the monitor, and the properties that follow from it.
+
+  Pure: `observe/2` takes one parsed AT line (a response or a URC, as
+  `VintageNetCellular.AT.parse/1` returns it), `put_identity/3` one identity
+  string, and `properties/2` derives the whole map of the monitor's
+  properties from what was observed. The monitor process writes that map
+  with `VintageNetCellular.PropertyWriter` and deletes the keys the map
+  lacks, so the property table always equals `properties/2`.
+
+  ## Absent or nil
+
+  Nothing is made up. A key is **absent** when the fact does not apply now,
+  and **nil** when it applies but the modem does not report it:
+
+  | situation | keys |
+  |---|---|
+  | identity not read yet | `manufacturer`, `model`, `revision`, `imei` absent (each until read) |
+  | no registration seen yet | `registration` and everything below absent |
+  | not registered (searching, denied, no SIM, ...) | `roaming`, `mcc`, `mnc`, `provider`, `network`, `access_technology`, `radio`, `lac`, `tac`, `cid`, `band`, `channel` absent |
+  | registered, operator not read yet | `mcc`, `mnc`, `provider`, `network` absent |
+  | registered, MCC/MNC not in the operator table | `provider` nil |
+  | registered, the modem gives no operator name | `network` nil |
+  | registered on a domain that reports no location | `lac` / `tac` / `cid` nil |
+  | no vendor cell report (generic modems) | `band`, `channel` absent |
+  | no signal reading yet | the six `signal_*` keys absent |
+  | signal unknown, or not an LTE-family radio | see `VintageNetCellular.Monitor.SignalRules` (nil) |
+
+  A SIM that disappears (`+CPIN: NOT READY`, `NOT INSERTED`, ...) drops what
+  was known about registration, operator and cell, since none of it holds
+  without a SIM; a registration line that says "registered" brings them back.
+
+  ## Sources
+
+  * `registration`: `VintageNetCellular.Connection.Registration.summary/1`
+    over the latest `+CREG`/`+CGREG`/`+CEREG`/`+C5GREG` (the same rule the
+    connection manager applies); `roaming`: whether a registered domain says
+    roaming.
+  * `mcc`, `mnc`: `+COPS` numeric format first, then the vendor cell report
+    (`+QNWINFO`, `+CPSI`). Strings, leading zeros kept.
+  * `provider`: `VintageNetCellular.Operators.provider_name/2` of MCC/MNC.
+  * `network`: `+COPS` long alphanumeric name (else the short one).
+  * `access_technology`: the vendor's text (`"FDD LTE"`, `"LTE CAT-M1"`),
+    else the 27.007 name of the registration AcT (`+C5GREG`, `+CEREG`,
+    `+CGREG`, `+CREG`), else of the `+COPS` AcT.
+  * `radio`: `VintageNetCellular.Monitor.Radio` of the vendor text, else of
+    the registration AcT (`+C5GREG`, `+CEREG`, `+CGREG`, `+CREG`), else of
+    the `+COPS` AcT.
+  * `lac`: `+CGREG`/`+CREG` (`n=2`), else the vendor report; `tac`:
+    `+C5GREG`/`+CEREG`, else the vendor report; `cid`: the registered domain
+    of the current radio first, else the vendor report.
+  * `band`, `channel`: the vendor cell report.
+  * signal: `VintageNetCellular.Monitor.SignalRules`.
+
+      iex> alias VintageNetCellular.Monitor.Facts
+      iex> facts =
+      ...>   Facts.new()
+      ...>   |> Facts.observe({:cereg, %{stat: :registered_home, lac: 0x1A2B, tac: 0x1A2B, ci: 0x1A2D301, act: :eutran}})
+      ...>   |> Facts.observe({:cops, %{mode: 0, format: 2, operator: "310410", act: :eutran, mcc: "310", mnc: "410"}})
+      iex> props = Facts.properties(facts, fn "310", "410" -> "AT&T" end)
+      iex> {props["mcc"], props["mnc"], props["provider"], props["radio"], props["tac"]}
+      {"310", "410", "AT&T", :lte, 6699}
+  """
+
+  alias VintageNetCellular.Connection.Registration
+  alias VintageNetCellular.Monitor.Radio
+  alias VintageNetCellular.Monitor.SignalRules
+
+  @identity_keys ["manufacturer", "model", "revision", "imei"]
+  @registration_keys ["registration", "roaming"]
+  @network_keys ["mcc", "mnc", "provider", "network", "access_technology", "radio"]
+  @cell_keys ["lac", "tac", "cid", "band", "channel"]
+  @signal_keys ["signal_asu", "signal_dbm", "signal_4bars", "signal_rsrp", "signal_rsrq", "signal_sinr"]
+  @owned @identity_keys ++ @registration_keys ++ @network_keys ++ @cell_keys ++ @signal_keys
+
+  @domains [:creg, :cgreg, :cereg, :c5greg]
+  @registered [
+    :registered_home,
+    :registered_roaming,
+    :sms_only_home,
+    :sms_only_roaming,
+    :csfb_not_preferred_home,
+    :csfb_not_preferred_roaming
+  ]
+  @roaming [:registered_roaming, :sms_only_roaming, :csfb_not_preferred_roaming]
+  @sim_gone [:not_ready, :not_inserted, :sim_not_inserted, :sim_removed]
+  @lte_modes ~w(LTE CAT-M1 CAT-NB1 EMTC NBIOT)
+
+  defstruct identity: %{}, reg: %{}, operator: nil, vendor: nil, signal: %{}
+
+  @typedoc "Identity key: `\"manufacturer\"`, `\"model\"`, `\"revision\"` or `\"imei\"`."
+  @type identity_key :: String.t()
+
+  @typedoc "A parsed AT line, as `VintageNetCellular.AT.parse/1` returns it inside `{:ok, _}`."
+  @type parsed :: {atom(), map()}
+
+  @typedoc "Maps MCC and MNC strings to a provider name (nil when unknown)."
+  @type lookup :: (String.t(), String.t() -> String.t() | nil)
+
+  @type t :: %__MODULE__{
+          identity: %{optional(identity_key()) => String.t()},
+          reg: %{optional(atom()) => map()},
+          operator: map() | nil,
+          vendor: map() | nil,
+          signal: SignalRules.readings()
+        }
+
+  @doc "Nothing known yet."
+  @spec new() :: t()
+  def new, do: %__MODULE__{}
+
+  @doc """
+  Every key the monitor owns under `["interface", ifname, "mobile", _]`.
+  Keys missing from `properties/2` are deleted from the table.
+  """
+  @spec owned_keys() :: [String.t()]
+  def owned_keys, do: @owned
+
+  @doc "The identity keys (read once per modem appearance)."
+  @spec identity_keys() :: [identity_key()]
+  def identity_keys, do: @identity_keys
+
+  @doc """
+  Folds one parsed line into the facts. Lines of other kinds are ignored.
+
+      iex> alias VintageNetCellular.Monitor.Facts
+      iex> Facts.new() |> Facts.observe({:csq, %{rssi: 20, ber: 99}}) |> Facts.properties() |> Map.get("signal_dbm")
+      -73
+  """
+  @spec observe(t(), parsed()) :: t()
+  def observe(facts, {:csq, %{rssi: rssi}}), do: put_signal(facts, :csq, rssi)
+
+  # Quectel's pushed signal (AT+QINDCFG="csq",1): +QIND: "csq",<rssi>,<ber>
+  def observe(facts, {:unknown, %{prefix: "+QIND", fields: [kind, rssi | _]}}) do
+    with "csq" <- String.downcase(kind),
+         {value, ""} when value in 0..31 or value == 99 <- Integer.parse(rssi) do
+      put_signal(facts, :csq, value)
+    else
+      _ -> facts
+    end
+  end
+
+  def observe(facts, {:cesq, %{rsrp: rsrp, rsrq: rsrq}}) do
+    lte = VintageNetCellular.Signal.from_cesq(rsrp, rsrq)
+    put_signal(facts, :cesq, %{rsrp: lte.rsrp, rsrq: lte.rsrq, sinr: nil})
+  end
+
+  def observe(facts, {:qcsq, %{sysmode: sysmode} = m}) do
+    lte? = String.upcase(sysmode) in @lte_modes
+
+    facts
+    |> put_signal(:qcsq, if(lte?, do: Map.take(m, [:rssi, :rsrp, :rsrq, :sinr])))
+    |> put_signal(:measured_radio, Radio.from_text(sysmode))
+  end
+
+  def observe(facts, {:cpsi, %{system_mode: mode} = m}) do
+    radio = Radio.from_text(mode)
+    lte? = Radio.lte_family?(radio)
+    service? = radio != nil and m[:operation_mode] not in ["Offline", "Low Power Mode"]
+
+    vendor =
+      if service? do
+        %{
+          act: mode,
+          mcc: m[:mcc],
+          mnc: m[:mnc],
+          lac: if(lte?, do: nil, else: m[:lac]),
+          tac: m[:tac],
+          cid: m[:cell_id],
+          band: m[:band],
+          channel: m[:channel]
+        }
+      end
+
+    facts
+    |> Map.put(:vendor, vendor)
+    |> put_signal(:cpsi, if(lte?, do: Map.take(m, [:rssi, :rsrp, :rsrq, :sinr])))
+    |> put_signal(:measured_radio, radio)
+  end
+
+  def observe(facts, {:qnwinfo, %{service: false}}), do: %{facts | vendor: nil}
+
+  def observe(facts, {:qnwinfo, m}) do
+    vendor = %{act: m.act, mcc: m.mcc, mnc: m.mnc, lac: nil, tac: nil, cid: nil, band: m.band, channel: m.channel}
+    %{facts | vendor: vendor}
+  end
+
+  def observe(facts, {domain, %{stat: stat} = m}) when domain in @domains do
+    %{facts | reg: Map.put(facts.reg, domain, m)}
+    |> then(fn f -> if stat in @registered, do: f, else: forget_if_unregistered(f) end)
+  end
+
+  def observe(facts, {:cops, %{operator: nil}}), do: %{facts | operator: nil}
+
+  def observe(facts, {:cops, %{format: format, operator: name, act: act} = m}) do
+    {mcc, mnc} =
+      case m do
+        %{mcc: mcc, mnc: mnc} when is_binary(mcc) -> {mcc, mnc}
+        _ -> split_plmn(name)
+      end
+
+    op = facts.operator || %{mcc: nil, mnc: nil, long: nil, short: nil, act: nil}
+    op = if act, do: %{op | act: act}, else: op
+
+    op =
+      cond do
+        mcc != nil and {mcc, mnc} != {op.mcc, op.mnc} -> %{op | mcc: mcc, mnc: mnc, long: nil, short: nil}
+        mcc != nil -> op
+        format == 0 -> %{op | long: name}
+        format == 1 -> %{op | short: name}
+        true -> op
+      end
+
+    %{facts | operator: op}
+  end
+
+  def observe(facts, {:cpin, %{state: state}}) when state in @sim_gone do
+    %{facts | reg: %{}, operator: nil, vendor: nil}
+  end
+
+  # SIMCom's SIM hot-plug URC: +SIMCARD: NOT AVAILABLE
+  def observe(facts, {:unknown, %{prefix: "+SIMCARD", fields: [text | _]}}) do
+    if String.upcase(text) =~ "NOT AVAILABLE", do: observe(facts, {:cpin, %{state: :sim_removed}}), else: facts
+  end
+
+  def observe(facts, _other), do: facts
+
+  @doc """
+  Folds a list of parsed lines (e.g. one command's answer) in order.
+  """
+  @spec observe_all(t(), [parsed()]) :: t()
+  def observe_all(facts, parsed), do: Enum.reduce(parsed, facts, &observe(&2, &1))
+
+  @doc """
+  Forgets one source after its command failed (ERROR, timeout): its values
+  are no longer current. `:operator` drops the `+COPS` facts, `:vendor` the
+  vendor cell report, and a signal source (`:csq`, `:cesq`, `:qcsq`, `:cpsi`)
+  its reading.
+  """
+  @spec forget(t(), :operator | :vendor | :csq | :cesq | :qcsq | :cpsi) :: t()
+  def forget(facts, :operator), do: %{facts | operator: nil}
+  def forget(facts, :vendor), do: %{facts | vendor: nil}
+  def forget(facts, source), do: %{facts | signal: Map.delete(facts.signal, source)}
+
+  @doc "Stores one identity string (`\"manufacturer\"`, `\"model\"`, `\"revision\"`, `\"imei\"`)."
+  @spec put_identity(t(), identity_key(), String.t()) :: t()
+  def put_identity(facts, key, value) when key in @identity_keys and is_binary(value) do
+    %{facts | identity: Map.put(facts.identity, key, value)}
+  end
+
+  @doc "The identity keys not read yet."
+  @spec missing_identity(t()) :: [identity_key()]
+  def missing_identity(facts), do: Enum.reject(@identity_keys, &Map.has_key?(facts.identity, &1))
+
+  @doc """
+  Whether some domain is registered (home, roaming, SMS only or CSFB).
+
+      iex> alias VintageNetCellular.Monitor.Facts
+      iex> Facts.new() |> Facts.observe({:creg, %{stat: :searching}}) |> Facts.registered?()
+      false
+  """
+  @spec registered?(t()) :: boolean()
+  def registered?(facts), do: Enum.any?(facts.reg, fn {_d, m} -> m.stat in @registered end)
+
+  @doc """
+  Whether the vendor cell report names another PLMN than `+COPS` did (the
+  operator changed without a registration URC): time to read `+COPS` again.
+  """
+  @spec operator_stale?(t()) :: boolean()
+  def operator_stale?(%{operator: %{mcc: mcc, mnc: mnc}, vendor: %{mcc: vmcc, mnc: vmnc}})
+      when is_binary(mcc) and is_binary(vmcc),
+      do: {mcc, mnc} != {vmcc, vmnc}
+
+  def operator_stale?(_facts), do: false
+
+  @doc """
+  Whether a `+COPS` read (in any format) names another operator than the one
+  known, or one is named while none is known: time for a full operator read.
+  A `+COPS` without operator (not registered) is left to the registration
+  URCs.
+
+      iex> alias VintageNetCellular.Monitor.Facts
+      iex> f = Facts.observe(Facts.new(), {:cops, %{mode: 0, format: 0, operator: "AT&T", act: :eutran}})
+      iex> Facts.cops_differs?(f, %{mode: 0, format: 0, operator: "AT&T", act: :eutran})
+      false
+      iex> Facts.cops_differs?(f, %{mode: 0, format: 0, operator: "T-Mobile", act: :eutran})
+      true
+  """
+  @spec cops_differs?(t(), map()) :: boolean()
+  def cops_differs?(_facts, %{operator: nil}), do: false
+  def cops_differs?(%{operator: nil}, _cops), do: true
+
+  def cops_differs?(%{operator: known}, %{format: format, operator: name} = cops) do
+    case {Map.get(cops, :mcc), split_plmn(name)} do
+      {mcc, _} when is_binary(mcc) -> {mcc, cops.mnc} != {known.mcc, known.mnc}
+      {nil, {mcc, mnc}} when is_binary(mcc) -> {mcc, mnc} != {known.mcc, known.mnc}
+      _ when format == 0 -> name != known.long
+      _ when format == 1 -> name != known.short
+      _ -> false
+    end
+  end
+
+  @doc """
+  Whether the modem is healthy in the power manager's sense: registered and
+  reporting a signal.
+  """
+  @spec healthy?(t()) :: boolean()
+  def healthy?(facts) do
+    props = SignalRules.properties(facts.signal, radio(facts))
+    registered?(facts) and is_integer(props["signal_4bars"]) and props["signal_4bars"] > 0
+  end
+
+  @doc """
+  The monitor's properties (keys of `owned_keys/0` only), as described in
+  the moduledoc. `lookup` maps MCC/MNC to a provider name.
+  """
+  @spec properties(t(), lookup()) :: %{String.t() => term()}
+  def properties(facts, lookup \\ &VintageNetCellular.Operators.provider_name/2) do
+    registered? = registered?(facts)
+    radio = if registered?, do: radio(facts)
+
+    facts.identity
+    |> Map.merge(registration(facts, registered?))
+    |> Map.merge(if registered?, do: network(facts, radio, lookup), else: %{})
+    |> Map.merge(if registered?, do: cell(facts, radio), else: %{})
+    |> Map.merge(SignalRules.properties(facts.signal, radio))
+  end
+
+  ## Registration, network, cell
+
+  defp registration(facts, registered?) do
+    case Registration.summary(facts.reg) do
+      nil ->
+        %{}
+
+      stat ->
+        props = %{"registration" => stat}
+
+        if registered?,
+          do: Map.put(props, "roaming", Enum.any?(facts.reg, fn {_d, m} -> m.stat in @roaming end)),
+          else: props
+    end
+  end
+
+  defp network(facts, radio, lookup) do
+    op = facts.operator || %{}
+    vendor = facts.vendor || %{}
+
+    plmn =
+      cond do
+        is_binary(op[:mcc]) -> {op.mcc, op.mnc}
+        is_binary(vendor[:mcc]) -> {vendor.mcc, vendor.mnc}
+        true -> nil
+      end
+
+    named = op[:long] || op[:short]
+
+    operator_props =
+      case plmn do
+        {mcc, mnc} ->
+          %{"mcc" => mcc, "mnc" => mnc, "provider" => lookup.(mcc, mnc), "network" => named}
+
+        nil when named != nil ->
+          %{"network" => named}
+
+        nil ->
+          %{}
+      end
+
+    Map.merge(operator_props, %{"access_technology" => access_technology(facts), "radio" => radio})
+  end
+
+  # The same order as radio/1, so that the text and the atom agree.
+  defp access_technology(facts) do
+    (facts.vendor && facts.vendor.act) ||
+      Enum.find_value(registered_domains(facts, [:c5greg, :cereg, :cgreg, :creg]), fn {d, m} ->
+        Radio.act_text(m[:act], d)
+      end) ||
+      (facts.operator && Radio.act_text(facts.operator.act, :cops))
+  end
+
+  # The radio in use: vendor text, then registration AcT, then +COPS AcT.
+  defp radio(facts) do
+    (facts.vendor && Radio.from_text(facts.vendor.act)) ||
+      Enum.find_value(registered_domains(facts, [:c5greg, :cereg, :cgreg, :creg]), fn {d, m} ->
+        Radio.from_act(m[:act], d)
+      end) ||
+      (facts.operator && Radio.from_act(facts.operator.act, :cops))
+  end
+
+  defp cell(facts, radio) do
+    vendor = facts.vendor || %{}
+    ps_cs = registered_domains(facts, [:cgreg, :creg])
+    eps = registered_domains(facts, [:c5greg, :cereg])
+
+    cid_order =
+      if Radio.lte_family?(radio), do: [:c5greg, :cereg, :cgreg, :creg], else: [:cgreg, :creg, :cereg, :c5greg]
+
+    lac = first_field(ps_cs, :lac) || vendor[:lac]
+    tac = first_field(eps, :lac) || vendor[:tac]
+    cid = first_field(registered_domains(facts, cid_order), :ci) || vendor[:cid]
+
+    %{"cid" => cid}
+    |> put_if(ps_cs != [] or lac != nil, "lac", lac)
+    |> put_if(eps != [] or tac != nil, "tac", tac)
+    |> put_if(facts.vendor != nil, "band", vendor[:band])
+    |> put_if(facts.vendor != nil, "channel", vendor[:channel])
+  end
+
+  defp registered_domains(facts, order) do
+    for d <- order, m = facts.reg[d], m.stat in @registered, do: {d, m}
+  end
+
+  defp first_field(domains, key), do: Enum.find_value(domains, fn {_d, m} -> m[key] end)
+
+  defp put_if(map, true, key, value), do: Map.put(map, key, value)
+  defp put_if(map, false, _key, _value), do: map
+
+  defp forget_if_unregistered(facts) do
+    if registered?(facts), do: facts, else: %{facts | operator: nil, vendor: nil}
+  end
+
+  defp put_signal(facts, key, value), do: %{facts | signal: Map.put(facts.signal, key, value)}
+
+  defp split_plmn(name) when is_binary(name) and byte_size(name) in [5, 6] do
+    if name =~ ~r/^\d+$/ do
+      {mcc, mnc} = String.split_at(name, 3)
+      {mcc, mnc}
+    else
+      {nil, nil}
+    end
+  end
+
+  defp split_plmn(_name), do: {nil, nil}
+end

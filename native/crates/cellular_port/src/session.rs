@@ -1,0 +1,439 @@
+//! The command queue of one tty, without I/O: requests and tty bytes in,
+//! bytes to write and events to report out. Time is passed in, so the rules
+//! below are tested without sleeping.
+//!
+//! # Queueing
+//!
+//! Commands run one at a time in arrival order. A command gets exactly one
+//! [`Event::Response`]: its final result, [`Reply::Timeout`] when its timeout
+//! (counted from the moment it is written) passes, or [`Reply::Closed`] when
+//! the tty is not open or closes before the result.
+//!
+//! # The late-reply rule
+//!
+//! A timed-out command is *abandoned*, not forgotten: the engine keeps it as
+//! the pending command, so its echo, information lines and final result are
+//! still recognised when they come late, and are dropped (logged at debug).
+//! The next command is written only once the abandoned one has *drained*: its
+//! final result arrived, or the drain period (`drain_ms` of
+//! [`Request::Open`], 2 s by default in ATPort) passed since the timeout. A
+//! late reply can therefore never be credited to the next command, unless the
+//! modem answers later than timeout + drain period, and then the reply is
+//! reported as a URC-like stray line rather than as a result.
+//!
+//! # The prompt
+//!
+//! A `> ` prompt ends its command with [`Reply::Prompt`]. For the next
+//! [`PROMPT_HOLD`] a queued [`Request::Raw`] (the body) goes first; if none
+//! comes, ESC cancels the prompt before other commands are written.
+
+use cellular_core::engine::{redact::redact, Config, Engine, Event as EngineEvent};
+use cellular_core::protocol::{Event, Reply};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// How long a prompt waits for its body.
+pub const PROMPT_HOLD: Duration = Duration::from_secs(10);
+
+/// What the owner of a session must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Write these bytes to the tty
+    Write(Vec<u8>),
+    /// Send this event to Elixir
+    Emit(Event),
+}
+
+#[derive(Debug)]
+struct Queued {
+    id: u64,
+    text: String,
+    raw: bool,
+    timeout: Duration,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    id: u64,
+    deadline: Instant,
+}
+
+/// One tty's command queue. See the module documentation.
+#[derive(Debug)]
+pub struct Session {
+    engine: Engine,
+    open: bool,
+    drain: Duration,
+    queue: VecDeque<Queued>,
+    in_flight: Option<InFlight>,
+    draining_until: Option<Instant>,
+    prompt_until: Option<Instant>,
+    engine_events: Vec<EngineEvent>,
+}
+
+impl Session {
+    /// A closed session.
+    pub fn new(config: Config, drain: Duration) -> Session {
+        Session {
+            engine: Engine::new(config),
+            open: false,
+            drain,
+            queue: VecDeque::new(),
+            in_flight: None,
+            draining_until: None,
+            prompt_until: None,
+            engine_events: Vec::new(),
+        }
+    }
+
+    /// The tty opened: start writing queued commands. With `drain_first`
+    /// the modem may still owe a reply to a command nobody here sent (an
+    /// earlier port program died with it in flight): it is drained like a
+    /// timed-out command before the first command is written.
+    pub fn opened(&mut self, drain_first: bool, now: Instant, out: &mut Vec<Action>) {
+        self.open = true;
+        self.engine.reset();
+        if drain_first {
+            self.engine.start_command("");
+            self.engine.abandon();
+            self.draining_until = Some(now + self.drain);
+            tracing::debug!("draining a reply owed to an earlier port program");
+        }
+        self.pump(now, out);
+    }
+
+    /// The tty closed or vanished: every command in flight or queued is
+    /// answered `Closed`.
+    pub fn closed(&mut self, out: &mut Vec<Action>) {
+        self.open = false;
+        self.engine.reset();
+        self.draining_until = None;
+        self.prompt_until = None;
+        if let Some(f) = self.in_flight.take() {
+            out.push(respond(f.id, Reply::Closed));
+        }
+        for q in self.queue.drain(..) {
+            out.push(respond(q.id, Reply::Closed));
+        }
+    }
+
+    /// A command (or raw bytes) from Elixir.
+    pub fn submit(
+        &mut self,
+        id: u64,
+        text: String,
+        raw: bool,
+        timeout: Duration,
+        now: Instant,
+        out: &mut Vec<Action>,
+    ) {
+        if !self.open {
+            tracing::debug!(id, command = %redact(&text), "tty not open, answering closed");
+            out.push(respond(id, Reply::Closed));
+            return;
+        }
+        self.queue.push_back(Queued {
+            id,
+            text,
+            raw,
+            timeout,
+        });
+        self.pump(now, out);
+    }
+
+    /// Bytes read from the tty.
+    pub fn on_bytes(&mut self, bytes: &[u8], now: Instant, out: &mut Vec<Action>) {
+        let mut events = std::mem::take(&mut self.engine_events);
+        self.engine.feed(bytes, &mut events);
+        for event in events.drain(..) {
+            match event {
+                EngineEvent::Urc(line) => out.push(Action::Emit(Event::Urc { line })),
+                EngineEvent::Overflow { dropped } => {
+                    tracing::warn!(dropped, "dropped an over-long line from the modem");
+                    out.push(Action::Emit(Event::Overflow {
+                        dropped: dropped as u64,
+                    }));
+                }
+                EngineEvent::Response { result, lines } => {
+                    let reply = Reply::from_final(result, lines);
+                    if reply == Reply::Prompt {
+                        self.prompt_until = Some(now + PROMPT_HOLD);
+                    }
+                    match self.in_flight.take() {
+                        Some(f) => out.push(respond(f.id, reply)),
+                        None => tracing::debug!(?reply, "result with no command in flight"),
+                    }
+                }
+                EngineEvent::Garbage { bytes } => {
+                    tracing::debug!(bytes, "dropped a line of control characters from the modem");
+                }
+                EngineEvent::Discarded { result, lines } => {
+                    tracing::debug!(
+                        ?result,
+                        lines = lines.len(),
+                        "late reply of a timed-out command dropped"
+                    );
+                    self.draining_until = None;
+                }
+            }
+        }
+        self.engine_events = events;
+        self.pump(now, out);
+    }
+
+    /// Time passed: enforce timeouts, end drains and prompt holds.
+    pub fn on_timer(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if let Some(f) = &self.in_flight {
+            if now >= f.deadline {
+                let id = f.id;
+                self.in_flight = None;
+                self.engine.abandon();
+                self.draining_until = Some(now + self.drain);
+                tracing::debug!(id, "command timed out; draining its late reply");
+                out.push(respond(id, Reply::Timeout));
+            }
+        }
+        if let Some(until) = self.draining_until {
+            if now >= until {
+                self.draining_until = None;
+                self.engine.forget();
+                tracing::debug!("timed-out command never answered; moving on");
+            }
+        }
+        self.pump(now, out);
+    }
+
+    /// When [`Session::on_timer`] must run next.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        [
+            self.in_flight.as_ref().map(|f| f.deadline),
+            self.draining_until,
+            self.prompt_until.filter(|_| !self.queue.is_empty()),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Writes the next command when the line is free.
+    fn pump(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if !self.open || self.in_flight.is_some() || self.draining_until.is_some() {
+            return;
+        }
+        if let Some(until) = self.prompt_until {
+            if let Some(pos) = self.queue.iter().position(|q| q.raw) {
+                self.prompt_until = None;
+                if let Some(q) = self.queue.remove(pos) {
+                    self.send(q, now, out);
+                }
+                return;
+            }
+            if self.queue.is_empty() || now < until {
+                return;
+            }
+            self.prompt_until = None;
+            tracing::debug!("no body for the prompt; cancelling it with ESC");
+            out.push(Action::Write(vec![0x1b]));
+            self.engine.forget();
+        }
+        if let Some(q) = self.queue.pop_front() {
+            self.send(q, now, out);
+        }
+    }
+
+    fn send(&mut self, q: Queued, now: Instant, out: &mut Vec<Action>) {
+        let mut bytes = q.text.clone().into_bytes();
+        if q.raw {
+            tracing::debug!(id = q.id, bytes = bytes.len(), "-> raw bytes");
+            self.engine.start_raw(&q.text);
+        } else {
+            tracing::debug!(id = q.id, "-> {}", redact(&q.text));
+            self.engine.start_command(&q.text);
+            bytes.push(b'\r');
+        }
+        self.in_flight = Some(InFlight {
+            id: q.id,
+            deadline: now + q.timeout,
+        });
+        out.push(Action::Write(bytes));
+    }
+}
+
+fn respond(id: u64, reply: Reply) -> Action {
+    Action::Emit(Event::Response { id, reply })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    fn open_session() -> (Session, Instant) {
+        let mut s = Session::new(Config::default(), 1000 * MS);
+        let now = Instant::now();
+        let mut out = Vec::new();
+        s.opened(false, now, &mut out);
+        assert!(out.is_empty());
+        (s, now)
+    }
+
+    fn write(text: &str) -> Action {
+        Action::Write(text.as_bytes().to_vec())
+    }
+
+    fn response(id: u64, reply: Reply) -> Action {
+        respond(id, reply)
+    }
+
+    fn ok(lines: &[&str]) -> Reply {
+        Reply::Ok {
+            lines: lines.iter().map(|l| l.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn commands_run_one_at_a_time_in_order() {
+        let (mut s, t) = open_session();
+        let mut out = Vec::new();
+        s.submit(1, "AT+CGMI".into(), false, 500 * MS, t, &mut out);
+        s.submit(2, "AT+CGMM".into(), false, 500 * MS, t, &mut out);
+        assert_eq!(out, vec![write("AT+CGMI\r")]);
+        out.clear();
+        s.on_bytes(b"AT+CGMI\r\r\nQuectel\r\n\r\nOK\r\n", t + MS, &mut out);
+        assert_eq!(out, vec![response(1, ok(&["Quectel"])), write("AT+CGMM\r")]);
+        out.clear();
+        s.on_bytes(b"\r\nEC25\r\n\r\n+CREG: 1\r\nOK\r\n", t + 2 * MS, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                Action::Emit(Event::Urc {
+                    line: "+CREG: 1".into()
+                }),
+                response(2, ok(&["EC25"]))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_late_reply_is_never_credited_to_the_next_command() {
+        let (mut s, t) = open_session();
+        let mut out = Vec::new();
+        s.submit(1, "AT+CGMI".into(), false, 100 * MS, t, &mut out);
+        s.submit(2, "AT+CGMM".into(), false, 100 * MS, t, &mut out);
+        out.clear();
+        assert_eq!(s.next_deadline(), Some(t + 100 * MS));
+        s.on_timer(t + 100 * MS, &mut out);
+        // Command 1 timed out; command 2 waits for the drain.
+        assert_eq!(out, vec![response(1, Reply::Timeout)]);
+        assert_eq!(s.next_deadline(), Some(t + 1100 * MS));
+        out.clear();
+        // The late reply of command 1 arrives: dropped, then 2 is written.
+        s.on_bytes(b"\r\nQuectel\r\n\r\nOK\r\n", t + 300 * MS, &mut out);
+        assert_eq!(out, vec![write("AT+CGMM\r")]);
+        out.clear();
+        s.on_bytes(b"\r\nEC25\r\n\r\nOK\r\n", t + 400 * MS, &mut out);
+        assert_eq!(out, vec![response(2, ok(&["EC25"]))]);
+    }
+
+    #[test]
+    fn a_mute_modem_is_given_up_after_the_drain_period() {
+        let (mut s, t) = open_session();
+        let mut out = Vec::new();
+        s.submit(1, "AT".into(), false, 100 * MS, t, &mut out);
+        s.submit(2, "AT".into(), false, 100 * MS, t, &mut out);
+        out.clear();
+        s.on_timer(t + 100 * MS, &mut out);
+        s.on_timer(t + 1099 * MS, &mut out);
+        assert_eq!(out, vec![response(1, Reply::Timeout)]);
+        out.clear();
+        s.on_timer(t + 1100 * MS, &mut out);
+        assert_eq!(out, vec![write("AT\r")]);
+        out.clear();
+        s.on_timer(t + 1200 * MS, &mut out);
+        assert_eq!(out, vec![response(2, Reply::Timeout)]);
+    }
+
+    #[test]
+    fn closing_answers_everything_closed_and_a_closed_tty_answers_at_once() {
+        let (mut s, t) = open_session();
+        let mut out = Vec::new();
+        s.submit(1, "AT".into(), false, 100 * MS, t, &mut out);
+        s.submit(2, "AT".into(), false, 100 * MS, t, &mut out);
+        out.clear();
+        s.closed(&mut out);
+        assert_eq!(
+            out,
+            vec![response(1, Reply::Closed), response(2, Reply::Closed)]
+        );
+        out.clear();
+        s.submit(3, "AT".into(), false, 100 * MS, t, &mut out);
+        assert_eq!(out, vec![response(3, Reply::Closed)]);
+        assert_eq!(s.next_deadline(), None);
+        out.clear();
+        s.opened(false, t, &mut out);
+        s.submit(4, "AT".into(), false, 100 * MS, t, &mut out);
+        assert_eq!(out, vec![write("AT\r")]);
+    }
+
+    #[test]
+    fn a_reply_owed_to_an_earlier_program_is_drained_after_opening() {
+        let mut s = Session::new(Config::default(), 1000 * MS);
+        let t = Instant::now();
+        let mut out = Vec::new();
+        s.opened(true, t, &mut out);
+        s.submit(1, "AT+CGMM".into(), false, 500 * MS, t, &mut out);
+        assert!(out.is_empty());
+        s.on_bytes(
+            b"\r\n+CREG: 1\r\nQuectel\r\n\r\nOK\r\n",
+            t + 100 * MS,
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            vec![
+                Action::Emit(Event::Urc {
+                    line: "+CREG: 1".into()
+                }),
+                write("AT+CGMM\r")
+            ]
+        );
+        // With nothing owed, the drain period ends it.
+        let mut s = Session::new(Config::default(), 1000 * MS);
+        out.clear();
+        s.opened(true, t, &mut out);
+        s.submit(2, "AT".into(), false, 500 * MS, t, &mut out);
+        s.on_timer(t + 999 * MS, &mut out);
+        assert!(out.is_empty());
+        s.on_timer(t + 1000 * MS, &mut out);
+        assert_eq!(out, vec![write("AT\r")]);
+    }
+
+    #[test]
+    fn the_prompt_body_goes_first_and_an_unused_prompt_is_cancelled() {
+        let (mut s, t) = open_session();
+        let mut out = Vec::new();
+        s.submit(1, "AT+CMGS=\"+1555\"".into(), false, 500 * MS, t, &mut out);
+        s.submit(2, "AT+CSQ".into(), false, 500 * MS, t, &mut out);
+        out.clear();
+        s.on_bytes(b"\r\n> ", t, &mut out);
+        assert_eq!(out, vec![response(1, Reply::Prompt)]);
+        out.clear();
+        s.submit(3, "hi\x1a".into(), true, 500 * MS, t, &mut out);
+        assert_eq!(out, vec![write("hi\x1a")]);
+        out.clear();
+        s.on_bytes(b"\r\n+CMGS: 4\r\n\r\nOK\r\n", t, &mut out);
+        assert_eq!(out, vec![response(3, ok(&["+CMGS: 4"])), write("AT+CSQ\r")]);
+
+        // A prompt nobody answers: ESC after the hold, then the queue moves.
+        out.clear();
+        s.on_bytes(b"\r\n+CSQ: 1,2\r\nOK\r\n", t, &mut out);
+        s.submit(4, "AT+CMGS=1".into(), false, 500 * MS, t, &mut out);
+        s.on_bytes(b"\r\n> ", t, &mut out);
+        s.submit(5, "AT".into(), false, 500 * MS, t, &mut out);
+        out.clear();
+        assert_eq!(s.next_deadline(), Some(t + PROMPT_HOLD));
+        s.on_timer(t + PROMPT_HOLD, &mut out);
+        assert_eq!(out, vec![Action::Write(vec![0x1b]), write("AT\r")]);
+    }
+}

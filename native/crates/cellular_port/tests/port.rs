@@ -1,0 +1,454 @@
+//! The port program end to end: the real binary on its stdin/stdout, a pty
+//! pair (`TTYPort::pair`) playing the modem.
+
+use cellular_core::protocol::{frame, Event, FlowControl, FrameReader, Level, Reply, Request};
+use serialport::{SerialPort, TTYPort};
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+struct Harness {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    events: Receiver<Event>,
+    logs: Vec<(Level, String)>,
+}
+
+impl Harness {
+    fn start() -> Harness {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cellular_port"))
+            .env("CELLULAR_PORT_LOG", "debug")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn cellular_port");
+        let mut stdout = child.stdout.take().unwrap();
+        let stdin = child.stdin.take();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut reader = FrameReader::new(1 << 20);
+            let mut buf = [0u8; 4096];
+            loop {
+                match stdout.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        reader.push(&buf[..n]);
+                        while let Ok(Some(body)) = reader.next_frame() {
+                            let event = Event::decode(&body).expect("event frame");
+                            if tx.send(event).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        Harness {
+            child,
+            stdin,
+            events: rx,
+            logs: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, request: Request) {
+        let body = request.encode().unwrap();
+        self.send_bytes(&frame(&body));
+    }
+
+    fn send_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn open(&mut self, path: &str) {
+        self.send(Request::Open {
+            path: path.into(),
+            speed: 115_200,
+            flow_control: FlowControl::None,
+            drain_ms: 1000,
+            urc_prefixes: vec!["+XYZ:".into()],
+            drain_first: false,
+        });
+    }
+
+    fn command(&mut self, id: u64, text: &str, timeout_ms: u32) {
+        self.send(Request::Command {
+            id,
+            text: text.into(),
+            timeout_ms,
+        });
+    }
+
+    /// The next event that is not a log line.
+    fn next(&mut self) -> Event {
+        self.next_within(WAIT).expect("an event in time")
+    }
+
+    fn next_within(&mut self, wait: Duration) -> Option<Event> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(Event::Log { level, message, .. }) => self.logs.push((level, message)),
+                Ok(event) => return Some(event),
+                Err(RecvTimeoutError::Timeout) => return None,
+                Err(RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+    }
+
+    fn drain_logs(&mut self) {
+        while let Ok(event) = self.events.recv_timeout(Duration::from_millis(50)) {
+            if let Event::Log { level, message, .. } = event {
+                self.logs.push((level, message));
+            }
+        }
+    }
+
+    fn close_stdin_and_wait(mut self) -> std::process::ExitStatus {
+        self.stdin.take();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "cellular_port did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fake modem: the master side of a pty pair.
+struct Modem {
+    master: TTYPort,
+    _slave: TTYPort,
+    path: String,
+}
+
+impl Modem {
+    fn new() -> Modem {
+        let (mut master, slave) = TTYPort::pair().expect("pty pair");
+        // pair() leaves the fds inheritable; a cellular_port spawned by a test
+        // running in parallel must not keep this "modem" alive.
+        for fd in [master.as_raw_fd(), slave.as_raw_fd()] {
+            // SAFETY: fcntl with integer arguments on fds we own.
+            unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+        }
+        master.set_timeout(Duration::from_millis(50)).unwrap();
+        let path = slave.name().expect("slave name");
+        Modem {
+            master,
+            _slave: slave,
+            path,
+        }
+    }
+
+    /// Reads until a CR (one command line), or panics after `WAIT`.
+    fn expect_command(&mut self, expected: &str) {
+        let line = self.read_line(WAIT).expect("a command from the port");
+        assert_eq!(line, expected);
+    }
+
+    fn read_line(&mut self, wait: Duration) -> Option<String> {
+        let deadline = Instant::now() + wait;
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        while Instant::now() < deadline {
+            match self.master.read(&mut byte) {
+                Ok(1) if byte[0] == b'\r' => return Some(String::from_utf8_lossy(&line).into()),
+                Ok(1) => line.push(byte[0]),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    fn reply(&mut self, bytes: &[u8]) {
+        self.master.write_all(bytes).unwrap();
+        self.master.flush().unwrap();
+    }
+}
+
+fn response(id: u64, reply: Reply) -> Event {
+    Event::Response { id, reply }
+}
+
+fn ok(lines: &[&str]) -> Reply {
+    Reply::Ok {
+        lines: lines.iter().map(|l| l.to_string()).collect(),
+    }
+}
+
+#[test]
+fn opens_the_tty_and_exchanges_commands_with_urcs_between() {
+    let mut modem = Modem::new();
+    let mut port = Harness::start();
+    port.open(&modem.path);
+    assert_eq!(
+        port.next(),
+        Event::Opened {
+            path: modem.path.clone()
+        }
+    );
+    port.command(1, "AT+CSQ", 2000);
+    port.command(2, "AT+CGMM", 2000);
+    modem.expect_command("AT+CSQ");
+    modem.reply(b"AT+CSQ\r\r\n+CSQ: 17,99\r\n\r\n+CREG: 5\r\n+XYZ: 1\r\n\r\nOK\r\n");
+    assert_eq!(
+        port.next(),
+        Event::Urc {
+            line: "+CREG: 5".into()
+        }
+    );
+    assert_eq!(
+        port.next(),
+        Event::Urc {
+            line: "+XYZ: 1".into()
+        }
+    );
+    assert_eq!(port.next(), response(1, ok(&["+CSQ: 17,99"])));
+    modem.expect_command("AT+CGMM");
+    // One byte per write, as a slow modem would.
+    for b in b"\r\nEC25\r\n\r\n+CME ERROR: 10\r\n" {
+        modem.reply(std::slice::from_ref(b));
+    }
+    assert_eq!(
+        port.next(),
+        response(2, Reply::CmeError { text: "10".into() })
+    );
+    modem.reply(b"\r\nRING\r\n");
+    assert_eq!(
+        port.next(),
+        Event::Urc {
+            line: "RING".into()
+        }
+    );
+    assert!(port.close_stdin_and_wait().success());
+}
+
+#[test]
+fn a_late_reply_goes_to_nobody_and_the_next_command_waits_for_it() {
+    let mut modem = Modem::new();
+    let mut port = Harness::start();
+    port.open(&modem.path);
+    assert!(matches!(port.next(), Event::Opened { .. }));
+    port.command(1, "AT+CGMI", 300);
+    port.command(2, "AT+CGMR", 3000);
+    modem.expect_command("AT+CGMI");
+    assert_eq!(port.next(), response(1, Reply::Timeout));
+    // Command 2 is held back while command 1 drains.
+    assert_eq!(modem.read_line(Duration::from_millis(300)), None);
+    modem.reply(b"\r\nQuectel\r\n\r\nOK\r\n");
+    modem.expect_command("AT+CGMR");
+    modem.reply(b"\r\nEC25EFAR06A06M4G\r\n\r\nOK\r\n");
+    assert_eq!(port.next(), response(2, ok(&["EC25EFAR06A06M4G"])));
+}
+
+#[test]
+fn a_command_never_answered_is_followed_after_the_drain_period() {
+    let mut modem = Modem::new();
+    let mut port = Harness::start();
+    port.open(&modem.path);
+    assert!(matches!(port.next(), Event::Opened { .. }));
+    let start = Instant::now();
+    port.command(1, "AT", 200);
+    port.command(2, "ATI", 3000);
+    modem.expect_command("AT");
+    assert_eq!(port.next(), response(1, Reply::Timeout));
+    modem.expect_command("ATI");
+    // 200 ms timeout + 1000 ms drain.
+    assert!(
+        start.elapsed() >= Duration::from_millis(1150),
+        "{:?}",
+        start.elapsed()
+    );
+    modem.reply(b"\r\nOK\r\n");
+    assert_eq!(port.next(), response(2, ok(&[])));
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("cellular_port_test_{name}_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn point(link: &Path, target: &str) {
+    let _ = std::fs::remove_file(link);
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+#[test]
+fn a_missing_tty_is_retried_with_backoff_until_it_appears() {
+    let dir = temp_dir("missing");
+    let link = dir.join("ttyUSB2");
+    let mut port = Harness::start();
+    port.open(link.to_str().unwrap());
+    let mut delays = Vec::new();
+    for _ in 0..3 {
+        match port.next() {
+            Event::Retrying { in_ms, reason } => {
+                assert!(reason.contains("No such file"), "{reason}");
+                delays.push(in_ms);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(delays, vec![100, 200, 400]);
+    // Commands while the tty is missing are answered at once.
+    port.command(7, "AT", 1000);
+    assert_eq!(port.next(), response(7, Reply::Closed));
+
+    let mut modem = Modem::new();
+    point(&link, &modem.path);
+    loop {
+        match port.next() {
+            Event::Retrying { .. } => continue,
+            Event::Opened { path } => {
+                assert_eq!(path, link.to_str().unwrap());
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    port.command(8, "AT", 1000);
+    modem.expect_command("AT");
+    modem.reply(b"\r\nOK\r\n");
+    assert_eq!(port.next(), response(8, ok(&[])));
+    port.drain_logs();
+    assert!(
+        port.logs.iter().any(|(l, m)| *l == Level::Warning
+            && m.contains("cannot open")
+            && m.contains("retrying in 100 ms")),
+        "{:?}",
+        port.logs
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_vanished_tty_fails_pending_commands_and_comes_back() {
+    let dir = temp_dir("vanish");
+    let link = dir.join("ttyUSB2");
+    let modem = Modem::new();
+    point(&link, &modem.path);
+    let mut port = Harness::start();
+    port.open(link.to_str().unwrap());
+    assert!(matches!(port.next(), Event::Opened { .. }));
+    port.command(1, "AT+COPS=?", 60_000);
+    port.command(2, "AT", 60_000);
+    std::thread::sleep(Duration::from_millis(100));
+    drop(modem); // unplug: master and slave closed, the pty disappears
+    match port.next() {
+        Event::Closed { reason } => assert!(!reason.is_empty()),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(port.next(), response(1, Reply::Closed));
+    assert_eq!(port.next(), response(2, Reply::Closed));
+
+    // Replug under another pty name; the link is re-pointed.
+    let mut modem = Modem::new();
+    point(&link, &modem.path);
+    loop {
+        match port.next() {
+            Event::Retrying { .. } => continue,
+            Event::Opened { .. } => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    port.command(3, "AT", 1000);
+    modem.expect_command("AT");
+    modem.reply(b"AT\r\r\nOK\r\n");
+    assert_eq!(port.next(), response(3, ok(&[])));
+    port.drain_logs();
+    assert!(
+        port.logs
+            .iter()
+            .any(|(l, m)| *l == Level::Warning && m.contains("vanished")),
+        "{:?}",
+        port.logs
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn secrets_never_reach_the_logs() {
+    let mut modem = Modem::new();
+    let mut port = Harness::start();
+    port.open(&modem.path);
+    assert!(matches!(port.next(), Event::Opened { .. }));
+    port.command(1, "AT+CPIN=8642", 1000);
+    modem.expect_command("AT+CPIN=8642");
+    modem.reply(b"AT+CPIN=8642\r\r\nOK\r\n");
+    assert_eq!(port.next(), response(1, ok(&[])));
+    port.command(2, "AT+CGAUTH=1,1,\"user\",\"hunter2\"", 200);
+    modem.expect_command("AT+CGAUTH=1,1,\"user\",\"hunter2\"");
+    assert_eq!(port.next(), response(2, Reply::Timeout));
+    port.drain_logs();
+    assert!(
+        port.logs
+            .iter()
+            .any(|(_, m)| m.contains("AT+CPIN=<redacted>")),
+        "{:?}",
+        port.logs
+    );
+    assert!(port
+        .logs
+        .iter()
+        .all(|(_, m)| !m.contains("8642") && !m.contains("hunter2")));
+}
+
+#[test]
+fn exits_when_stdin_closes_even_with_work_pending() {
+    let modem = Modem::new();
+    let mut port = Harness::start();
+    port.open(&modem.path);
+    assert!(matches!(port.next(), Event::Opened { .. }));
+    port.command(1, "AT", 60_000);
+    let start = Instant::now();
+    assert!(port.close_stdin_and_wait().success());
+    assert!(start.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn a_bad_frame_is_logged_and_an_oversized_one_ends_the_program() {
+    let mut port = Harness::start();
+    port.send_bytes(&frame(&[0xc1, 0xc1]));
+    port.command(1, "AT", 100);
+    // Not opened: answered closed, and the bad frame was reported.
+    assert_eq!(port.next(), response(1, Reply::Closed));
+    port.drain_logs();
+    assert!(
+        port.logs
+            .iter()
+            .any(|(l, m)| *l == Level::Error && m.contains("bad request frame")),
+        "{:?}",
+        port.logs
+    );
+    port.send_bytes(&[0xff, 0xff, 0xff, 0xff]);
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = port.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(2));
+}

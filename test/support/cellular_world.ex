@@ -1,0 +1,223 @@
+defmodule VintageNetCellular.Test.World do
+  @moduledoc """
+  A small world for end-to-end tests of the technology: simulated modems
+  (`VintageNetCellular.Test.Simulator`) that look, to the library, like USB
+  modems plugged into this machine.
+
+  * a fixture sysfs (`VintageNetCellular.SysfsFixture`) lists each plugged
+    modem at its USB path with the tty names the test chose (`tty_base`);
+  * a fixture dev directory links those tty names to the simulator's ptys
+    (`dev/ttyUSB2 -> /dev/pts/7`), so the AT port and chat open them by name;
+  * the `:vintage_net_cellular` app environment points discovery, the AT port
+    and pppd at them, pppd being `test/support/fake_pppd` (see that script for
+    why), and VintageNet's tmpdir at a private directory.
+
+  Unplugging and replugging rebuild the sysfs tree and the dev links, as the
+  kernel would, with new tty numbers.
+  """
+
+  alias VintageNetCellular.SysfsFixture
+  alias VintageNetCellular.Test.Simulator
+
+  @env_keys [
+    :sysfs_root,
+    :dev_root,
+    :pppd,
+    :chat,
+    :dev_ppp,
+    :ppp_lock_dir,
+    :command_timeout,
+    :scan_interval,
+    :modem_check_interval,
+    :backoff_min,
+    :backoff_max,
+    :sim_poll_interval,
+    :registration_timeout,
+    :dial_timeout,
+    :pppd_holdoff,
+    :monitor
+  ]
+
+  @doc """
+  Creates the directories and sets the app environment. Returns the world;
+  call `stop/1` when done (the test's `on_exit`).
+  """
+  @spec start(keyword()) :: map()
+  def start(opts \\ []) do
+    dir = Path.join(System.tmp_dir!(), "vnc-e2e-#{System.unique_integer([:positive])}")
+    sysfs = Path.join(dir, "sys")
+    dev = Path.join(dir, "dev")
+    tmpdir = Path.join(dir, "vn")
+    Enum.each([dev, tmpdir], &File.mkdir_p!/1)
+    File.ln_s!(Path.join(dir, "empty"), sysfs)
+    File.mkdir_p!(Path.join(dir, "empty"))
+
+    saved = for key <- @env_keys, do: {key, Application.fetch_env(:vintage_net_cellular, key)}
+
+    env = [
+      sysfs_root: sysfs,
+      dev_root: dev,
+      pppd: Path.expand("fake_pppd", __DIR__),
+      chat: System.find_executable("chat") || "/usr/sbin/chat",
+      dev_ppp: Path.join(dir, "ppp"),
+      ppp_lock_dir: Path.join(dir, "lock"),
+      command_timeout: 3_000,
+      scan_interval: 100,
+      modem_check_interval: 300,
+      backoff_min: 200,
+      backoff_max: 1_000,
+      sim_poll_interval: 300,
+      registration_timeout: 10_000,
+      dial_timeout: 20_000,
+      pppd_holdoff: 1,
+      monitor: []
+    ]
+
+    Enum.each(Keyword.merge(env, Keyword.get(opts, :env, [])), fn {k, v} ->
+      Application.put_env(:vintage_net_cellular, k, v)
+    end)
+
+    VintageNet.Double.put_env(tmpdir: tmpdir)
+
+    %{dir: dir, sysfs: sysfs, dev: dev, tmpdir: tmpdir, saved: saved, modems: %{}}
+  end
+
+  @doc "Restores the app environment and removes the directories."
+  @spec stop(map()) :: :ok
+  def stop(world) do
+    Enum.each(world.saved, fn
+      {key, {:ok, value}} -> Application.put_env(:vintage_net_cellular, key, value)
+      {key, :error} -> Application.delete_env(:vintage_net_cellular, key)
+    end)
+
+    File.rm_rf!(world.dir)
+    :ok
+  end
+
+  @doc """
+  Starts a simulated modem and plugs it in. Options: `:model` (`:ec25`),
+  `:usb_path` ("1-1.2"), `:tty_base` (0: its ports become ttyUSB0..3, AT on
+  ttyUSB2 and PPP on ttyUSB3 for an EC25), `:args` (more simulator
+  arguments, e.g. `["--sim", "absent"]`).
+  """
+  @spec add_modem(map(), atom(), keyword()) :: map()
+  def add_modem(world, name, opts \\ []) do
+    model = Keyword.get(opts, :model, :ec25)
+
+    args =
+      ["--model", Atom.to_string(model), "--register-after-ms", "100", "--seed", "7"] ++
+        Keyword.get(opts, :args, [])
+
+    {:ok, sim} = Simulator.start_link(args)
+
+    modem = %{
+      sim: sim,
+      model: model,
+      usb_path: Keyword.get(opts, :usb_path, "1-1.2"),
+      tty_base: Keyword.get(opts, :tty_base, 0),
+      plugged?: true
+    }
+
+    world = put_in(world.modems[name], modem)
+    rebuild(world)
+    world
+  end
+
+  @doc "The simulator of a modem."
+  @spec sim(map(), atom()) :: pid()
+  def sim(world, name), do: world.modems[name].sim
+
+  @doc """
+  Unplugs a modem: the simulator closes its ptys, and its sysfs entries and
+  dev links disappear.
+  """
+  @spec unplug(map(), atom()) :: map()
+  def unplug(world, name) do
+    :ok = Simulator.control(sim(world, name), "unplug")
+    {:ok, _} = Simulator.await(sim(world, name), "unplugged")
+    world = put_in(world.modems[name].plugged?, false)
+    rebuild(world)
+    world
+  end
+
+  @doc "Plugs a modem back in under new tty numbers (`tty_base`)."
+  @spec replug(map(), atom(), non_neg_integer()) :: map()
+  def replug(world, name, tty_base) do
+    :ok = Simulator.control(sim(world, name), "replug")
+    {:ok, _} = Simulator.await(sim(world, name), "replugged")
+    world = update_in(world.modems[name], &%{&1 | plugged?: true, tty_base: tty_base})
+    rebuild(world)
+    world
+  end
+
+  @doc "The tty names a plugged modem has now: `%{at: \"ttyUSB2\", ppp: \"ttyUSB3\"}`."
+  @spec ttys(map(), atom()) :: %{at: String.t(), ppp: String.t()}
+  def ttys(world, name) do
+    modem = world.modems[name]
+    ttys = modem |> fixture() |> SysfsFixture.ttys()
+    {at_if, ppp_if} = port_interfaces(modem.model)
+    %{at: ttys[at_if], ppp: ttys[ppp_if]}
+  end
+
+  @doc "The simulator's transcript lines received on `port` (\"at\" or \"ppp\"), e.g. `\"AT+CPIN?\"`."
+  @spec received(map(), atom(), String.t()) :: [String.t()]
+  def received(world, name, port \\ "at"), do: transcript(world, name, " #{port} <- ")
+
+  @doc "The lines the simulator wrote on `port` (answers and URCs), e.g. `\"+CEREG: 3\"`."
+  @spec sent(map(), atom(), String.t()) :: [String.t()]
+  def sent(world, name, port \\ "at"), do: transcript(world, name, " #{port} -> ")
+
+  defp transcript(world, name, marker) do
+    for line <- Simulator.trace(sim(world, name)),
+        [_, command] <- [String.split(line, marker, parts: 2)],
+        do: command |> String.trim() |> unescape()
+  end
+
+  # The simulator writes received lines with Rust's escape_debug (\" for ").
+  defp unescape(text), do: Regex.replace(~r/\\(["'\\])/, text, "\\1")
+
+  # The sysfs tree is rebuilt from scratch, as a replug makes the kernel do,
+  # in a new directory that the sysfs_root symlink then points at (renaming a
+  # symlink over another is atomic, so a scan never sees a half-built tree).
+  # The dev links change only where they must, so open ttys of other modems
+  # are never disturbed.
+  defp rebuild(world) do
+    plugged = for {name, %{plugged?: true} = m} <- world.modems, do: {name, m}
+
+    tree = "#{world.sysfs}.#{System.unique_integer([:positive])}"
+    SysfsFixture.build!(tree, Enum.map(plugged, fn {_, m} -> fixture(m) end))
+    old = if match?({:ok, _}, File.read_link(world.sysfs)), do: File.read_link!(world.sysfs)
+    if old == nil, do: File.rm_rf!(world.sysfs)
+    swap_link(tree, world.sysfs)
+    if old, do: File.rm_rf!(old)
+
+    wanted =
+      Map.new(
+        for {name, m} <- plugged,
+            ports = Simulator.ports(m.sim),
+            %{at: at, ppp: ppp} = ttys(world, name),
+            pair <- [{at, ports.at}, {ppp, ports.ppp}],
+            do: pair
+      )
+
+    for entry <- File.ls!(world.dev), not Map.has_key?(wanted, entry), do: File.rm!(Path.join(world.dev, entry))
+
+    for {tty, target} <- wanted, File.read_link(Path.join(world.dev, tty)) != {:ok, target} do
+      swap_link(target, Path.join(world.dev, tty))
+    end
+
+    :ok
+  end
+
+  defp swap_link(target, link) do
+    tmp = "#{link}.tmp#{System.unique_integer([:positive])}"
+    File.ln_s!(target, tmp)
+    File.rename!(tmp, link)
+  end
+
+  defp fixture(modem), do: SysfsFixture.modem(modem.model, usb_path: modem.usb_path, tty_base: modem.tty_base)
+
+  # Which fixture interfaces carry the AT and PPP ports (the port table's roles).
+  defp port_interfaces(:a7600), do: {4, 5}
+  defp port_interfaces(_model), do: {2, 3}
+end

@@ -1,0 +1,516 @@
+defmodule VintageNetCellular.ATPortTest do
+  # Logger's level is changed in some tests, and every test runs a simulator
+  # and a port program: keep them in sequence.
+  use ExUnit.Case, async: false
+
+  import ExUnit.CaptureLog
+
+  alias VintageNetCellular.ATPort
+  alias VintageNetCellular.Test.Simulator
+
+  doctest VintageNetCellular.ATPort
+  doctest VintageNetCellular.ATPort.Subscriptions
+  doctest VintageNetCellular.Test.Simulator
+
+  @moduletag timeout: 60_000
+
+  defp start_sim(args \\ []) do
+    {:ok, sim} = Simulator.start_link(["--seed", "7" | args])
+    :ok = Simulator.control(sim, "signal auto off")
+    :ok = Simulator.control(sim, "signal 20 99")
+    on_exit(fn -> stop_quietly(sim) end)
+    sim
+  end
+
+  defp start_at(opts) do
+    {:ok, at} = ATPort.start_link(opts)
+    on_exit(fn -> stop_quietly(at) end)
+    at
+  end
+
+  # The process may be going down already (it is linked to the test process).
+  defp stop_quietly(pid) do
+    GenServer.stop(pid)
+  catch
+    :exit, _ -> :ok
+  end
+
+  defp await_status(at, status, timeout \\ 5_000) do
+    receive do
+      {ATPort, ^at, ^status} -> :ok
+    after
+      timeout -> flunk("no #{status} message from ATPort in #{timeout} ms (status #{ATPort.status(at)})")
+    end
+  end
+
+  defp wait_until_open(at) do
+    :ok = ATPort.subscribe(at, "\u0000never")
+
+    if ATPort.status(at) != :opened do
+      await_status(at, :opened)
+    end
+  end
+
+  # A temp dev_root with a symlink, to model a stable /dev name (ttyUSB2)
+  # whose target changes across unplug/replug.
+  defp temp_dev_root do
+    dir = Path.join(System.tmp_dir!(), "atport_dev_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+    on_exit(fn -> File.rm_rf(dir) end)
+    dir
+  end
+
+  defp point(dev_root, name, target) do
+    link = Path.join(dev_root, name)
+    tmp = link <> ".new"
+    File.rm(tmp)
+    :ok = File.ln_s(target, tmp)
+    :ok = File.rename(tmp, link)
+  end
+
+  @transcript [
+    "ATI",
+    "AT+CGMI",
+    "AT+CGMM",
+    "AT+CGSN",
+    "AT+CPIN?",
+    "AT+QCCID",
+    "AT+CIMI",
+    "AT+CSQ",
+    "AT+CMEE=2",
+    "AT+CGDCONT?",
+    "AT+NOSUCH",
+    "AT+QCFG=\"nosuchkey\"",
+    "ATE0",
+    "AT+CGMR",
+    "ATE1",
+    "AT+CSQ"
+  ]
+
+  defp run_transcript(fragment) do
+    sim = start_sim(["--fragment", fragment])
+    at = start_at(tty: Simulator.ports(sim).at)
+    wait_until_open(at)
+    results = for command <- @transcript, do: {command, ATPort.command(at, command, 10_000)}
+    GenServer.stop(at)
+    Simulator.stop(sim)
+    results
+  end
+
+  describe "commands against the simulator" do
+    test "a transcript gives the same results with every-byte fragmentation as without" do
+      whole = run_transcript("none")
+      split = run_transcript("every-byte")
+      assert split == whole
+
+      results = Map.new(whole)
+      assert {:ok, ["Quectel" | _]} = results["ATI"]
+      assert {:ok, ["Quectel"]} = results["AT+CGMI"]
+      assert {:ok, ["EC25"]} = results["AT+CGMM"]
+      assert {:ok, [imei]} = results["AT+CGSN"]
+      assert imei =~ ~r/^\d{15}$/
+      assert {:ok, ["+CPIN: READY"]} = results["AT+CPIN?"]
+      assert {:ok, ["+QCCID: " <> _]} = results["AT+QCCID"]
+      assert {:ok, ["+CSQ: 20,99"]} = results["AT+CSQ"]
+      assert {:ok, ["+CGDCONT: " <> _ | _]} = results["AT+CGDCONT?"]
+      assert {:error, :error} = results["AT+NOSUCH"]
+      assert {:error, {:cme_error, _}} = results["AT+QCFG=\"nosuchkey\""]
+      assert {:ok, [_revision]} = results["AT+CGMR"]
+    end
+
+    test "CME errors come back numeric or as text" do
+      sim = start_sim(["--sim", "absent"])
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      assert ATPort.command(at, "AT+CMEE=1") == {:ok, []}
+      assert ATPort.command(at, "AT+CPIN?") == {:error, {:cme_error, 10}}
+      assert ATPort.command(at, "AT+CMEE=2") == {:ok, []}
+      assert ATPort.command(at, "AT+CPIN?") == {:error, {:cme_error, "SIM not inserted"}}
+    end
+
+    test "numeric result codes after ATV0" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      assert ATPort.command(at, "ATV0") == {:ok, []}
+      assert ATPort.command(at, "AT+CSQ") == {:ok, ["+CSQ: 20,99"]}
+      assert ATPort.command(at, "AT+NOSUCH") == {:error, :error}
+      assert ATPort.command(at, "ATV1") == {:ok, []}
+      assert ATPort.command(at, "AT+CGMM") == {:ok, ["EC25"]}
+    end
+
+    test "dialing on the ppp port gives CONNECT with the rate, hang-up a NO CARRIER URC" do
+      sim = start_sim(["--register-after-ms", "0", "--provisioned", "internet"])
+      at = start_at(tty: Simulator.ports(sim).ppp)
+      wait_until_open(at)
+      :ok = ATPort.subscribe(at, "NO CARRIER")
+      assert {:ok, {:connect, "150000000"}} = dial(at, 20)
+      :ok = Simulator.control(sim, "hangup")
+      assert_receive {ATPort, ^at, "NO CARRIER"}, 5_000
+      assert ATPort.command(at, "AT") == {:ok, []}
+    end
+
+    test "RTS/CTS flow control and another speed are accepted" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at, flow_control: :hardware, speed: 9600)
+      wait_until_open(at)
+      assert ATPort.command(at, "AT+CGMM") == {:ok, ["EC25"]}
+    end
+
+    test "commands are answered in order when many callers queue at once" do
+      sim = start_sim(["--fragment", "random"])
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+
+      tasks =
+        for i <- 1..30 do
+          command = Enum.at(["AT+CGMI", "AT+CGMM", "AT+CSQ"], rem(i, 3))
+          {command, Task.async(fn -> ATPort.command(at, command) end)}
+        end
+
+      for {command, task} <- tasks do
+        expected =
+          case command do
+            "AT+CGMI" -> {:ok, ["Quectel"]}
+            "AT+CGMM" -> {:ok, ["EC25"]}
+            "AT+CSQ" -> {:ok, ["+CSQ: 20,99"]}
+          end
+
+        assert Task.await(task, 20_000) == expected
+      end
+    end
+  end
+
+  defp dial(at, tries) do
+    case ATPort.command(at, "ATD*99#", 10_000) do
+      {:error, :no_carrier} when tries > 0 ->
+        Process.sleep(200)
+        dial(at, tries - 1)
+
+      other ->
+        other
+    end
+  end
+
+  describe "URCs" do
+    test "reach subscribers by prefix, also while a command is pending" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      :ok = ATPort.subscribe(at, "+CREG:")
+      :ok = ATPort.subscribe(at, "+QIND:")
+
+      :ok = Simulator.control(sim, "delay 400")
+      task = Task.async(fn -> ATPort.command(at, "AT+CGMM") end)
+      Process.sleep(100)
+      :ok = Simulator.control(sim, "urc +CREG: 5,\"1A2B\",\"01C3D04\",7")
+      :ok = Simulator.control(sim, "urc +QIND: \"csq\",20,99")
+      :ok = Simulator.control(sim, "urc +CGEV: ME PDN ACT 1")
+
+      assert_receive {ATPort, ^at, "+CREG: 5,\"1A2B\",\"01C3D04\",7"}, 2_000
+      assert_receive {ATPort, ^at, "+QIND: \"csq\",20,99"}, 2_000
+      assert Task.await(task) == {:ok, ["EC25"]}
+      refute_received {ATPort, ^at, "+CGEV:" <> _}
+
+      :ok = Simulator.control(sim, "delay 0")
+      :ok = ATPort.unsubscribe(at, "+CREG:")
+      :ok = Simulator.control(sim, "urc +CREG: 1")
+      :ok = Simulator.control(sim, "urc +QIND: SMS DONE")
+      assert_receive {ATPort, ^at, "+QIND: SMS DONE"}, 2_000
+      refute_received {ATPort, ^at, "+CREG: 1"}
+    end
+
+    test "registration URCs enabled with AT+CREG=2 interleave with a query's own +CREG line" do
+      sim = start_sim(["--registration", "searching"])
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      :ok = ATPort.subscribe(at, "+CREG:")
+      assert ATPort.command(at, "AT+CREG=2") == {:ok, []}
+      assert {:ok, ["+CREG: 2," <> _]} = ATPort.command(at, "AT+CREG?")
+      :ok = Simulator.control(sim, "reg home")
+      assert_receive {ATPort, ^at, "+CREG: 1" <> _}, 5_000
+    end
+
+    test "line noise and an unsolicited error storm while idle do not disturb the next command" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      :ok = ATPort.subscribe(at, "")
+      :ok = Simulator.control(sim, "garbage 300")
+      :ok = Simulator.control(sim, "cme_storm 5")
+      :ok = Simulator.control(sim, "urc +CREG: 1")
+      assert_receive {ATPort, ^at, "+CREG: 1"}, 2_000
+      assert ATPort.command(at, "AT+CGMM") == {:ok, ["EC25"]}
+
+      lines = collect_lines(at)
+      assert Enum.count(lines, &String.starts_with?(&1, "+CME ERROR:")) == 5
+      refute Enum.any?(lines, &String.match?(&1, ~r/[\x00-\x08\x0b-\x1f\x7f]/))
+    end
+
+    test "a subscriber that exits is forgotten" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      parent = self()
+
+      pid =
+        spawn(fn ->
+          :ok = ATPort.subscribe(at, "")
+          send(parent, :subscribed)
+          receive do: (:stop -> :ok)
+        end)
+
+      assert_receive :subscribed
+      ref = Process.monitor(pid)
+      send(pid, :stop)
+      assert_receive {:DOWN, ^ref, :process, ^pid, _}
+      # The ATPort got the same :DOWN; its subscriber table no longer has it.
+      %{subs: subs} = :sys.get_state(at)
+      refute pid in VintageNetCellular.ATPort.Subscriptions.pids(subs)
+    end
+  end
+
+  describe "timeouts and late replies" do
+    test "a late reply is never credited to the next command" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      :ok = Simulator.control(sim, "delay 1000")
+
+      log =
+        capture_log(fn ->
+          assert ATPort.command(at, "AT+CGMI", 300) == {:error, :timeout}
+        end)
+
+      assert log =~ "AT+CGMI timed out after 300 ms"
+      # Written only after AT+CGMI's late "Quectel OK" has drained.
+      assert ATPort.command(at, "AT+CGMM", 5_000) == {:ok, ["EC25"]}
+      :ok = Simulator.control(sim, "delay 0")
+      assert ATPort.command(at, "AT+CGMI") == {:ok, ["Quectel"]}
+    end
+
+    test "a modem that stops answering times out and is used again after the drain period" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at, drain_ms: 300)
+      wait_until_open(at)
+      :ok = Simulator.control(sim, "mute on")
+
+      capture_log(fn ->
+        assert ATPort.command(at, "AT", 200) == {:error, :timeout}
+        assert ATPort.command(at, "AT+CSQ", 200) == {:error, :timeout}
+      end)
+
+      :ok = Simulator.control(sim, "mute off")
+      assert ATPort.command(at, "AT+CSQ") == {:ok, ["+CSQ: 20,99"]}
+    end
+
+    test "the caller never gets a call timeout while waiting in a long queue" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      :ok = Simulator.control(sim, "delay 300")
+      # 20 commands of 300 ms each wait 6 s in all, more than GenServer's 5 s default.
+      tasks = for _ <- 1..20, do: Task.async(fn -> ATPort.command(at, "AT", 2_000) end)
+      assert Enum.map(tasks, &Task.await(&1, 30_000)) == List.duplicate({:ok, []}, 20)
+    end
+  end
+
+  describe "unplug, replug and missing ttys" do
+    test "a vanished tty fails pending commands with :closed and reopens under the same name" do
+      sim = start_sim()
+      dev_root = temp_dev_root()
+      point(dev_root, "ttyUSB2", Simulator.ports(sim).at)
+
+      capture_log(fn ->
+        at = start_at(tty: "ttyUSB2", dev_root: dev_root)
+        wait_until_open(at)
+        assert ATPort.command(at, "AT+CGMM") == {:ok, ["EC25"]}
+
+        :ok = Simulator.control(sim, "delay 3000")
+        pending = Task.async(fn -> ATPort.command(at, "AT+CGMI", 10_000) end)
+        Process.sleep(200)
+        :ok = Simulator.control(sim, "unplug")
+        assert {:ok, _} = Simulator.await(sim, "unplugged")
+        await_status(at, :closed)
+        assert Task.await(pending) == {:error, :closed}
+        assert ATPort.command(at, "AT") == {:error, :closed}
+        assert ATPort.status(at) == :closed
+
+        :ok = Simulator.control(sim, "replug")
+        assert {:ok, %{ports: %{at: new_at}}} = Simulator.await(sim, "replugged")
+        point(dev_root, "ttyUSB2", new_at)
+        await_status(at, :opened, 8_000)
+        :ok = Simulator.control(sim, "delay 0")
+        assert ATPort.command(at, "AT+CGMM") == {:ok, ["EC25"]}
+      end)
+    end
+
+    test "a tty missing at start is retried with a clear log line until it appears" do
+      sim = start_sim()
+      dev_root = temp_dev_root()
+
+      log =
+        capture_log(fn ->
+          at = start_at(tty: "ttyUSB7", dev_root: dev_root)
+          :ok = ATPort.subscribe(at, "")
+          assert ATPort.command(at, "AT") == {:error, :closed}
+          Process.sleep(300)
+          point(dev_root, "ttyUSB7", Simulator.ports(sim).at)
+          await_status(at, :opened, 8_000)
+          assert ATPort.command(at, "AT") == {:ok, []}
+        end)
+
+      assert log =~ "cannot open #{dev_root}/ttyUSB7"
+      assert log =~ "retrying in 100 ms"
+    end
+  end
+
+  describe "the port program" do
+    test "is restarted after it is killed; pending calls get :closed" do
+      sim = start_sim()
+
+      capture_log(fn ->
+        at = start_at(tty: Simulator.ports(sim).at)
+        wait_until_open(at)
+        os_pid = ATPort.os_pid(at)
+        assert is_integer(os_pid)
+
+        :ok = Simulator.control(sim, "delay 1500")
+        pending = Task.async(fn -> ATPort.command(at, "AT+CGMI", 10_000) end)
+        Process.sleep(200)
+        {_, 0} = System.cmd("kill", ["-KILL", Integer.to_string(os_pid)])
+        assert Task.await(pending) == {:error, :closed}
+        await_status(at, :closed)
+        await_status(at, :opened)
+        assert ATPort.os_pid(at) not in [nil, os_pid]
+        :ok = Simulator.control(sim, "delay 0")
+        assert ATPort.command(at, "AT+CGMM") == {:ok, ["EC25"]}
+      end)
+    end
+
+    test "a hung port program is killed and restarted; its callers get :closed" do
+      sim = start_sim()
+
+      log =
+        capture_log(fn ->
+          at = start_at(tty: Simulator.ports(sim).at, drain_ms: 100, backstop_margin_ms: 300)
+          wait_until_open(at)
+          os_pid = ATPort.os_pid(at)
+          # Never leave a stopped program behind, even if this test fails.
+          on_exit(fn -> if stopped?(os_pid), do: System.cmd("kill", ["-KILL", Integer.to_string(os_pid)]) end)
+          {_, 0} = System.cmd("kill", ["-STOP", Integer.to_string(os_pid)])
+          assert ATPort.command(at, "AT+CPIN=4321", 200) == {:error, :closed}
+          await_status(at, :closed)
+          await_status(at, :opened)
+          refute File.exists?("/proc/#{os_pid}/status") and not zombie?(os_pid)
+          assert ATPort.command(at, "AT") == {:ok, []}
+        end)
+
+      assert log =~ "did not answer AT+CPIN=<redacted> in time"
+      refute log =~ "4321"
+    end
+
+    test "exits when the ATPort stops, releasing the tty" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      os_pid = ATPort.os_pid(at)
+      GenServer.stop(at)
+      assert eventually(fn -> not File.exists?("/proc/#{os_pid}") end)
+      # The tty can be opened exclusively again.
+      at2 = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at2)
+      assert ATPort.command(at2, "AT") == {:ok, []}
+    end
+
+    test "a missing port program is a clear start error" do
+      Process.flag(:trap_exit, true)
+
+      assert {:error, {:port_program_missing, message}} =
+               ATPort.start_link(tty: "ttyUSB2", port_program: "/nonexistent/cellular_port")
+
+      assert message =~ "mix compile"
+    end
+  end
+
+  describe "secrets" do
+    test "PINs and passwords are redacted in Elixir and port program logs and in errors" do
+      sim = start_sim()
+      level = Logger.level()
+      Logger.configure(level: :debug)
+      on_exit(fn -> Logger.configure(level: level) end)
+
+      log =
+        capture_log([level: :debug], fn ->
+          at = start_at(tty: Simulator.ports(sim).at)
+          wait_until_open(at)
+          assert ATPort.command(at, "AT+CPIN=9731") == {:error, {:cme_error, 3}}
+          :ok = Simulator.control(sim, "mute on")
+          assert ATPort.command(at, "AT+CGAUTH=1,1,\"user\",\"s3cr3t\"", 200) == {:error, :timeout}
+
+          error =
+            assert_raise ArgumentError, fn ->
+              ATPort.command(at, "AT+CPIN=9731\rAT")
+            end
+
+          assert error.message =~ "AT+CPIN=<redacted>"
+          refute error.message =~ "9731"
+          # Let the port program's debug lines arrive.
+          Process.sleep(200)
+        end)
+
+      assert log =~ "AT+CPIN=<redacted>"
+      assert log =~ "AT+CGAUTH=<redacted> timed out"
+      refute log =~ "9731"
+      refute log =~ "s3cr3t"
+    end
+  end
+
+  test "bad arguments raise with a clear message" do
+    assert_raise ArgumentError, ~r/:tty must be a non-empty string/, fn -> ATPort.start_link(tty: :ttyUSB2) end
+    assert_raise KeyError, fn -> ATPort.start_link(speed: 9600) end
+    Process.flag(:trap_exit, true)
+
+    assert {:error, {:bad_option, message}} = ATPort.start_link(tty: "ttyUSB2", flow_control: :xon)
+    assert message =~ ":flow_control must be :none or :hardware"
+
+    sim = start_sim()
+    at = start_at(tty: Simulator.ports(sim).at)
+
+    assert_raise ArgumentError, ~r/not valid UTF-8 \(first bad byte at offset 3\)/, fn ->
+      ATPort.command(at, "AT+\xff")
+    end
+
+    assert_raise FunctionClauseError, fn -> ATPort.command(at, "AT", 0) end
+  end
+
+  defp stopped?(os_pid) do
+    case File.read("/proc/#{os_pid}/status") do
+      {:ok, status} -> status =~ ~r/State:\s+T/
+      {:error, _} -> false
+    end
+  end
+
+  defp zombie?(os_pid) do
+    case File.read("/proc/#{os_pid}/status") do
+      {:ok, status} -> status =~ ~r/State:\s+Z/
+      {:error, _} -> true
+    end
+  end
+
+  defp collect_lines(at, acc \\ []) do
+    receive do
+      {ATPort, ^at, line} when is_binary(line) -> collect_lines(at, [line | acc])
+    after
+      0 -> Enum.reverse(acc)
+    end
+  end
+
+  defp eventually(fun, tries \\ 50) do
+    cond do
+      fun.() -> true
+      tries == 0 -> false
+      true -> Process.sleep(50) && eventually(fun, tries - 1)
+    end
+  end
+end

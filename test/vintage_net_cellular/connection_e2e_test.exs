@@ -1,0 +1,390 @@
+defmodule VintageNetCellular.ConnectionE2ETest do
+  @moduledoc """
+  End to end: `VintageNet.configure/2` (the VintageNet double) down to a
+  simulated modem and back up to routes, DNS and connection status.
+
+  What is real here: the technology's configure path (normalize,
+  to_raw_config, up_cmds, child_specs), USB discovery on a fixture sysfs in
+  which the simulator's ptys appear as the modem's ttyUSB ports, the AT port
+  program talking to the simulator, the connection manager, Debian's `chat`
+  dialing the simulator with the generated chat script until CONNECT, and the
+  `cellular_notify` executable delivering ip-up/ip-down to the BEAM.
+
+  What is not: pppd. It can't run here (no kernel PPP, no /dev/ppp to give
+  it), so `test/support/fake_pppd` takes its place. It is started by
+  `MuonTrap.Daemon` with exactly the arguments pppd would get, runs the
+  `connect` command on the PPP tty as pppd does (so the real chat dials), and
+  then runs the ip-up script (the real notifier, linked by the up_cmds) with
+  pppd's arguments and environment (IFNAME, IPLOCAL=10.64.0.2,
+  IPREMOTE=10.64.64.64, DNS1/DNS2=10.11.12.13/14). On SIGTERM it runs ip-down,
+  as pppd does. What follows from ip-up (RouteManager, NameResolver,
+  connection status, InternetChecker) is asserted on the double.
+  """
+  use ExUnit.Case, async: false
+
+  alias VintageNetCellular.Test.Simulator
+  alias VintageNetCellular.Test.World
+
+  @moduletag :e2e
+  @moduletag timeout: 120_000
+
+  @local {10, 64, 0, 2}
+  @remote {10, 64, 64, 64}
+  @peer_dns [{10, 11, 12, 13}, {10, 11, 12, 14}]
+  @iccid_1nce "89882280000012345678"
+
+  setup do
+    unless Simulator.available?() and System.find_executable("chat") do
+      raise "these tests need the simulator (mix compile) and chat (apt-get install ppp)"
+    end
+
+    VintageNet.Double.reset()
+    world = World.start()
+
+    on_exit(fn ->
+      VintageNet.Double.reset()
+      World.stop(world)
+    end)
+
+    %{world: world}
+  end
+
+  defp config(providers, extra \\ %{}) do
+    %{type: VintageNetCellular, vintage_net_cellular: Map.merge(%{service_providers: providers}, extra)}
+  end
+
+  defp mobile(ifname, key), do: ["interface", ifname, "mobile", key]
+
+  defp await_state(ifname, state, timeout \\ 15_000) do
+    VintageNet.Double.await(mobile(ifname, "state"), state, timeout)
+  rescue
+    e ->
+      reraise "#{Exception.message(e)}; reason: #{inspect(VintageNet.get(mobile(ifname, "reason")))}", __STACKTRACE__
+  end
+
+  # Polls `fun` until it returns a truthy value or the deadline passes.
+  defp eventually(fun, timeout \\ 10_000) do
+    deadline = System.monotonic_time(:millisecond) + timeout
+    poll(fun, deadline)
+  end
+
+  defp poll(fun, deadline) do
+    case fun.() do
+      result when result not in [nil, false] ->
+        result
+
+      _ ->
+        if System.monotonic_time(:millisecond) > deadline do
+          flunk("condition not met in time")
+        else
+          Process.sleep(20)
+          poll(fun, deadline)
+        end
+    end
+  end
+
+  defp pppd_os_pid(ifname) do
+    [pid] =
+      for {_, pid, _, [MuonTrap.Daemon]} <-
+            DynamicSupervisor.which_children(VintageNetCellular.Interface.workers(ifname)),
+          do: pid
+
+    MuonTrap.Daemon.os_pid(pid)
+  end
+
+  defp alive?(os_pid), do: match?({_, 0}, System.cmd("kill", ["-0", "#{os_pid}"], stderr_to_stdout: true))
+
+  defp count(lines, prefix), do: Enum.count(lines, &String.starts_with?(&1, prefix))
+
+  describe "a modem that connects" do
+    test "finds the modem, chooses the APN by ICCID, writes the context, dials with chat, and routes on ip-up",
+         %{world: world} do
+      world = World.add_modem(world, :m1, args: ["--iccid", @iccid_1nce])
+      VintageNet.subscribe(["interface", "ppp0", "mobile"])
+
+      providers = [%{apn: "iot.1nce.net", only_iccid_prefixes: ["8988228"]}, %{apn: "internet"}]
+      assert :ok = VintageNet.configure("ppp0", config(providers))
+
+      # The states, in order, as a subscriber sees them.
+      assert_receive {VintageNet, ["interface", "ppp0", "mobile", "state"], nil, :searching_modem, _}, 5_000
+      assert_receive {VintageNet, ["interface", "ppp0", "mobile", "state"], _, :initializing, _}, 5_000
+      assert_receive {VintageNet, ["interface", "ppp0", "mobile", "state"], _, :registering, _}, 10_000
+      assert_receive {VintageNet, ["interface", "ppp0", "mobile", "state"], _, :dialing, _}, 10_000
+      # pppd creates ppp0 and brings its link up before ip-up; VintageNet's
+      # netlink monitor reports that (here the double plays that part).
+      VintageNet.Double.link_up("ppp0")
+      assert_receive {VintageNet, ["interface", "ppp0", "mobile", "state"], _, :connected, _}, 20_000
+
+      assert VintageNet.get(mobile("ppp0", "apn")) == "iot.1nce.net"
+      assert VintageNet.get(mobile("ppp0", "iccid")) == @iccid_1nce
+      assert VintageNet.get(mobile("ppp0", "sim")) == :ready
+      assert is_binary(VintageNet.get(mobile("ppp0", "imsi")))
+      assert VintageNet.get(mobile("ppp0", "reason")) =~ "PPP is up: 10.64.0.2 via 10.64.64.64"
+
+      # It found the EC25's ports by interface number: AT on ttyUSB2, PPP on ttyUSB3.
+      assert {:ok, %{modem: "1-1.2 (ttyUSB2/ttyUSB3)", profile: VintageNetCellular.Modem.QuectelEC25}} =
+               VintageNet.ioctl("ppp0", :status)
+
+      # The context was written once, with the radio off around it.
+      at = World.received(world, :m1, "at")
+      assert count(at, ~s(AT+CGDCONT=1,"IP","iot.1nce.net")) == 1
+      assert count(at, "AT+CFUN=4") == 1
+      assert count(at, "AT+CFUN=1") == 1
+      assert "AT+CGDCONT?" in at and "AT+QCCID" in at and "AT+CEREG=2" in at
+
+      # chat dialed the context on the PPP port and got CONNECT.
+      assert "ATD*99***1#" in World.received(world, :m1, "ppp")
+
+      # pppd (the fake) was started under MuonTrap on the PPP tty, and the
+      # notifier's ip-up led to the route, DNS and :lan.
+      assert [{:start, pppd, args, _opts}] = VintageNet.Double.calls(:muontrap)
+      assert pppd =~ "fake_pppd"
+      assert Enum.take(args, 1) == ["connect"]
+      assert Enum.at(args, 1) =~ "chat -v -f #{world.tmpdir}/chatscript.ppp0"
+      assert Enum.at(args, 2) == Simulator.ports(World.sim(world, :m1)).ppp
+      assert "usepeerdns" in args and "persist" in args and "noipdefault" in args
+      refute "+ipv6" in args
+
+      assert {:set_route, "ppp0", [{@local, 32}], @remote} in VintageNet.Double.calls(:route_manager)
+      assert {:set_connection_status, "ppp0", :lan, "PPP is up"} in VintageNet.Double.calls(:route_manager)
+      assert {:setup, "ppp0", nil, @peer_dns} in VintageNet.Double.calls(:name_resolver)
+      assert {:start, "ppp0"} in VintageNet.Double.calls(:internet_checker)
+      assert VintageNet.Double.await(["interface", "ppp0", "connection"], :lan) == :lan
+      refute {:set_connection_status, "ppp0", :internet, "PPP is up"} in VintageNet.Double.calls(:route_manager)
+
+      # :internet comes from the InternetChecker's real check, never asserted.
+      assert :ok = VintageNet.Double.internet_check("ppp0", :pass)
+      assert VintageNet.Double.await(["interface", "ppp0", "connection"], :internet) == :internet
+
+      # Raw AT goes to the AT port while PPP holds the other one.
+      assert {:ok, [~s(+CGDCONT: 1,"IP","iot.1nce.net") <> _ | _]} = VintageNetCellular.at("AT+CGDCONT?")
+
+      # Teardown: pppd is stopped, the down path clears DNS and routes and
+      # deletes every mobile property.
+      pppd_os_pid = pppd_os_pid("ppp0")
+      assert alive?(pppd_os_pid)
+      assert :ok = VintageNet.deconfigure("ppp0")
+      VintageNet.Double.await(mobile("ppp0", "state"), nil)
+      assert VintageNet.get_by_prefix(["interface", "ppp0", "mobile"]) == []
+      assert {:clear, "ppp0"} in VintageNet.Double.calls(:name_resolver)
+      assert {:clear_route, "ppp0"} in VintageNet.Double.calls(:route_manager)
+      eventually(fn -> not alive?(pppd_os_pid) end)
+      refute File.exists?(Path.join(world.tmpdir, "chatscript.ppp0"))
+    end
+
+    test "a context that already matches is not touched", %{world: world} do
+      world = World.add_modem(world, :m1, args: ["--provisioned", "internet"])
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+      await_state("ppp0", :connected, 20_000)
+
+      at = World.received(world, :m1, "at")
+      assert "AT+CGDCONT?" in at
+      assert count(at, "AT+CGDCONT=") == 0
+      assert count(at, "AT+CFUN=") == 0
+      assert VintageNet.get(mobile("ppp0", "apn")) == "internet"
+    end
+
+    test "IPv4v6 with credentials: the context type, +ipv6, and no secret on pppd's command line",
+         %{world: world} do
+      world = World.add_modem(world, :m1)
+
+      provider = %{apn: "super", pdp_type: :ipv4v6, username: "user1", password: "s3cret", auth: :chap}
+      assert :ok = VintageNet.configure("ppp0", config([provider]))
+      await_state("ppp0", :connected, 20_000)
+
+      at = World.received(world, :m1, "at")
+      assert ~s(AT+CGDCONT=1,"IPV4V6","super") in at
+      # The simulator's transcript redacts the CGAUTH arguments, as our logs do.
+      assert "AT+CGAUTH=<redacted>" in at
+      assert {:ok, ["+CGAUTH: 1,2,\"user1\"" <> _]} = VintageNetCellular.at("AT+CGAUTH?")
+
+      [{:start, _pppd, args, _}] = VintageNet.Double.calls(:muontrap)
+      assert "+ipv6" in args
+      options = Path.join(world.tmpdir, "pppd_options.ppp0")
+      assert ["file", ^options] = Enum.drop_while(args, &(&1 != "file")) |> Enum.take(2)
+      refute Enum.any?(args, &(&1 =~ "s3cret" or &1 =~ "user1"))
+      assert File.stat!(options).mode |> Bitwise.band(0o777) == 0o600
+    end
+  end
+
+  describe "failures post a state and a reason and recover" do
+    test "SIM absent, then inserted", %{world: world} do
+      world = World.add_modem(world, :m1, args: ["--sim", "absent"])
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+
+      await_state("ppp0", :retrying)
+      assert VintageNet.get(mobile("ppp0", "reason")) =~ "No SIM"
+      assert VintageNet.Double.await(mobile("ppp0", "sim"), :absent) == :absent
+      assert VintageNet.get(mobile("ppp0", "iccid")) == nil
+
+      :ok = Simulator.control(World.sim(world, :m1), "sim insert")
+      await_state("ppp0", :connected, 20_000)
+      assert VintageNet.get(mobile("ppp0", "sim")) == :ready
+    end
+
+    test "the right PIN unlocks the SIM once", %{world: world} do
+      world = World.add_modem(world, :m1, args: ["--sim", "locked", "--pin", "2468"])
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}], %{sim_pin: "2468"}))
+      await_state("ppp0", :connected, 20_000)
+      assert count(World.received(world, :m1, "at"), "AT+CPIN=") == 1
+    end
+
+    test "a wrong PIN is tried exactly once, and the reason says so", %{world: world} do
+      world = World.add_modem(world, :m1, args: ["--sim", "locked", "--pin", "2468"])
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}], %{sim_pin: "1111"}))
+
+      await_state("ppp0", :sim_locked)
+      assert VintageNet.get(mobile("ppp0", "reason")) =~ "rejected the configured :sim_pin"
+      assert VintageNet.get(mobile("ppp0", "sim")) == :pin_required
+
+      # Let it check the SIM again several times (every sim_poll_interval).
+      eventually(fn -> count(World.received(world, :m1, "at"), "AT+CPIN?") >= 5 end)
+      assert count(World.received(world, :m1, "at"), "AT+CPIN=") == 1
+      assert VintageNet.get(mobile("ppp0", "state")) == :sim_locked
+
+      # The SIM still has 2 of its 3 tries.
+      assert {:ok, [~s(+QPINC: "SC",2,10)]} = VintageNetCellular.at(~s(AT+QPINC="SC"))
+    end
+
+    test "registration denied, then allowed", %{world: world} do
+      world = World.add_modem(world, :m1, args: ["--registration", "denied"])
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+
+      await_state("ppp0", :registering)
+
+      VintageNet.Double.await(mobile("ppp0", "reason"), &(&1 =~ "registration denied by the network"), 10_000)
+      assert Enum.any?(World.sent(world, :m1, "at"), &(&1 in ["+CEREG: 3", "+CEREG: 2,3"]))
+      assert VintageNet.get(mobile("ppp0", "state")) == :registering
+      refute Enum.any?(World.received(world, :m1, "ppp"), &String.starts_with?(&1, "ATD"))
+
+      :ok = Simulator.control(World.sim(world, :m1), "reg home")
+      await_state("ppp0", :connected, 20_000)
+    end
+
+    test "an ICCID no provider matches: said plainly, and retried", %{world: world} do
+      world = World.add_modem(world, :m1, args: ["--iccid", "89014103211118510720"])
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "iot.1nce.net", only_iccid_prefixes: ["8988228"]}]))
+
+      await_state("ppp0", :retrying)
+      reason = VintageNet.get(mobile("ppp0", "reason"))
+      assert reason =~ "No service provider for this SIM"
+      assert reason =~ "89014103211118510720"
+      assert VintageNet.get(mobile("ppp0", "apn")) == nil
+
+      # It keeps reading the SIM, which may change.
+      eventually(fn -> count(World.received(world, :m1, "at"), "AT+QCCID") >= 3 end)
+      assert VintageNet.get(mobile("ppp0", "state")) in [:retrying, :initializing]
+    end
+
+    test "a SIM pulled while connected stops PPP; a SIM put back brings it up again", %{world: world} do
+      world = World.add_modem(world, :m1)
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+      await_state("ppp0", :connected, 20_000)
+      assert is_binary(VintageNet.get(mobile("ppp0", "iccid")))
+
+      :ok = Simulator.control(World.sim(world, :m1), "sim remove")
+      await_state("ppp0", :retrying)
+      assert VintageNet.Double.await(mobile("ppp0", "sim"), :absent) == :absent
+      assert VintageNet.get(mobile("ppp0", "iccid")) == nil
+      assert VintageNet.get(mobile("ppp0", "apn")) == nil
+      assert VintageNet.Double.await(["interface", "ppp0", "connection"], :disconnected) == :disconnected
+
+      :ok = Simulator.control(World.sim(world, :m1), "sim insert")
+      await_state("ppp0", :connected, 20_000)
+      assert VintageNet.get(mobile("ppp0", "sim")) == :ready
+    end
+
+    test "a dropped data call: ip-down clears the link, pppd (persist) dials again", %{world: world} do
+      world = World.add_modem(world, :m1)
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+      await_state("ppp0", :connected, 20_000)
+      VintageNet.subscribe(mobile("ppp0", "state"))
+
+      :ok = Simulator.control(World.sim(world, :m1), "hangup")
+      assert_receive {VintageNet, _, :connected, :dialing, _}, 5_000
+      assert VintageNet.get(mobile("ppp0", "reason")) =~ "the PPP link went down; pppd redials"
+      assert {:clear_route, "ppp0"} in VintageNet.Double.calls(:route_manager)
+      assert {:clear, "ppp0"} in VintageNet.Double.calls(:name_resolver)
+      assert {:set_connection_status, "ppp0", :disconnected, "PPP is down"} in VintageNet.Double.calls(:route_manager)
+
+      assert_receive {VintageNet, _, :dialing, :connected, _}, 10_000
+      assert count(World.received(world, :m1, "ppp"), "ATD*99***1#") == 2
+      # The same pppd, never restarted.
+      assert [{:start, _, _, _}] = VintageNet.Double.calls(:muontrap)
+      assert Enum.count(VintageNet.Double.calls(:route_manager), &match?({:set_route, "ppp0", _, _}, &1)) == 2
+    end
+
+    test "unplugged, then replugged under new tty numbers", %{world: world} do
+      world = World.add_modem(world, :m1)
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+      await_state("ppp0", :connected, 20_000)
+
+      world = World.unplug(world, :m1)
+      await_state("ppp0", :searching_modem)
+      VintageNet.Double.await(mobile("ppp0", "reason"), &(&1 =~ "no cellular modem found"))
+      assert VintageNet.Double.await(["interface", "ppp0", "connection"], :disconnected) == :disconnected
+      assert {:clear_route, "ppp0"} in VintageNet.Double.calls(:route_manager)
+
+      world = World.replug(world, :m1, 6)
+      assert World.ttys(world, :m1) == %{at: "ttyUSB8", ppp: "ttyUSB9"}
+      await_state("ppp0", :connected, 20_000)
+      assert {:ok, %{modem: "1-1.2 (ttyUSB8/ttyUSB9)"}} = VintageNet.ioctl("ppp0", :status)
+    end
+  end
+
+  describe "several modems" do
+    test "ppp0 and ppp1 each claim their own modem", %{world: world} do
+      world =
+        world
+        |> World.add_modem(:a, usb_path: "1-1.2", tty_base: 0, args: ["--iccid", @iccid_1nce])
+        |> World.add_modem(:b, usb_path: "1-1.3", tty_base: 4, args: ["--iccid", "89014103211118510720"])
+
+      providers = [%{apn: "iot.1nce.net", only_iccid_prefixes: ["8988228"]}, %{apn: "internet"}]
+      assert :ok = VintageNet.configure("ppp0", config(providers))
+      assert :ok = VintageNet.configure("ppp1", config(providers))
+
+      await_state("ppp0", :connected, 30_000)
+      await_state("ppp1", :connected, 30_000)
+
+      {:ok, s0} = VintageNet.ioctl("ppp0", :status)
+      {:ok, s1} = VintageNet.ioctl("ppp1", :status)
+      assert Enum.sort([s0.modem, s1.modem]) == ["1-1.2 (ttyUSB2/ttyUSB3)", "1-1.3 (ttyUSB6/ttyUSB7)"]
+
+      # Each chose its APN by its own SIM.
+      apns = %{s0.modem => s0.apn, s1.modem => s1.apn}
+      assert apns["1-1.2 (ttyUSB2/ttyUSB3)"] == "iot.1nce.net"
+      assert apns["1-1.3 (ttyUSB6/ttyUSB7)"] == "internet"
+
+      # Two pppds, each on its own modem's PPP pty.
+      ttys = for {:start, _, args, _} <- VintageNet.Double.calls(:muontrap), do: Enum.at(args, 2)
+
+      assert Enum.sort(ttys) ==
+               Enum.sort([Simulator.ports(World.sim(world, :a)).ppp, Simulator.ports(World.sim(world, :b)).ppp])
+
+      assert {:set_route, "ppp0", [{@local, 32}], @remote} in VintageNet.Double.calls(:route_manager)
+      assert {:set_route, "ppp1", [{@local, 32}], @remote} in VintageNet.Double.calls(:route_manager)
+    end
+
+    test "imei pins an interface to a modem", %{world: world} do
+      _world =
+        world
+        |> World.add_modem(:a, usb_path: "1-1.2", tty_base: 0, args: ["--imei", "866922040000011"])
+        |> World.add_modem(:b, usb_path: "1-1.3", tty_base: 4, args: ["--imei", "866922040000029"])
+
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}], %{imei: "866922040000029"}))
+      await_state("ppp0", :connected, 20_000)
+      assert {:ok, %{modem: "1-1.3 (ttyUSB6/ttyUSB7)"}} = VintageNet.ioctl("ppp0", :status)
+    end
+
+    test "usb_path pins an interface to a modem", %{world: world} do
+      _world =
+        world
+        |> World.add_modem(:a, usb_path: "1-1.2", tty_base: 0)
+        |> World.add_modem(:b, usb_path: "1-1.3", tty_base: 4)
+
+      assert :ok = VintageNet.configure("ppp1", config([%{apn: "internet"}], %{usb_path: "1-1.3"}))
+      await_state("ppp1", :connected, 20_000)
+      assert {:ok, %{modem: "1-1.3 (ttyUSB6/ttyUSB7)"}} = VintageNet.ioctl("ppp1", :status)
+    end
+  end
+end
