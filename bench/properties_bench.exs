@@ -22,26 +22,6 @@
 #    20 and counted over 5 minutes of the monitor's time (15 s), then averaged
 #    per minute; FULL_MINUTE=1 uses the real intervals and a real 60 s window.
 
-defmodule PropertiesBench.Quectel do
-  @moduledoc false
-  # The vendor commands of a Quectel profile (used when the shipped EC25
-  # profile does not define them yet).
-  use VintageNetCellular.ModemProfile
-  def name, do: "Quectel (bench)"
-  def signal_urc_commands, do: [~s(AT+QINDCFG="csq",1,0)]
-  def signal_commands, do: ["AT+QCSQ"]
-  def cell_info_commands, do: ["AT+QNWINFO"]
-end
-
-defmodule PropertiesBench.SIMCom do
-  @moduledoc false
-  use VintageNetCellular.ModemProfile
-  def name, do: "SIMCom (bench)"
-  def signal_urc_commands, do: ["AT+AUTOCSQ=1,1"]
-  def signal_commands, do: ["AT+CPSI?"]
-  def cell_info_commands, do: ["AT+CPSI?"]
-end
-
 defmodule PropertiesBench do
   alias VintageNetCellular.ATPort
   alias VintageNetCellular.Monitor
@@ -59,12 +39,12 @@ defmodule PropertiesBench do
     {scale, minutes} = if full?, do: {1, 1}, else: {20, 5}
 
     IO.puts("URC -> property event latency (#{@samples} signal changes each)")
-    latency("EC25, +QIND: \"csq\" URC", "ec25", profile(VintageNetCellular.Modem.QuectelEC25, PropertiesBench.Quectel))
+    latency("EC25, +QIND: \"csq\" URC", "ec25", VintageNetCellular.Modem.QuectelEC25)
 
     latency(
       "SIM7600, AT+AUTOCSQ +CSQ URC",
       "sim7600",
-      profile(VintageNetCellular.Modem.SIMCom7600, PropertiesBench.SIMCom)
+      VintageNetCellular.Modem.SIMCom7600
     )
 
     IO.puts("")
@@ -78,20 +58,12 @@ defmodule PropertiesBench do
     )
 
     for {label, model, profile} <- [
-          {"EC25 (Quectel profile)", "ec25", profile(VintageNetCellular.Modem.QuectelEC25, PropertiesBench.Quectel)},
-          {"SIM7600 (SIMCom profile)", "sim7600", profile(VintageNetCellular.Modem.SIMCom7600, PropertiesBench.SIMCom)},
+          {"EC25 (Quectel profile)", "ec25", VintageNetCellular.Modem.QuectelEC25},
+          {"SIM7600 (SIMCom profile)", "sim7600", VintageNetCellular.Modem.SIMCom7600},
           {"EC25 as a plain 3GPP modem (no profile)", "ec25", nil}
         ] do
       commands_per_minute(label, model, profile, scale, minutes)
     end
-  end
-
-  # The shipped profile when it already carries the vendor commands, else the bench's.
-  defp profile(shipped, fallback) do
-    if Code.ensure_loaded?(shipped) and function_exported?(shipped, :signal_urc_commands, 0) and
-         shipped.signal_urc_commands() != [],
-       do: shipped,
-       else: fallback
   end
 
   defp start(model, profile, config) do

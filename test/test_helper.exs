@@ -1,2 +1,2 @@
 {:ok, _} = VintageNet.Double.start()
-ExUnit.start()
+ExUnit.start(capture_log: true)

@@ -83,6 +83,8 @@ defmodule VintageNetCellular.Monitor do
 
   require Logger
 
+  # PMControl comes with vintage_net, a peer dependency.
+  @compile {:no_warn_undefined, VintageNet.PowerManager.PMControl}
   @pm_control VintageNet.PowerManager.PMControl
 
   @urc_prefixes ["+CREG", "+CGREG", "+CEREG", "+C5GREG", "+CSQ", "+QIND", "+CPIN", "+SIMCARD"]

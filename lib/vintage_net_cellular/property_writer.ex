@@ -19,6 +19,9 @@ defmodule VintageNetCellular.PropertyWriter do
       ["interface", "ppp0", "mobile", "signal_dbm"]
   """
 
+  # PropertyTable comes with vintage_net, a peer dependency.
+  @compile {:no_warn_undefined, PropertyTable}
+
   @table VintageNet
   @property_table PropertyTable
 

@@ -140,4 +140,34 @@ defmodule VintageNetCellular.ModemProfileTest do
     assert Minimal.serial_driver({1, 2}) == :option
     assert Minimal.driver_lists_usb_id?({1, 2})
   end
+
+  describe "family commands" do
+    test "Quectel modules push signal with QIND and read QCSQ/QNWINFO" do
+      for profile <- [Modem.QuectelEC25, Modem.QuectelEG95, Modem.QuectelEC21, Modem.QuectelBG96] do
+        assert profile.signal_urc_commands() == [~s(AT+QINDCFG="csq",1,0)]
+        assert profile.signal_commands() == ["AT+QCSQ"]
+        assert profile.cell_info_commands() == ["AT+QNWINFO"]
+        assert profile.iccid_command() == "AT+QCCID"
+        assert profile.port_roles({0x2C7C, 0}) == %{4 => :qmi}
+      end
+    end
+
+    test "BG96 sets Cat-M1/NB-IoT with iotopmode, the LTE modules with nwscanmode" do
+      assert inspect(Modem.QuectelBG96.radio_settings([:lte_cat_m1])) =~ "iotopmode"
+      assert inspect(Modem.QuectelEC25.radio_settings([:lte])) =~ "nwscanmode"
+    end
+
+    test "SIMCom families differ in ICCID command, CGAUTH order and AUTOCSQ" do
+      assert Modem.SIMCom7600.iccid_command() == "AT+CICCID"
+      assert Modem.SIMComA7600.iccid_command() == "AT+CICCID"
+      assert Modem.SIMCom7080.iccid_command() == "AT+CCID"
+
+      assert Modem.SIMCom7600.signal_urc_commands() == ["AT+AUTOCSQ=1,1"]
+      assert Modem.SIMCom7080.signal_urc_commands() == []
+
+      assert Modem.SIMComA7600.cgauth_command(1, 1, "u", "p") == ~s(AT+CGAUTH=1,1,"p","u")
+      assert Modem.SIMCom7080.cgauth_command(1, 1, "u", "p") == Modem.Generic.cgauth_command(1, 1, "u", "p")
+      assert Modem.SIMCom7600.port_roles({0x1E0E, 0x9001}) == %{5 => :qmi}
+    end
+  end
 end

@@ -1,39 +1,3 @@
-defmodule VintageNetCellular.MonitorTest.Quectel do
-  @moduledoc false
-  # The vendor commands a Quectel profile gives the monitor (see the report
-  # for the shipped profiles).
-  use VintageNetCellular.ModemProfile
-
-  @impl true
-  def name, do: "Quectel (monitor test)"
-
-  @impl true
-  def signal_urc_commands, do: [~s(AT+QINDCFG="csq",1,0)]
-
-  @impl true
-  def signal_commands, do: ["AT+QCSQ"]
-
-  @impl true
-  def cell_info_commands, do: ["AT+QNWINFO"]
-end
-
-defmodule VintageNetCellular.MonitorTest.SIMCom do
-  @moduledoc false
-  use VintageNetCellular.ModemProfile
-
-  @impl true
-  def name, do: "SIMCom (monitor test)"
-
-  @impl true
-  def signal_urc_commands, do: ["AT+AUTOCSQ=1,1"]
-
-  @impl true
-  def signal_commands, do: ["AT+CPSI?"]
-
-  @impl true
-  def cell_info_commands, do: ["AT+CPSI?"]
-end
-
 defmodule VintageNetCellular.MonitorTest.Bogus do
   @moduledoc false
   # A profile whose vendor signal command this modem doesn't know.
@@ -54,8 +18,8 @@ defmodule VintageNetCellular.MonitorTest do
   alias VintageNetCellular.ATPort
   alias VintageNetCellular.Monitor
   alias VintageNetCellular.Monitor.Facts
-  alias VintageNetCellular.MonitorTest.Quectel
-  alias VintageNetCellular.MonitorTest.SIMCom
+  alias VintageNetCellular.Modem.QuectelEC25
+  alias VintageNetCellular.Modem.SIMCom7600
   alias VintageNetCellular.Test.Simulator
 
   @moduletag timeout: 60_000
@@ -129,7 +93,7 @@ defmodule VintageNetCellular.MonitorTest do
 
   describe "a Quectel EC25" do
     test "every key appears with its documented type" do
-      start_modem("ec25", Quectel)
+      start_modem("ec25", QuectelEC25)
 
       assert await("manufacturer", "Quectel") == "Quectel"
       assert await("model", "EC25") == "EC25"
@@ -160,7 +124,7 @@ defmodule VintageNetCellular.MonitorTest do
     end
 
     test "a pushed signal URC changes the properties at once; the same value sends nothing" do
-      %{sim: sim} = start_modem("ec25", Quectel)
+      %{sim: sim} = start_modem("ec25", QuectelEC25)
       await("signal_rsrp", &is_integer/1)
       await("network", "AT&T")
       _ = events()
@@ -182,7 +146,7 @@ defmodule VintageNetCellular.MonitorTest do
     end
 
     test "deregistration removes operator and cell keys; re-registration brings them back" do
-      %{sim: sim} = start_modem("ec25", Quectel)
+      %{sim: sim} = start_modem("ec25", QuectelEC25)
       await("network", "AT&T")
       await("band", &is_binary/1)
       _ = events()
@@ -208,7 +172,7 @@ defmodule VintageNetCellular.MonitorTest do
     end
 
     test "denied and roaming registrations" do
-      %{sim: sim} = start_modem("ec25", Quectel)
+      %{sim: sim} = start_modem("ec25", QuectelEC25)
       await("network", "AT&T")
 
       :ok = Simulator.control(sim, "reg denied 15")
@@ -222,7 +186,7 @@ defmodule VintageNetCellular.MonitorTest do
     end
 
     test "SIM removal deletes registration, operator and cell keys; a new SIM brings them back" do
-      %{sim: sim} = start_modem("ec25", Quectel)
+      %{sim: sim} = start_modem("ec25", QuectelEC25)
       await("network", "AT&T")
       _ = events()
 
@@ -242,7 +206,7 @@ defmodule VintageNetCellular.MonitorTest do
     end
 
     test "an operator change updates MCC/MNC, provider and network" do
-      %{sim: sim} = start_modem("ec25", Quectel, cell_poll_ms: 300)
+      %{sim: sim} = start_modem("ec25", QuectelEC25, cell_poll_ms: 300)
       await("network", "AT&T")
       _ = events()
 
@@ -264,7 +228,7 @@ defmodule VintageNetCellular.MonitorTest do
     end
 
     test "re-enumeration: the port closes, every key goes; a new port reads identity again" do
-      %{sim: sim, port: port, monitor: monitor} = start_modem("ec25", Quectel)
+      %{sim: sim, port: port, monitor: monitor} = start_modem("ec25", QuectelEC25)
       await("network", "AT&T")
       imei = await("imei", &is_binary/1)
       ref = Process.monitor(monitor)
@@ -284,7 +248,7 @@ defmodule VintageNetCellular.MonitorTest do
       refute Process.alive?(port)
 
       new_port = start_supervised!({ATPort, tty: new_at}, id: :at_port)
-      start_supervised!({Monitor, ifname: @ifname, at_port: new_port, profile: Quectel}, id: :monitor2)
+      start_supervised!({Monitor, ifname: @ifname, at_port: new_port, profile: QuectelEC25}, id: :monitor2)
 
       assert await("imei", imei) == imei
       assert await("model", "EC25")
@@ -292,7 +256,7 @@ defmodule VintageNetCellular.MonitorTest do
     end
 
     test "the watchdog is petted while registered with signal" do
-      %{sim: sim} = start_modem("ec25", Quectel)
+      %{sim: sim} = start_modem("ec25", QuectelEC25)
       await("signal_4bars", &is_integer/1)
       await("registration", :registered_home)
       :ok = Simulator.control(sim, "signal 22")
@@ -302,7 +266,7 @@ defmodule VintageNetCellular.MonitorTest do
     end
 
     test "stopping the monitor deletes its keys and only its keys" do
-      %{monitor: monitor} = start_modem("ec25", Quectel)
+      %{monitor: monitor} = start_modem("ec25", QuectelEC25)
       await("network", "AT&T")
       VintageNetCellular.PropertyWriter.put(@ifname, "state", :connected)
 
@@ -311,7 +275,7 @@ defmodule VintageNetCellular.MonitorTest do
     end
 
     test "with signal URCs on, AT+CSQ is read once and never polled" do
-      %{monitor: monitor} = start_modem("ec25", Quectel, signal_poll_ms: 200)
+      %{monitor: monitor} = start_modem("ec25", QuectelEC25, signal_poll_ms: 200)
       await("signal_rsrp", &is_integer/1)
       Process.sleep(700)
 
@@ -331,7 +295,7 @@ defmodule VintageNetCellular.MonitorTest do
 
       start_supervised!(
         {Monitor,
-         ifname: @ifname, at_port: port, profile: Quectel, command_timeout: 200, config: [identity_retry_ms: 100]},
+         ifname: @ifname, at_port: port, profile: QuectelEC25, command_timeout: 200, config: [identity_retry_ms: 100]},
         id: :monitor
       )
 
@@ -346,7 +310,7 @@ defmodule VintageNetCellular.MonitorTest do
     end
 
     test "timeouts keep the last values and stop petting the watchdog" do
-      %{sim: sim} = start_modem("ec25", Quectel, signal_poll_ms: 150)
+      %{sim: sim} = start_modem("ec25", QuectelEC25, signal_poll_ms: 150)
       await("signal_rsrp", &is_integer/1)
       await("network", "AT&T")
       Process.sleep(400)
@@ -383,7 +347,7 @@ defmodule VintageNetCellular.MonitorTest do
 
   describe "a SIMCom SIM7600" do
     test "CPSI gives cell and LTE values, AUTOCSQ pushes CSQ" do
-      %{sim: sim} = start_modem("sim7600", SIMCom)
+      %{sim: sim} = start_modem("sim7600", SIMCom7600)
 
       assert await("manufacturer", "SIMCOM INCORPORATED")
       assert await("revision", "LE20B04SIM7600M22")

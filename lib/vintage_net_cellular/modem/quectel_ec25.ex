@@ -11,33 +11,11 @@ defmodule VintageNetCellular.Modem.QuectelEC25 do
   ttyUSB3, but not when another USB-serial device enumerated first);
   `VintageNetCellular.Discovery` finds them by interface number.
   """
-  use VintageNetCellular.ModemProfile
+  use VintageNetCellular.Modem.Quectel, radio: :lte
 
   @impl true
   def name(), do: "Quectel EC25/EG25"
 
   @impl true
   def usb_ids(), do: [{0x2C7C, 0x0125}]
-
-  @impl true
-  def port_roles(_usb_id), do: %{4 => :qmi}
-
-  @impl true
-  def optional_kernel_options(), do: VintageNetCellular.ModemProfile.qmi_kernel_options()
-
-  # Connection manager commands (Quectel's AT command manual for the family)
-
-  # URCs (registration, SIM) on the USB AT port the connection manager listens to.
-  @impl true
-  def init_commands(), do: [~s(AT+QURCCFG="urcport","usbat")]
-
-  @impl true
-  def iccid_command(), do: "AT+QCCID"
-
-  @impl true
-  def roaming_settings(allowed?), do: VintageNetCellular.ModemProfile.Commands.quectel_roaming(allowed?)
-
-  @impl true
-  def radio_settings(radio_technologies),
-    do: VintageNetCellular.ModemProfile.Commands.quectel_lte_rat(radio_technologies)
 end

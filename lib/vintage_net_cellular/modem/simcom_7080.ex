@@ -10,7 +10,11 @@ defmodule VintageNetCellular.Modem.SIMCom7080 do
   default layout also offers CDC-ECM networking (`cdc_ether`), which PPP
   doesn't need.
   """
-  use VintageNetCellular.ModemProfile
+  use VintageNetCellular.Modem.SIMCom,
+    iccid_command: "AT+CCID",
+    cgauth: :standard,
+    radio: :cat_m,
+    signal_urc: false
 
   @impl true
   def name(), do: "SIMCom SIM7080"
@@ -20,11 +24,4 @@ defmodule VintageNetCellular.Modem.SIMCom7080 do
 
   @impl true
   def optional_kernel_options(), do: ["CONFIG_USB_NET_CDCETHER"]
-
-  # Connection manager commands (SIMCom's SIM7070/SIM7080/SIM7090 AT command
-  # manual): AT+CCID (the default) answers the bare ICCID; AT+CGAUTH takes the
-  # 27.007 order.
-
-  @impl true
-  def radio_settings(radio_technologies), do: VintageNetCellular.ModemProfile.Commands.simcom_cat_m(radio_technologies)
 end

@@ -11,7 +11,11 @@ defmodule VintageNetCellular.Modem.SIMCom7600 do
   In its RNDIS composition (1e0e:9011) a SIM7600 shares the A7600's id and
   layout: see `VintageNetCellular.Modem.SIMComA7600`.
   """
-  use VintageNetCellular.ModemProfile
+  use VintageNetCellular.Modem.SIMCom,
+    iccid_command: "AT+CICCID",
+    cgauth: :password_first,
+    radio: :cnmp,
+    signal_urc: true
 
   @impl true
   def name(), do: "SIMCom SIM7600"
@@ -24,17 +28,4 @@ defmodule VintageNetCellular.Modem.SIMCom7600 do
 
   @impl true
   def optional_kernel_options(), do: VintageNetCellular.ModemProfile.qmi_kernel_options()
-
-  # Connection manager commands (SIMCom's SIM7500/SIM7600 AT command manual)
-
-  @impl true
-  def iccid_command(), do: "AT+CICCID"
-
-  # SIMCom's AT+CGAUTH takes the password before the user name.
-  @impl true
-  def cgauth_command(cid, 0, _user, _password), do: "AT+CGAUTH=#{cid},0"
-  def cgauth_command(cid, auth, user, password), do: ~s(AT+CGAUTH=#{cid},#{auth},"#{password || ""}","#{user || ""}")
-
-  @impl true
-  def radio_settings(radio_technologies), do: VintageNetCellular.ModemProfile.Commands.simcom_cnmp(radio_technologies)
 end

@@ -12,7 +12,11 @@ defmodule VintageNetCellular.Modem.SIMComA7600 do
   modem can be used with `modem: VintageNetCellular.Modem.Generic` and
   explicit `at_tty`/`ppp_tty`.
   """
-  use VintageNetCellular.ModemProfile
+  use VintageNetCellular.Modem.SIMCom,
+    iccid_command: "AT+CICCID",
+    cgauth: :password_first,
+    radio: :cnmp,
+    signal_urc: true
 
   @impl true
   def name(), do: "SIMCom A7600"
@@ -22,17 +26,4 @@ defmodule VintageNetCellular.Modem.SIMComA7600 do
 
   @impl true
   def optional_kernel_options(), do: ["CONFIG_USB_NET_RNDIS_HOST"]
-
-  # Connection manager commands (SIMCom's A76XX AT command manual)
-
-  @impl true
-  def iccid_command(), do: "AT+CICCID"
-
-  # SIMCom's AT+CGAUTH takes the password before the user name.
-  @impl true
-  def cgauth_command(cid, 0, _user, _password), do: "AT+CGAUTH=#{cid},0"
-  def cgauth_command(cid, auth, user, password), do: ~s(AT+CGAUTH=#{cid},#{auth},"#{password || ""}","#{user || ""}")
-
-  @impl true
-  def radio_settings(radio_technologies), do: VintageNetCellular.ModemProfile.Commands.simcom_cnmp(radio_technologies)
 end

@@ -1,0 +1,75 @@
+defmodule VintageNetCellular.Modem.Quectel do
+  @moduledoc """
+  What Quectel's LTE modules (EC2x, EG9x, BG9x) have in common, shared by
+  their profiles with `use VintageNetCellular.Modem.Quectel`.
+
+  * USB layout: interfaces 00 QCDM, 01 GPS NMEA, 02 primary AT, 03
+    secondary AT (PPP is dialed there), 04 QMI (`qmi_wwan`, not needed
+    for PPP).
+  * `AT+QURCCFG="urcport","usbat"` sends URCs to the USB AT port.
+  * ICCID with `AT+QCCID`.
+  * Signal is pushed with `AT+QINDCFG="csq",1,0` (`+QIND: "csq",<rssi>,<ber>`)
+    and read with `AT+QCSQ`; serving-cell facts with `AT+QNWINFO`.
+  * Roaming: `AT+QCFG="roamservice"`; radio technologies:
+    `AT+QCFG="nwscanmode"` (LTE modules, `radio: :lte`) or
+    `AT+QCFG="iotopmode"` (BG9x Cat-M1/NB-IoT, `radio: :iot`).
+
+  Example:
+
+      defmodule MyApp.QuectelEG25G do
+        use VintageNetCellular.Modem.Quectel, radio: :lte
+
+        @impl true
+        def name(), do: "Quectel EG25-G"
+
+        @impl true
+        def usb_ids(), do: [{0x2C7C, 0x0125}]
+      end
+  """
+
+  alias VintageNetCellular.ModemProfile.Commands
+
+  @doc false
+  defmacro __using__(opts) do
+    radio = Keyword.get(opts, :radio, :lte)
+
+    quote do
+      use VintageNetCellular.ModemProfile
+
+      @impl true
+      def port_roles(_usb_id), do: %{4 => :qmi}
+
+      @impl true
+      def optional_kernel_options(), do: VintageNetCellular.ModemProfile.qmi_kernel_options()
+
+      @impl true
+      def init_commands(), do: [~s(AT+QURCCFG="urcport","usbat")]
+
+      @impl true
+      def iccid_command(), do: "AT+QCCID"
+
+      @impl true
+      def signal_urc_commands(), do: [~s(AT+QINDCFG="csq",1,0)]
+
+      @impl true
+      def signal_commands(), do: ["AT+QCSQ"]
+
+      @impl true
+      def cell_info_commands(), do: ["AT+QNWINFO"]
+
+      @impl true
+      def roaming_settings(allowed?), do: Commands.quectel_roaming(allowed?)
+
+      @impl true
+      def radio_settings(radio_technologies),
+        do: unquote(__MODULE__).radio_settings(unquote(radio), radio_technologies)
+
+      defoverridable port_roles: 1, optional_kernel_options: 0, radio_settings: 1
+    end
+  end
+
+  @doc false
+  @spec radio_settings(:lte | :iot, [atom()] | nil) :: [VintageNetCellular.ModemProfile.setting()]
+  def radio_settings(:lte, radio_technologies), do: Commands.quectel_lte_rat(radio_technologies)
+  def radio_settings(:iot, radio_technologies), do: Commands.quectel_iot_rat(radio_technologies)
+end

@@ -1,0 +1,80 @@
+defmodule VintageNetCellular.Modem.SIMCom do
+  @moduledoc """
+  What SIMCom's modules have in common, shared by their profiles with
+  `use VintageNetCellular.Modem.SIMCom, opts`.
+
+  Options, where the families differ:
+
+  * `:iccid_command`: `"AT+CICCID"` (SIM7500/7600, A76xx; answers `+ICCID:`)
+    or `"AT+CCID"` (SIM7070/7080/7090);
+  * `:cgauth`: `:password_first` (SIM7600 and A76xx take
+    `AT+CGAUTH=<cid>,<type>,"<password>","<user>"`) or `:standard` (27.007
+    order, SIM7080);
+  * `:radio`: `:cnmp` (`AT+CNMP` preferred mode) or `:cat_m` (`AT+CNMP` plus
+    `AT+CMNB` for Cat-M1/NB-IoT);
+  * `:signal_urc`: whether `AT+AUTOCSQ=1,1` (pushed `+CSQ:`) exists.
+
+  All of them read the serving cell and signal with `AT+CPSI?`.
+
+      defmodule MyApp.SIM7600G do
+        use VintageNetCellular.Modem.SIMCom,
+          iccid_command: "AT+CICCID", cgauth: :password_first, radio: :cnmp, signal_urc: true
+
+        @impl true
+        def name(), do: "SIMCom SIM7600G-H"
+
+        @impl true
+        def usb_ids(), do: [{0x1E0E, 0x9001}]
+      end
+  """
+
+  alias VintageNetCellular.ModemProfile.Commands
+
+  @doc false
+  defmacro __using__(opts) do
+    iccid_command = Keyword.fetch!(opts, :iccid_command)
+    cgauth = Keyword.fetch!(opts, :cgauth)
+    radio = Keyword.fetch!(opts, :radio)
+    signal_urc = if Keyword.fetch!(opts, :signal_urc), do: ["AT+AUTOCSQ=1,1"], else: []
+
+    quote do
+      use VintageNetCellular.ModemProfile
+
+      @impl true
+      def iccid_command(), do: unquote(iccid_command)
+
+      @impl true
+      def cgauth_command(cid, auth, user, password),
+        do: unquote(__MODULE__).cgauth_command(unquote(cgauth), cid, auth, user, password)
+
+      @impl true
+      def signal_urc_commands(), do: unquote(signal_urc)
+
+      @impl true
+      def signal_commands(), do: ["AT+CPSI?"]
+
+      @impl true
+      def cell_info_commands(), do: ["AT+CPSI?"]
+
+      @impl true
+      def radio_settings(radio_technologies),
+        do: unquote(__MODULE__).radio_settings(unquote(radio), radio_technologies)
+    end
+  end
+
+  @doc false
+  @spec cgauth_command(:password_first | :standard, pos_integer(), 0..3, String.t() | nil, String.t() | nil) ::
+          String.t()
+  def cgauth_command(:password_first, cid, 0, _user, _password), do: "AT+CGAUTH=#{cid},0"
+
+  def cgauth_command(:password_first, cid, auth, user, password),
+    do: ~s(AT+CGAUTH=#{cid},#{auth},"#{password || ""}","#{user || ""}")
+
+  def cgauth_command(:standard, cid, auth, user, password),
+    do: VintageNetCellular.Connection.PDP.cgauth_command(cid, auth, user, password)
+
+  @doc false
+  @spec radio_settings(:cnmp | :cat_m, [atom()] | nil) :: [VintageNetCellular.ModemProfile.setting()]
+  def radio_settings(:cnmp, radio_technologies), do: Commands.simcom_cnmp(radio_technologies)
+  def radio_settings(:cat_m, radio_technologies), do: Commands.simcom_cat_m(radio_technologies)
+end
