@@ -44,7 +44,7 @@ defmodule VintageNetCellular.MixProject do
 
   defp package do
     [
-      files: ~w(lib mix native/Cargo.toml native/Cargo.lock native/crates mix.exs README.md CHANGELOG.md LICENSE),
+      files: ~w(lib mix native/Cargo.toml native/Cargo.lock native/crates mix.exs README.md CHANGELOG.md),
       licenses: ["Apache-2.0"],
       links: %{"GitHub" => @source_url}
     ]
