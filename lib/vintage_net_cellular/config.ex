@@ -140,6 +140,7 @@ defmodule VintageNetCellular.Config do
   @radio_technologies [:gsm, :umts, :lte, :lte_cat_m1, :lte_cat_nb1, :nr5g]
   @auths [:none, :pap, :chap, :pap_or_chap]
   @pdp_types [:ipv4, :ipv6, :ipv4v6]
+  # Linux termios rates (asm-generic/termbits.h).
   @speeds [
     300,
     600,
@@ -244,6 +245,15 @@ defmodule VintageNetCellular.Config do
   end
 
   def normalize(other), do: bad!("config", "expected a map, got #{inspect(other)}")
+
+  @doc """
+  The baud rates `:speed` accepts: the Linux termios rates.
+
+      iex> 115_200 in VintageNetCellular.Config.speeds()
+      true
+  """
+  @spec speeds() :: [pos_integer()]
+  def speeds(), do: @speeds
 
   @doc """
   The vintage_net_mobile modem modules this accepts, by name, and what they

@@ -111,30 +111,8 @@ defmodule VintageNetCellular.PPP do
   @typedoc "An entry of `RawConfig.up_cmds`."
   @type up_cmd :: {:fun, module(), atom(), list()}
 
-  # Linux termios rates (asm-generic/termbits.h) from 1200 baud up.
-  @speeds [
-    1200,
-    2400,
-    4800,
-    9600,
-    19_200,
-    38_400,
-    57_600,
-    115_200,
-    230_400,
-    460_800,
-    500_000,
-    576_000,
-    921_600,
-    1_000_000,
-    1_152_000,
-    1_500_000,
-    2_000_000,
-    2_500_000,
-    3_000_000,
-    3_500_000,
-    4_000_000
-  ]
+  # The same standard rates normalize/1 accepts.
+  @speeds VintageNetCellular.Config.speeds()
 
   # IFNAMSIZ is 16 with the NUL.
   @ifname_re ~r/\A[A-Za-z][A-Za-z0-9_-]{0,14}\z/

@@ -1,15 +1,10 @@
 defmodule VintageNetCellular.Modem.QuectelBG96 do
   @moduledoc """
-  Quectel BG96 (2c7c:0296, LTE Cat M1/NB1).
+  Quectel BG96 (2c7c:0296), LTE Cat M1/NB1 with GSM fallback.
 
-  Serial interfaces (from the port table): 00 QCDM, 01 GPS NMEA, 02 primary AT
-  port, 03 secondary AT port (PPP is dialed here while 02 keeps answering
-  status and signal queries), all on the `option` driver. Interface 04 is
-  the QMI network interface (`qmi_wwan`, wwan0), which PPP doesn't need.
-
-  The ttyUSB numbers are whatever the kernel assigned (often ttyUSB2 and
-  ttyUSB3, but not when another USB-serial device enumerated first);
-  `VintageNetCellular.Discovery` finds them by interface number.
+  The USB layout and commands are the Quectel family's
+  (`VintageNetCellular.Modem.Quectel`); radio technologies are chosen with
+  `AT+QCFG="iotopmode"` as well as `"nwscanmode"`.
   """
   use VintageNetCellular.Modem.Quectel, radio: :iot
 
