@@ -11,6 +11,21 @@ defmodule VintageNetCellular.Connection do
   `VintageNetCellular.Connection.Registration` (can it carry data?) and
   `VintageNetCellular.Connection.Backoff` (how long to wait).
 
+  ## Round trips
+
+  Each AT command is a round trip to the modem, so the checks go out as
+  compound command lines (`VintageNetCellular.Connection.Compound`): one line
+  sets the modem up (`ATE0;+CMEE=2;` and the profile's init commands), one
+  checks the SIM and reads the ICCID, the IMSI and the PDP contexts
+  (`AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGAUTH?`), and one turns on the
+  registration URCs and reads the registration. On an already-provisioned
+  modem that is three lines on the AT port before chat dials (`AT`, then
+  `ATD*99***<cid>#`, on the PPP port: five round trips in all). When a
+  compound line fails (no SIM, a locked SIM, a command the modem doesn't
+  know) its answer is not interpreted: the same commands are sent one by
+  one, exactly as without compound lines, and each failure is reported as
+  before.
+
   ## States
 
   Each state is published as `["interface", ifname, "mobile", "state"]`,
@@ -19,7 +34,7 @@ defmodule VintageNetCellular.Connection do
   | state | what happens | leaves for |
   |---|---|---|
   | `:searching_modem` | scan sysfs every `scan_interval` for a modem this interface may claim | `:initializing` once claimed and its AT port started |
-  | `:initializing` | `ATE0`, `AT+CMEE=2`, the profile's init commands; IMEI check when pinned; SIM; ICCID and IMSI; provider; PDP read-compare-write; roaming and radio settings | `:registering`, `:sim_locked`, `:retrying` |
+  | `:initializing` | `ATE0`, `AT+CMEE=2`, the profile's init commands; IMEI check when pinned; SIM, ICCID, IMSI and the PDP contexts; provider; PDP compare-write; roaming and radio settings | `:registering`, `:sim_locked`, `:retrying` |
   | `:sim_locked` | the SIM needs a PIN that isn't configured or was rejected, a PUK, or a network unlock code; checked again every `sim_poll_interval` and on `+CPIN: READY` | `:initializing` |
   | `:registering` | registration URCs on (`AT+CREG=2`, `+CGREG=2`, `+CEREG=2`), one read, then wait for URCs; denied/searching is reported with the reason | `:dialing` |
   | `:dialing` | pppd runs under `MuonTrap.Daemon` on the PPP tty and dials the context with `chat` | `:connected` on ip-up, `:retrying` if pppd exits or times out |
@@ -51,6 +66,7 @@ defmodule VintageNetCellular.Connection do
   alias VintageNetCellular.AT
   alias VintageNetCellular.ATPort
   alias VintageNetCellular.Connection.Backoff
+  alias VintageNetCellular.Connection.Compound
   alias VintageNetCellular.Connection.ModemSelect
   alias VintageNetCellular.Connection.PDP
   alias VintageNetCellular.Connection.Registration
@@ -244,22 +260,29 @@ defmodule VintageNetCellular.Connection do
   def handle_event(:internal, :start, :registering, data) do
     flush_sim_urcs(data)
     data = %{data | denied: nil}
-    Enum.each(Registration.urc_commands(), &command(data, &1))
 
-    reg =
-      for {domain, cmd} <- Registration.read_commands(), into: data.reg do
-        {domain, read_registration(data, cmd, domain)}
+    read =
+      case command(data, Compound.line(Compound.registration_commands())) do
+        {:ok, lines} ->
+          Compound.registration(lines)
+
+        _failed ->
+          # Step by step; a domain the modem doesn't have answers ERROR, ignored.
+          Enum.each(Registration.urc_commands(), &command(data, &1))
+          read_registration_step_by_step(data)
       end
 
-    evaluate_registration(%{data | reg: reg}, :entered)
+    evaluate_registration(%{data | reg: Map.merge(data.reg, read)}, :entered)
   end
 
   def handle_event(:state_timeout, :recheck, :registering, data) do
-    reg =
-      for {domain, cmd} <- Registration.read_commands(), into: data.reg do
-        {domain, read_registration(data, cmd, domain) || Map.get(data.reg, domain)}
+    read =
+      case command(data, Compound.line(Compound.registration_reads())) do
+        {:ok, lines} -> Compound.registration(lines)
+        _failed -> read_registration_step_by_step(data)
       end
 
+    reg = for {domain, fields} <- read, into: data.reg, do: {domain, fields || Map.get(data.reg, domain)}
     evaluate_registration(%{data | reg: reg}, :recheck)
   end
 
@@ -402,20 +425,32 @@ defmodule VintageNetCellular.Connection do
   defp bring_up(data) do
     with {:ok, data} <- init_modem(data),
          {:ok, data} <- check_imei(data),
-         {:ok, data} <- check_sim(data),
-         {:ok, data} <- read_identity(data),
+         {:ok, data, contexts} <- check_sim_and_read(data),
          {:ok, data} <- choose_provider(data),
-         {:ok, data} <- write_pdp_context(data) do
+         {:ok, data} <- write_pdp_context(data, contexts) do
       apply_radio_settings(data)
     end
   end
 
+  # The modem may still be booting (or flushing garbage): the set-up is
+  # tried three times in all, first as one compound line, then step by step
+  # (which also finds out which init command the modem refuses).
   defp init_modem(data) do
-    case first_answer(data, "ATE0", 3) do
+    profile_init = profile_call(data, :init_commands, [], [])
+
+    case command(data, Compound.line(Compound.init_commands(profile_init))) do
+      {:ok, _} -> {:ok, data}
+      {:error, :closed} -> {:retry, "the modem's AT port #{data.modem.at_tty} is closed", data}
+      {:error, _} -> init_modem_step_by_step(data, profile_init, 2)
+    end
+  end
+
+  defp init_modem_step_by_step(data, profile_init, tries) do
+    case first_answer(data, "ATE0", tries) do
       {:ok, _} ->
         _ = command(data, "AT+CMEE=2")
 
-        Enum.each(profile_call(data, :init_commands, [], []), fn cmd ->
+        Enum.each(profile_init, fn cmd ->
           case command(data, cmd) do
             {:ok, _} -> :ok
             error -> log(data, :warning, "#{redact(cmd)} failed: #{inspect(error)}")
@@ -432,7 +467,6 @@ defmodule VintageNetCellular.Connection do
     end
   end
 
-  # The modem may still be booting (or flushing garbage): try a few times.
   defp first_answer(data, cmd, tries) do
     case command(data, cmd) do
       {:ok, _} = ok -> ok
@@ -464,6 +498,29 @@ defmodule VintageNetCellular.Connection do
     case Regex.run(~r/(\d{15})/, line) do
       [_, imei] -> imei
       nil -> nil
+    end
+  end
+
+  # One line checks the SIM and reads the ICCID, the IMSI and the PDP
+  # contexts. Only a ready SIM with every command answered is taken from it;
+  # anything else (no SIM, a PIN, a SIM still busy, a command the modem
+  # refuses) goes step by step, which decides and reports as it always did.
+  # Returns the contexts read, or nil when write_pdp_context must read them.
+  defp check_sim_and_read(data) do
+    line = Compound.line(Compound.sim_commands(iccid_command(data)))
+
+    with {:ok, lines} <- command(data, line),
+         {:ok, read} <- Compound.sim_read(lines),
+         :ready <- SIM.status({:cpin, read.cpin}) do
+      PropertyWriter.put(data.ifname, "sim", SIM.property(:ready))
+      data = put_identity(data, read.iccid, read.imsi)
+      {:ok, data, %{cgdcont: read.cgdcont, cgauth: read.cgauth}}
+    else
+      _not_simply_ready ->
+        with {:ok, data} <- check_sim(data),
+             {:ok, data} <- read_identity(data) do
+          {:ok, data, nil}
+        end
     end
   end
 
@@ -586,21 +643,25 @@ defmodule VintageNetCellular.Connection do
 
     imsi =
       case command(data, "AT+CIMI") do
-        {:ok, lines} -> Enum.find_value(lines, &imsi_in/1)
+        {:ok, lines} -> Compound.imsi(lines)
         _ -> nil
       end
 
-    put_or_delete(data.ifname, "iccid", iccid)
-    put_or_delete(data.ifname, "imsi", imsi)
-    {:ok, %{data | iccid: iccid}}
+    {:ok, put_identity(data, iccid, imsi)}
   end
 
-  defp read_iccid(data) do
-    cmd = profile_call(data, :iccid_command, [], "AT+CCID")
+  defp put_identity(data, iccid, imsi) do
+    put_or_delete(data.ifname, "iccid", iccid)
+    put_or_delete(data.ifname, "imsi", imsi)
+    %{data | iccid: iccid}
+  end
 
-    case command(data, cmd) do
+  defp iccid_command(data), do: profile_call(data, :iccid_command, [], "AT+CCID")
+
+  defp read_iccid(data) do
+    case command(data, iccid_command(data)) do
       {:ok, lines} ->
-        case Enum.find_value(lines, &iccid_in/1) do
+        case Compound.iccid(lines) do
           nil -> {:error, :no_iccid}
           iccid -> {:ok, iccid}
         end
@@ -608,30 +669,6 @@ defmodule VintageNetCellular.Connection do
       error ->
         error
     end
-  end
-
-  defp iccid_in(line) do
-    case AT.parse(line) do
-      {:ok, {:iccid, %{iccid: iccid}}} ->
-        iccid
-
-      # Vendors whose ICCID prefix the parser doesn't know (Telit's #CCID)
-      # or who answer with the bare digits.
-      _ ->
-        digits = line |> String.split(":") |> List.last() |> String.trim() |> String.trim("\"")
-
-        if Regex.match?(~r/\A[0-9]{18,22}[Ff]?\z/, digits) do
-          case AT.parse("+CCID: " <> digits) do
-            {:ok, {:iccid, %{iccid: iccid}}} -> iccid
-            _ -> nil
-          end
-        end
-    end
-  end
-
-  defp imsi_in(line) do
-    line = String.trim(line)
-    if Regex.match?(~r/\A[0-9]{6,15}\z/, line), do: line
   end
 
   defp choose_provider(data) do
@@ -655,9 +692,8 @@ defmodule VintageNetCellular.Connection do
     end
   end
 
-  defp write_pdp_context(data) do
-    cid = profile_call(data, :pdp_cid, [], 1)
-
+  # The contexts come from the compound SIM line, or are read here.
+  defp write_pdp_context(data, nil) do
     with {:ok, lines} <- command(data, "AT+CGDCONT?") do
       cgdcont = for line <- lines, ctx = parsed(line, :cgdcont), do: ctx
 
@@ -667,24 +703,28 @@ defmodule VintageNetCellular.Connection do
           _ -> :unsupported
         end
 
-      profile = data.modem.profile
-      current = %{cgdcont: cgdcont, cgauth: cgauth}
-
-      cgauth_fun =
-        if function_exported?(profile, :cgauth_command, 4),
-          do: &profile.cgauth_command/4,
-          else: &PDP.cgauth_command/4
-
-      case PDP.plan(current, data.provider, cid: cid, cgauth: cgauth_fun) do
-        [] ->
-          {:ok, data}
-
-        plan ->
-          log(data, :info, "writing the PDP context: #{PDP.describe(current, data.provider, cid: cid)}")
-          run_pdp_plan(data, plan)
-      end
+      write_pdp_context(data, %{cgdcont: cgdcont, cgauth: cgauth})
     else
       error -> {:retry, "could not read the PDP contexts (AT+CGDCONT?: #{format_error(error)})", data}
+    end
+  end
+
+  defp write_pdp_context(data, current) do
+    cid = profile_call(data, :pdp_cid, [], 1)
+    profile = data.modem.profile
+
+    cgauth_fun =
+      if function_exported?(profile, :cgauth_command, 4),
+        do: &profile.cgauth_command/4,
+        else: &PDP.cgauth_command/4
+
+    case PDP.plan(current, data.provider, cid: cid, cgauth: cgauth_fun) do
+      [] ->
+        {:ok, data}
+
+      plan ->
+        log(data, :info, "writing the PDP context: #{PDP.describe(current, data.provider, cid: cid)}")
+        run_pdp_plan(data, plan)
     end
   end
 
@@ -744,6 +784,12 @@ defmodule VintageNetCellular.Connection do
   end
 
   # Registration
+
+  defp read_registration_step_by_step(data) do
+    for {domain, cmd} <- Registration.read_commands(), into: %{} do
+      {domain, read_registration(data, cmd, domain)}
+    end
+  end
 
   defp read_registration(data, cmd, domain) do
     case command(data, cmd) do

@@ -130,7 +130,8 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       assert count(at, ~s(AT+CGDCONT=1,"IP","iot.1nce.net")) == 1
       assert count(at, "AT+CFUN=4") == 1
       assert count(at, "AT+CFUN=1") == 1
-      assert "AT+CGDCONT?" in at and "AT+QCCID" in at and "AT+CEREG=2" in at
+      # The SIM, ICCID, IMSI and contexts were read on one compound line.
+      assert "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGAUTH?" in at and "AT+CEREG=2" in at
 
       # chat dialed the context on the PPP port and got CONNECT.
       assert "ATD*99***1#" in World.received(world, :m1, "ppp")
@@ -178,7 +179,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       await_state("ppp0", :connected, 20_000)
 
       at = World.received(world, :m1, "at")
-      assert "AT+CGDCONT?" in at
+      assert "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGAUTH?" in at
       assert count(at, "AT+CGDCONT=") == 0
       assert count(at, "AT+CFUN=") == 0
       assert VintageNet.get(mobile("ppp0", "apn")) == "internet"
@@ -272,7 +273,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       assert VintageNet.get(mobile("ppp0", "apn")) == nil
 
       # It keeps reading the SIM, which may change.
-      eventually(fn -> count(World.received(world, :m1, "at"), "AT+QCCID") >= 3 end)
+      eventually(fn -> Enum.count(World.received(world, :m1, "at"), &(&1 =~ "+QCCID")) >= 3 end)
       assert VintageNet.get(mobile("ppp0", "state")) in [:retrying, :initializing]
     end
 
@@ -329,6 +330,91 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       assert World.ttys(world, :m1) == %{at: "ttyUSB8", ppp: "ttyUSB9"}
       await_state("ppp0", :connected, 20_000)
       assert {:ok, %{modem: "1-1.2 (ttyUSB8/ttyUSB9)"}} = VintageNet.ioctl("ppp0", :status)
+    end
+  end
+
+  describe "compound command lines" do
+    # The connection manager's own lines; the monitor sends other commands on
+    # the same port at the same time (registration, identity, signal), but
+    # never these.
+    @step_by_step ["ATE0", "AT+CMEE=2", "AT+CPIN?", "AT+CIMI", "AT+CGDCONT?", "AT+CGAUTH?"]
+
+    for {model, iccid_cmd, init} <- [
+          {:ec25, "+QCCID", ~s(ATE0;+CMEE=2;+QURCCFG="urcport","usbat")},
+          {:sim7600, "+CICCID", "ATE0;+CMEE=2"}
+        ] do
+      test "#{model}: a provisioned modem is checked with three lines, and chat dials with two", %{world: world} do
+        world = World.add_modem(world, :m1, model: unquote(model), args: ["--provisioned", "internet"])
+        assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+        await_state("ppp0", :connected, 20_000)
+
+        at = World.received(world, :m1, "at")
+        assert count(at, unquote(init)) == 1
+        assert count(at, "AT+CPIN?;#{unquote(iccid_cmd)};+CIMI;+CGDCONT?;+CGAUTH?") == 1
+        assert count(at, "AT+CREG=2;+CGREG=2;+CEREG=2;+CREG?;+CGREG?;+CEREG?") == 1
+        assert Enum.filter(at, &(&1 in @step_by_step)) == []
+        refute Enum.any?(at, &(&1 == "AT#{unquote(iccid_cmd)}"))
+        assert World.received(world, :m1, "ppp") == ["AT", "ATD*99***1#"]
+
+        # Everything the single commands gave is still known.
+        assert VintageNet.get(mobile("ppp0", "sim")) == :ready
+        assert VintageNet.get(mobile("ppp0", "iccid")) =~ ~r/\A\d{19,20}\z/
+        assert VintageNet.get(mobile("ppp0", "imsi")) =~ ~r/\A310410\d{9}\z/
+        assert VintageNet.get(mobile("ppp0", "apn")) == "internet"
+      end
+    end
+
+    test "no SIM: the compound line fails with the SIM error, and AT+CPIN? alone says so as before",
+         %{world: world} do
+      world = World.add_modem(world, :m1, args: ["--sim", "absent"])
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+
+      await_state("ppp0", :retrying)
+      assert VintageNet.get(mobile("ppp0", "reason")) =~ "No SIM card: the modem reports none inserted"
+      assert VintageNet.get(mobile("ppp0", "sim")) == :absent
+
+      at = World.received(world, :m1, "at")
+      compound = Enum.find_index(at, &(&1 == "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGAUTH?"))
+      alone = Enum.find_index(at, &(&1 == "AT+CPIN?"))
+      assert is_integer(compound) and is_integer(alone) and compound < alone
+      assert "+CME ERROR: SIM not inserted" in World.sent(world, :m1, "at")
+      # Nothing further was read from a SIM that isn't there.
+      refute "AT+CIMI" in at or "AT+CGDCONT?" in at
+    end
+
+    test "a PIN-locked SIM: the compound line fails at AT+CIMI, the PIN is sent once, then it connects",
+         %{world: world} do
+      world = World.add_modem(world, :m1, args: ["--sim", "locked", "--pin", "2468"])
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}], %{sim_pin: "2468"}))
+      await_state("ppp0", :connected, 20_000)
+
+      at = World.received(world, :m1, "at")
+      assert "+CME ERROR: SIM PIN required" in World.sent(world, :m1, "at")
+      assert count(at, "AT+CPIN=") == 1
+      # After the unlock, the step-by-step path read what the line would have.
+      assert Enum.drop_while(at, &(not String.starts_with?(&1, "AT+CPIN="))) |> Enum.filter(&(&1 in @step_by_step)) ==
+               ["AT+CPIN?", "AT+CIMI", "AT+CGDCONT?", "AT+CGAUTH?"]
+
+      assert VintageNet.get(mobile("ppp0", "sim")) == :ready
+      assert is_binary(VintageNet.get(mobile("ppp0", "imsi")))
+    end
+
+    test "a modem that doesn't answer the first line is set up step by step", %{world: world} do
+      world = World.add_modem(world, :m1, args: ["--exec", "mute on", "--provisioned", "internet"])
+      VintageNet.subscribe(mobile("ppp0", "state"))
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+      await_state("ppp0", :initializing)
+
+      # The compound set-up line goes unanswered (command_timeout is 3 s
+      # here); the modem answers again before it times out.
+      Process.sleep(1_000)
+      :ok = Simulator.control(World.sim(world, :m1), "mute off")
+      await_state("ppp0", :connected, 20_000)
+
+      # The same bring-up went on, step by step: no retry in between.
+      refute_received {VintageNet, _, _, :retrying, _}
+      at = World.received(world, :m1, "at")
+      assert "ATE0" in at and "AT+CMEE=2" in at and ~s(AT+QURCCFG="urcport","usbat") in at
     end
   end
 
