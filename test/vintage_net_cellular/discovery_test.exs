@@ -71,6 +71,22 @@ defmodule VintageNetCellular.DiscoveryTest do
              interfaces: interfaces
            } = device
 
+    # Exactly these keys: the NIF builds the map directly, so its shape is pinned here.
+    assert device |> Map.keys() |> Enum.sort() ==
+             Enum.sort([
+               :usb_path,
+               :vendor_id,
+               :product_id,
+               :manufacturer,
+               :product,
+               :serial,
+               :at_tty,
+               :ppp_tty,
+               :profile,
+               :port_table,
+               :interfaces
+             ])
+
     assert Enum.map(interfaces, & &1.number) == [0, 1, 2, 3, 4]
 
     assert Enum.at(interfaces, 2) == %{

@@ -429,3 +429,29 @@ fn a_busy_bus_scans_the_same_with_the_index_read_alongside() {
         .collect();
     assert_eq!(found, expected);
 }
+
+#[test]
+fn a_device_away_from_its_hub_is_found_through_its_link() {
+    // The kernel keeps a device in its parent hub's directory, and a scan
+    // looks there first; a tree laid out otherwise still scans the same by
+    // following the device's link.
+    let tree = Tree::new("moved");
+    tree.host(1, "dwc2")
+        .device(&Device::ec25("1-1.2", 0))
+        .device(&Device::lara_r2("1-1.3", 0));
+    let expected = scan(&tree);
+    assert_eq!(expected.len(), 2);
+    let usb1 = fs::read_link(tree.root().join("bus/usb/devices/usb1")).unwrap();
+    let nested = tree
+        .root()
+        .join("bus/usb/devices")
+        .join(usb1)
+        .join("1-1/1-1.3");
+    let away = tree.root().join("devices/elsewhere/1-1.3");
+    fs::create_dir_all(away.parent().unwrap()).unwrap();
+    fs::rename(&nested, &away).unwrap();
+    let link = tree.root().join("bus/usb/devices/1-1.3");
+    fs::remove_file(&link).unwrap();
+    symlink("../../../devices/elsewhere/1-1.3", &link).unwrap();
+    assert_eq!(scan(&tree), expected);
+}

@@ -50,15 +50,26 @@ fn encode_map<'a>(env: Env<'a>, fields: &[(&'static str, Value)]) -> Term<'a> {
         keys[i] = encode_static_atom(env, k).as_c_arg();
         values[i] = encode(env, v).as_c_arg();
     }
+    let n = fields.len();
+    make_map(env, &keys[..n], &values[..n])
+}
+
+/// A map from equally long arrays of keys and values made in `env` (an
+/// empty map if they differ in length or repeat a key, which callers never
+/// do: they pass fixed, distinct atom keys).
+pub fn make_map<'a>(env: Env<'a>, keys: &[ErlNifTerm], values: &[ErlNifTerm]) -> Term<'a> {
+    if keys.len() != values.len() {
+        return rustler::types::map::map_new(env);
+    }
     let mut map = MaybeUninit::uninit();
-    // SAFETY: the arrays hold `fields.len()` terms made in `env`, and the VM
+    // SAFETY: both arrays hold `keys.len()` terms made in `env`, and the VM
     // writes `map` only when it returns non-zero.
     unsafe {
         if enif_make_map_from_arrays(
             env.as_c_arg(),
             keys.as_ptr(),
             values.as_ptr(),
-            fields.len(),
+            keys.len(),
             map.as_mut_ptr(),
         ) == 0
         {

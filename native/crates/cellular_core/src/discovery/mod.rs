@@ -68,8 +68,10 @@ pub use sysfs::natural_cmp;
 pub use system::{usb_system, HostController, Udc, UsbSystem};
 
 use crate::Value;
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use sysfs::{
     link_name, list_dir, list_dir_unsorted, parse_modalias, read_attr, read_hex, Modalias, Reader,
 };
@@ -200,12 +202,17 @@ pub fn scan_devices(root: &Path, overrides: &[RoleOverride]) -> Vec<UsbDevice> {
     let dir = root.join("bus/usb/devices");
     let names = list_dir_unsorted(&dir);
 
-    let mut interfaces: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut interfaces: Interfaces = HashMap::default();
     let mut devices: Vec<&str> = Vec::new();
+    let mut root_hubs: HashMap<&str, PathBuf> = HashMap::default();
     for name in &names {
         match name.split_once(':') {
             Some((device, _)) => interfaces.entry(device).or_default().push(name),
-            None if is_root_hub(name) => {}
+            None if is_root_hub(name) => {
+                if let Some(bus) = name.strip_prefix("usb") {
+                    root_hubs.insert(bus, resolve(&dir, name));
+                }
+            }
             None => devices.push(name),
         }
     }
@@ -214,38 +221,57 @@ pub fn scan_devices(root: &Path, overrides: &[RoleOverride]) -> Vec<UsbDevice> {
     }
     devices.sort_by(|a, b| natural_cmp(a, b));
 
-    // Two independent halves: the kernel's indexes (drivers, class/tty,
-    // class/net) and each device's own files. On a busy bus they are read
-    // side by side, which halves the wall time on any multi-core board.
+    // Two kinds of work: the kernel's indexes (drivers, class/tty,
+    // class/net) and each device's own files. From `PARALLEL_FROM` devices
+    // on, a helper thread builds the indexes and then joins in reading
+    // devices, both threads taking the next unread device from a shared
+    // counter, so the two cores finish together whatever the mix.
+    let next = AtomicUsize::new(0);
     let read_devices = || {
         let mut reader = Reader::default();
-        devices
-            .iter()
-            .filter_map(|name| {
-                let ifaces = interfaces.get(name).map(Vec::as_slice).unwrap_or(&[]);
-                read_raw(&mut reader, &dir, name, ifaces)
-            })
-            .collect::<Vec<RawDevice>>()
+        let mut out = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(name) = devices.get(i) else {
+                break;
+            };
+            let ifaces = interfaces.get(name).map(Vec::as_slice).unwrap_or(&[]);
+            let nested = nested_path(&root_hubs, name);
+            if let Some(raw) = read_raw(&mut reader, &dir, name, nested, ifaces) {
+                out.push((i, raw));
+            }
+        }
+        out
     };
-    let (index, raw) = if devices.len() >= PARALLEL_FROM {
+    let (mut index, mut raw) = if devices.len() >= PARALLEL_FROM {
         std::thread::scope(|scope| {
             let helper = std::thread::Builder::new()
                 .name("vnc-discovery".into())
-                .spawn_scoped(scope, || Index::build(root));
-            let raw = read_devices();
-            // A helper that couldn't start (or failed) is replaced by doing its work here.
-            let index = match helper.map(|h| h.join()) {
-                Ok(Ok(index)) => index,
-                _ => Index::build(root),
-            };
-            (index, raw)
+                .spawn_scoped(scope, || (Index::build(root, &interfaces), read_devices()));
+            let mut raw = read_devices();
+            match helper.map(|h| h.join()) {
+                Ok(Ok((index, more))) => {
+                    raw.extend(more);
+                    (index, raw)
+                }
+                // The helper couldn't start: this thread has read every
+                // device already, only the indexes are left.
+                Err(_) => (Index::build(root, &interfaces), raw),
+                // The helper failed part-way (it can't, but then the
+                // devices it took are unknown): start over on this thread.
+                Ok(Err(_)) => {
+                    next.store(0, Ordering::Relaxed);
+                    (Index::build(root, &interfaces), read_devices())
+                }
+            }
         })
     } else {
-        (Index::build(root), read_devices())
+        (Index::build(root, &interfaces), read_devices())
     };
+    raw.sort_unstable_by_key(|(i, _)| *i);
 
     raw.into_iter()
-        .map(|device| finish(device, &index, overrides))
+        .map(|(_, device)| finish(device, &mut index, overrides))
         .collect()
 }
 
@@ -274,75 +300,136 @@ fn is_modem_class(class: u8) -> bool {
 /// This keeps a 200-device scan to a few thousand syscalls. Where an index is
 /// missing (a partial tree), the interface's own `driver` link and directory
 /// are read instead.
-struct Index {
+///
+/// Only interfaces listed in `bus/usb/devices` are ever looked up, so the
+/// maps keep just those, keyed by the names borrowed from that listing.
+struct Index<'a> {
     /// Interface name → position in `driver_names`.
-    drivers: HashMap<String, usize>,
+    drivers: HashMap<&'a str, usize>,
     driver_names: Vec<String>,
-    ttys: Option<HashMap<String, Vec<String>>>,
-    net: Option<HashMap<String, Vec<String>>>,
+    ttys: Option<HashMap<&'a str, Vec<String>>>,
+    net: Option<HashMap<&'a str, Vec<String>>>,
 }
 
-impl Index {
-    fn build(root: &Path) -> Index {
-        let drivers_dir = root.join("bus/usb/drivers");
-        let driver_names = list_dir(&drivers_dir);
-        let mut drivers = HashMap::new();
+/// Device name → the names of its interfaces, as listed in `bus/usb/devices`.
+type Interfaces<'a> = HashMap<&'a str, Vec<&'a str>>;
+
+/// The listed interface called `name`, borrowed from the listing.
+fn known<'a>(interfaces: &Interfaces<'a>, name: &str) -> Option<&'a str> {
+    let (device, _) = name.split_once(':')?;
+    interfaces
+        .get(device)?
+        .iter()
+        .find(|&&iface| iface == name)
+        .copied()
+}
+
+impl<'a> Index<'a> {
+    fn build(root: &Path, interfaces: &Interfaces<'a>) -> Index<'a> {
+        let mut dir = root.join("bus/usb/drivers");
+        let driver_names = list_dir(&dir);
+        let mut drivers = HashMap::default();
         for (i, driver) in driver_names.iter().enumerate() {
-            for entry in list_dir_unsorted(&drivers_dir.join(driver)) {
-                if entry.contains(':') {
-                    drivers.entry(entry).or_insert(i);
+            dir.push(driver);
+            for entry in list_dir_unsorted(&dir) {
+                if let Some(name) = known(interfaces, &entry) {
+                    drivers.entry(name).or_insert(i);
                 }
             }
+            dir.pop();
         }
         Index {
             drivers,
             driver_names,
-            ttys: class_links(&root.join("class/tty")),
-            net: class_links(&root.join("class/net")),
+            ttys: class_links(&root.join("class/tty"), interfaces),
+            net: class_links(&root.join("class/net"), interfaces),
         }
     }
 }
 
 /// Maps interface names to the class devices under them; `None` when the
 /// class directory can't be read.
-fn class_links(dir: &Path) -> Option<HashMap<String, Vec<String>>> {
+fn class_links<'a>(
+    dir: &Path,
+    interfaces: &Interfaces<'a>,
+) -> Option<HashMap<&'a str, Vec<String>>> {
     let entries = std::fs::read_dir(dir).ok()?;
-    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    let mut map: HashMap<&'a str, Vec<String>> = HashMap::default();
+    // One path buffer for every link, instead of a new one per entry.
+    let mut link = dir.to_path_buf();
     for entry in entries.flatten() {
         let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
-        let Ok(target) = std::fs::read_link(entry.path()) else {
+        link.push(&name);
+        let target = std::fs::read_link(&link);
+        link.pop();
+        let Ok(target) = target else {
             continue;
         };
-        let owner = target
-            .components()
-            .filter_map(|c| c.as_os_str().to_str())
-            .rfind(|c| c.contains(':'));
+        let owner = link_owner(target.as_os_str().as_encoded_bytes())
+            .and_then(|owner| known(interfaces, owner));
         if let Some(owner) = owner {
-            map.entry(owner.to_owned()).or_default().push(name);
+            map.entry(owner).or_default().push(name);
         }
     }
     for names in map.values_mut() {
-        names.sort_by(|a, b| natural_cmp(a, b));
+        if names.len() > 1 {
+            names.sort_by(|a, b| natural_cmp(a, b));
+        }
     }
     Some(map)
 }
 
-/// The real directory behind `dir/name`, resolved once per device so that the
-/// many attribute reads below don't each follow the `bus/usb/devices` symlink
-/// (which doubles the cost of an `open` on a deep tree). The link's relative
+/// The last UTF-8 component of a link target that contains a colon: the
+/// interface (`1-1.3:1.2`) a class device sits under.
+fn link_owner(target: &[u8]) -> Option<&str> {
+    target
+        .rsplit(|&b| b == b'/')
+        .filter(|c| c.contains(&b':'))
+        .find_map(|c| std::str::from_utf8(c).ok())
+}
+
+/// The scan's maps, keyed by short sysfs names: FNV-1a hashes them several
+/// times faster than the default SipHash, and the keys come from the kernel's
+/// own directory names, not from a network peer.
+type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<Fnv>>;
+
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The real directory behind `dir/name` (a root hub, or a device that isn't
+/// where [`nested_path`] looks), resolved once so that the attribute reads
+/// below don't each follow the `bus/usb/devices` symlink (which doubles the
+/// cost of an `open` on a deep tree). The link's relative
 /// target is applied lexically, as the kernel's links into `devices/` allow.
 fn resolve(dir: &Path, name: &str) -> PathBuf {
     let link = dir.join(name);
     let Ok(target) = std::fs::read_link(&link) else {
         return link;
     };
-    let mut real = if target.is_absolute() {
-        PathBuf::new()
-    } else {
-        dir.to_path_buf()
-    };
+    let mut real = PathBuf::with_capacity(dir.as_os_str().len() + target.as_os_str().len() + 1);
+    if !target.is_absolute() {
+        real.push(dir);
+    }
     for part in target.components() {
         match part {
             Component::ParentDir => {
@@ -353,6 +440,32 @@ fn resolve(dir: &Path, name: &str) -> PathBuf {
         }
     }
     real
+}
+
+/// Where the kernel keeps device `name` (`<bus>-<port>[.<port>]...`): in
+/// its parent hub's directory, down from root hub `usb<bus>` (`root_hubs`
+/// maps the bus number to the root hub's directory), e.g.
+/// `<usb1>/1-1/1-1.3` for `1-1.3`. Only the root hubs' links need reading,
+/// instead of one link per device. `None` for names of another shape.
+fn nested_path(root_hubs: &HashMap<&str, PathBuf>, name: &str) -> Option<PathBuf> {
+    let (bus, ports) = name.split_once('-')?;
+    if bus.is_empty()
+        || !bus.bytes().all(|b| b.is_ascii_digit())
+        || ports.is_empty()
+        || !ports.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    {
+        return None;
+    }
+    let root = root_hubs.get(bus)?;
+    let mut path = PathBuf::with_capacity(root.as_os_str().len() + 4 * name.len());
+    path.push(root);
+    for (i, b) in name.bytes().enumerate() {
+        if b == b'.' {
+            path.push(name.get(..i)?);
+        }
+    }
+    path.push(name);
+    Some(path)
 }
 
 /// What a device's own files say, read before the indexes are needed.
@@ -370,16 +483,32 @@ struct RawDevice<'a> {
 
 /// Reads a device's descriptors (or per-interface files) and strings. `None`
 /// when it has no vendor-class or CDC interface or its ids can't be read.
+///
+/// `nested` is where the device should be (see [`nested_path`]); when no
+/// `descriptors` can be read there, the device's link is followed instead.
 fn read_raw<'a>(
     reader: &mut Reader,
     dir: &Path,
     name: &'a str,
+    nested: Option<PathBuf>,
     interface_names: &[&'a str],
 ) -> Option<RawDevice<'a>> {
-    let base = resolve(dir, name);
-    let descriptors = reader
-        .bytes(&base, "descriptors", MAX_DESCRIPTORS)
-        .and_then(descriptors::parse);
+    let mut read_descriptors = |base: &Path| {
+        reader
+            .bytes(base, "descriptors", MAX_DESCRIPTORS)
+            .and_then(descriptors::parse)
+    };
+    let (base, descriptors) = match nested.map(|base| {
+        let descriptors = read_descriptors(&base);
+        (base, descriptors)
+    }) {
+        Some((base, Some(descriptors))) => (base, Some(descriptors)),
+        _ => {
+            let base = resolve(dir, name);
+            let descriptors = read_descriptors(&base);
+            (base, descriptors)
+        }
+    };
     let mut ids = descriptors.as_ref().map(|d| (d.vendor_id, d.product_id));
 
     let mut interfaces = Vec::with_capacity(interface_names.len());
@@ -438,7 +567,7 @@ fn read_raw<'a>(
 }
 
 /// Completes a device with drivers, ttys and net devices, roles and its two ttys.
-fn finish(raw: RawDevice, index: &Index, overrides: &[RoleOverride]) -> UsbDevice {
+fn finish(raw: RawDevice, index: &mut Index, overrides: &[RoleOverride]) -> UsbDevice {
     let mut interfaces: Vec<Interface> = raw
         .interfaces
         .into_iter()
@@ -504,7 +633,7 @@ fn interface(
     path: Option<PathBuf>,
     name: &str,
     classes: Classes,
-    index: &Index,
+    index: &mut Index,
 ) -> Interface {
     let (number, class, subclass, protocol) = classes;
     let dir = || path.clone().unwrap_or_else(|| base.join(name));
@@ -514,10 +643,12 @@ fn interface(
         None => link_name(&dir().join("driver")),
     };
 
-    let (ttys, net) = match (&index.ttys, &index.net) {
+    // Each interface name is looked up once per scan, so its lists are
+    // moved out of the index rather than copied.
+    let (ttys, net) = match (&mut index.ttys, &mut index.net) {
         (Some(ttys), Some(net)) => (
-            ttys.get(name).cloned().unwrap_or_default(),
-            net.get(name).cloned().unwrap_or_default(),
+            ttys.remove(name).unwrap_or_default(),
+            net.remove(name).unwrap_or_default(),
         ),
         _ => list_class_devices(&dir()),
     };
@@ -853,6 +984,36 @@ mod tests {
         assign_roles(0x0403, 0x6001, &mut ifs, &[]);
         assert_eq!(ifs[0].role, None);
         assert_eq!(pick_ttys(&ifs), (None, None));
+    }
+
+    #[test]
+    fn nested_paths_follow_the_hub_chain() {
+        let mut roots: HashMap<&str, PathBuf> = HashMap::default();
+        roots.insert("1", PathBuf::from("/sys/devices/hcd/usb1"));
+        assert_eq!(
+            nested_path(&roots, "1-1.3.2"),
+            Some(PathBuf::from("/sys/devices/hcd/usb1/1-1/1-1.3/1-1.3.2"))
+        );
+        assert_eq!(
+            nested_path(&roots, "1-4"),
+            Some(PathBuf::from("/sys/devices/hcd/usb1/1-4"))
+        );
+        assert_eq!(nested_path(&roots, "2-1"), None);
+        assert_eq!(nested_path(&roots, "1-"), None);
+        assert_eq!(nested_path(&roots, "-1"), None);
+        assert_eq!(nested_path(&roots, "1-1/../x"), None);
+        assert_eq!(nested_path(&roots, "usb1"), None);
+    }
+
+    #[test]
+    fn link_owner_is_the_last_component_with_a_colon() {
+        assert_eq!(
+            link_owner(b"../../devices/usb1/1-1/1-1.3/1-1.3:1.2/ttyUSB2/tty/ttyUSB2"),
+            Some("1-1.3:1.2")
+        );
+        assert_eq!(link_owner(b"../../devices/virtual/tty/tty0"), None);
+        // A component that isn't UTF-8 is passed over.
+        assert_eq!(link_owner(b"x/a:b/\xff:c/d"), Some("a:b"));
     }
 
     #[test]
