@@ -149,30 +149,6 @@ fn overrides_change_roles() {
 }
 
 #[test]
-fn value_shape() {
-    let tree = Tree::new("value");
-    tree.host(1, "dwc2").device(&Device::ec25("1-1.3", 0));
-    let values = discovery::scan(tree.root(), &[]);
-    assert_eq!(values.len(), 1);
-    let v = &values[0];
-    assert_eq!(v.get("usb_path"), Some(&Value::Str("1-1.3".into())));
-    assert_eq!(v.get("vendor_id"), Some(&Value::Int(0x2c7c)));
-    assert_eq!(v.get("at_tty"), Some(&Value::Str("ttyUSB2".into())));
-    assert_eq!(v.get("serial"), Some(&Value::Str("0000".into())));
-    let Some(Value::List(ifaces)) = v.get("interfaces") else {
-        panic!("interfaces is not a list: {v:?}");
-    };
-    assert_eq!(ifaces[2].get("role"), Some(&Value::Atom("at_primary")));
-    assert_eq!(ifaces[2].get("driver"), Some(&Value::Str("option".into())));
-    assert_eq!(
-        ifaces[4].get("net"),
-        Some(&Value::List(vec![Value::Str("wwan0".into())]))
-    );
-    let table = v.get("port_table").expect("port_table");
-    assert_eq!(table.get("plugin"), Some(&Value::Str("quectel".into())));
-}
-
-#[test]
 fn odd_trees_never_panic() {
     let tree = Tree::new("odd");
     tree.host(1, "dwc2").device(&Device::ec25("1-1.3", 0));

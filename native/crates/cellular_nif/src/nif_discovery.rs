@@ -63,10 +63,15 @@ fn discovery_scan<'a>(
 
 // The scan's result is the largest term any NIF returns (a 200-device bus is
 // some 1,200 maps), so it is built straight from the structs rather than
-// through a `Value` tree: the same term as
-// `convert::encode(&Value::List(devices.map(UsbDevice::into_value)))`
-// (the shape is documented on `UsbDevice::to_value`), without allocating and
-// freeing the tree's thousands of nodes and strings.
+// through a `Value` tree, without allocating and freeing the tree's thousands
+// of nodes and strings. This is the one definition of its shape:
+//
+//   %{usb_path, vendor_id, product_id, manufacturer, product, serial,
+//     interfaces: [%{number, class, subclass, protocol, driver, role, ttys, net}],
+//     at_tty, ppp_tty, port_table: %{plugin, model} | nil}
+//
+// with `role` an atom (`:at_primary`, ...) or nil. test/vintage_net_cellular/
+// discovery_test.exs pins the keys.
 
 fn encode_devices<'a>(env: Env<'a>, devices: &[UsbDevice]) -> Term<'a> {
     let terms: Vec<ErlNifTerm> = devices

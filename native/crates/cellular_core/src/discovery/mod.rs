@@ -67,7 +67,6 @@ pub mod table;
 pub use sysfs::natural_cmp;
 pub use system::{usb_system, HostController, Udc, UsbSystem};
 
-use crate::Value;
 use std::collections::HashMap as StdHashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Component, Path, PathBuf};
@@ -185,15 +184,6 @@ pub struct UsbDevice {
     pub ppp_tty: Option<String>,
     /// The port table's entry for this vid:pid, if any.
     pub port_table: Option<&'static TableDevice>,
-}
-
-/// Scans `root` (normally `/sys`) and returns the devices as [`Value`] maps,
-/// ordered by `usb_path`. See [`UsbDevice::to_value`] for the shape.
-pub fn scan(root: &Path, overrides: &[RoleOverride]) -> Vec<Value> {
-    scan_devices(root, overrides)
-        .into_iter()
-        .map(UsbDevice::into_value)
-        .collect()
 }
 
 /// Scans `root` (normally `/sys`) for USB devices with vendor-class or CDC
@@ -758,67 +748,6 @@ fn pick_ttys(interfaces: &[Interface]) -> (Option<String>, Option<String>) {
         .find(|tty| *tty != at)
         .unwrap_or(at);
     (Some(at.clone()), Some(ppp.clone()))
-}
-
-impl Interface {
-    /// `%{number, class, subclass, protocol, driver, role, ttys, net}`; `role`
-    /// is an atom (`:at_primary`, ...) or nil.
-    pub fn to_value(&self) -> Value {
-        self.clone().into_value()
-    }
-
-    /// [`Interface::to_value`], without copying the strings.
-    pub fn into_value(self) -> Value {
-        Value::Map(vec![
-            ("number", self.number.into()),
-            ("class", self.class.into()),
-            ("subclass", Value::opt(self.subclass)),
-            ("protocol", Value::opt(self.protocol)),
-            ("driver", Value::opt(self.driver)),
-            (
-                "role",
-                self.role.map_or(Value::Nil, |r| Value::Atom(r.as_str())),
-            ),
-            ("ttys", self.ttys.into()),
-            ("net", self.net.into()),
-        ])
-    }
-}
-
-impl UsbDevice {
-    /// `%{usb_path, vendor_id, product_id, manufacturer, product, serial,
-    /// interfaces, at_tty, ppp_tty, port_table}`; `port_table` is
-    /// `%{plugin, model}` when the generated table lists the vid:pid, else nil.
-    pub fn to_value(&self) -> Value {
-        self.clone().into_value()
-    }
-
-    /// [`UsbDevice::to_value`], without copying the strings.
-    pub fn into_value(self) -> Value {
-        let port_table = self.port_table.map_or(Value::Nil, |t| {
-            Value::Map(vec![("plugin", t.plugin.into()), ("model", t.model.into())])
-        });
-        Value::Map(vec![
-            ("usb_path", self.usb_path.into()),
-            ("vendor_id", self.vendor_id.into()),
-            ("product_id", self.product_id.into()),
-            ("manufacturer", Value::opt(self.manufacturer)),
-            ("product", Value::opt(self.product)),
-            ("serial", Value::opt(self.serial)),
-            (
-                "interfaces",
-                Value::List(
-                    self.interfaces
-                        .into_iter()
-                        .map(Interface::into_value)
-                        .collect(),
-                ),
-            ),
-            ("at_tty", Value::opt(self.at_tty)),
-            ("ppp_tty", Value::opt(self.ppp_tty)),
-            ("port_table", port_table),
-        ])
-    }
 }
 
 #[cfg(test)]
