@@ -44,7 +44,8 @@ defmodule VintageNetCellular.MixProject do
 
   defp package do
     [
-      files: ~w(lib mix native/Cargo.toml native/Cargo.lock native/crates mix.exs README.md CHANGELOG.md),
+      files:
+        ~w(lib mix native/Cargo.toml native/Cargo.lock native/crates mix.exs README.md CHANGELOG.md LICENSE NOTICE data),
       licenses: ["Apache-2.0"],
       links: %{"GitHub" => @source_url}
     ]

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Generate the Rust lookup tables of cellular_core from the shared reference data.
+"""Generate the Rust lookup tables of cellular_core from the reference data in data/.
 
 Inputs (relative to the repository root):
-  ../shared/data/usb_modem_ports.json   USB modem port roles (facts restated from
-                                        ModemManager's udev port-type rules)
-  ../shared/data/mcc-mnc.csv            MCC/MNC -> operator (mcc-mnc.net, MIT, as
-                                        shipped in vintage_net_qmi on 2024-07-15)
+  data/usb_modem_ports.json   USB modem port roles (facts restated from
+                              ModemManager's udev port-type rules)
+  data/mcc-mnc.csv            MCC/MNC -> operator (mcc-mnc.net, MIT, as
+                              shipped in vintage_net_qmi on 2024-07-15)
 
 Outputs (committed):
   native/crates/cellular_core/src/generated/port_roles.rs
@@ -32,7 +32,7 @@ import re
 import sys
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-DEFAULT_DATA_DIR = REPO.parent / "shared" / "data"
+DEFAULT_DATA_DIR = REPO / "data"
 OUT_DIR = REPO / "native" / "crates" / "cellular_core" / "src" / "generated"
 
 PORTS_JSON = "usb_modem_ports.json"
@@ -53,7 +53,7 @@ ROLES = {
 }
 
 # Interface-class fallback for devices or interfaces the port table does not
-# list, as described in ../shared/data/README.md:
+# list, as described in data/README.md:
 #   * CDC-ACM (class 02, subclass 02) ports are AT ports, for any vendor;
 #   * Huawei (vendor 12d1) vendor-class ports take their role from
 #     subclass/protocol: ff/01/02 and ff/02/02 are AT, ff/0x/01 is PPP.
@@ -156,11 +156,11 @@ def render_ports(rows, infos) -> str:
     w = out.write
     w("// USB modem port roles by vendor:product and bInterfaceNumber.\n")
     w("//\n")
-    w(f"// Source: ../shared/data/{PORTS_JSON} ({len(infos)} devices, {len(rows)} interface rows).\n")
+    w(f"// Source: data/{PORTS_JSON} ({len(infos)} devices, {len(rows)} interface rows).\n")
     w("// Facts restated from ModemManager's udev port-type rules\n")
     w("// (linux-mobile-broadband/ModemManager 9a2d5863, src/plugins/*/77-mm-*-port-types.rules).\n")
     w("// Licence: facts only, no text or code copied. The interface-class fallback rules\n")
-    w("// restate the notes in ../shared/data/README.md.\n")
+    w("// restate the notes in data/README.md.\n")
     w("//\n")
     w(f"// {DO_NOT_EDIT}\n")
     w("\n")
@@ -257,9 +257,10 @@ def render_operators(rows) -> str:
     w = out.write
     w("// MCC/MNC -> operator table.\n")
     w("//\n")
-    w(f"// Source: ../shared/data/{MCC_CSV} ({len(rows)} rows, {len(pairs)} distinct MCC/MNC pairs,\n")
+    w(f"// Source: data/{MCC_CSV} ({len(rows)} rows, {len(pairs)} distinct MCC/MNC pairs,\n")
     w(f"// {dups} of them listed more than once): mcc-mnc.net, as shipped in\n")
-    w("// nerves-networking/vintage_net_qmi (2024-07-15). Licence: MIT.\n")
+    w("// nerves-networking/vintage_net_qmi (2024-07-15).\n")
+    w("// Licence: MIT, Copyright (c) 2021 Simbase; the notice is in data/LICENSE-mcc-mnc.\n")
     w("// Rows are sorted by (mcc, mnc) as strings; rows sharing a pair are ordered so that\n")
     w("// the preferred one comes first (home-country ISO, then completeness, then file order).\n")
     w("//\n")

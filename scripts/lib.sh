@@ -58,14 +58,19 @@ ensure_base() {
     exit 1
   }
   ensure_tools elixir:elixir erl:erlang-base /usr/lib/erlang/usr/include/erl_nif.h:erlang-dev \
-    /usr/sbin/chat:ppp python3:python3
+    /usr/sbin/chat:ppp python3:python3 ps:procps strip:binutils cc:gcc
 }
 
 # Everything the full test run needs on top of that.
 ensure_test_tools() {
   ensure_base
-  ensure_tools dialyzer:erlang-dialyzer aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
-    arm-linux-gnueabihf-gcc:gcc-arm-linux-gnueabihf
+  # The cross compilers alone do not bring the target's C library (crti.o,
+  # Scrt1.o, libc.so): the libc6-dev-*-cross packages do.
+  ensure_tools dialyzer:erlang-dialyzer \
+    aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
+    /usr/aarch64-linux-gnu/lib/crti.o:libc6-dev-arm64-cross \
+    arm-linux-gnueabihf-gcc:gcc-arm-linux-gnueabihf \
+    /usr/arm-linux-gnueabihf/lib/crti.o:libc6-dev-armhf-cross
   local have
   have="$(rustup target list --installed 2>/dev/null || true)"
   for t in aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf; do

@@ -6,6 +6,8 @@
 //! serial port often delivers), in one piece per command, and one byte at a
 //! time (the worst case: a modem that trickles). Goal: ≥100 MB/s.
 
+#![forbid(unsafe_code)]
+
 use cellular_core::engine::{Config, Engine, Event};
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -7,6 +7,8 @@
 //!
 //! `bench/discovery_bench.exs` runs this on the same tree it scans through the NIF.
 
+#![forbid(unsafe_code)]
+
 #[path = "../tests/sysfs_fixture/mod.rs"]
 mod sysfs_fixture;
 

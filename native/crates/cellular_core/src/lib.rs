@@ -8,6 +8,8 @@
 //! Elixir. Parsed values leave this crate as [`value::Value`] trees, which the
 //! NIF shim turns into Erlang terms without knowing what they mean.
 
+#![forbid(unsafe_code)]
+
 pub mod at;
 pub mod discovery;
 pub mod engine;

@@ -1,5 +1,7 @@
 //! Discovery against fixture sysfs trees with real symlinks.
 
+#![forbid(unsafe_code)]
+
 mod sysfs_fixture;
 
 use cellular_core::discovery::{self, Role, RoleOverride, UsbDevice};

@@ -9,6 +9,9 @@
 //! panic on any input in the first place. Calls that touch the filesystem run on
 //! dirty I/O schedulers.
 
+// Unsafe code here is limited to FFI and fd handling; each block states why it is sound.
+#![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
+
 mod convert;
 mod nif_at;
 mod nif_discovery;

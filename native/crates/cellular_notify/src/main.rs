@@ -18,6 +18,8 @@
 //! reported on stderr (pppd points it at /dev/null), and the exit status is
 //! always 0.
 
+#![forbid(unsafe_code)]
+
 mod collect;
 
 use std::os::unix::net::UnixDatagram;

@@ -17,6 +17,9 @@
 //!   exits with status 70: never a half-dead process.
 //! * `tracing` events become `Log` frames (`log`).
 
+// Unsafe code here is limited to FFI and fd handling; each block states why it is sound.
+#![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
+
 mod log;
 mod output;
 mod session;

@@ -1,6 +1,8 @@
 //! The port program end to end: the real binary on its stdin/stdout, a pty
 //! pair (`TTYPort::pair`) playing the modem.
 
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 use cellular_core::protocol::{frame, Event, FlowControl, FrameReader, Level, Reply, Request};
 use serialport::{SerialPort, TTYPort};
 use std::io::{Read, Write};

@@ -15,6 +15,9 @@
 //!   and the modem; [`fragment`]: how output is split into writes;
 //! - [`json`]: the stdout events; [`rng`]: the seeded generator.
 
+// Unsafe code here is limited to FFI and fd handling; each block states why it is sound.
+#![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
+
 pub mod at;
 pub mod config;
 pub mod control;

@@ -1,5 +1,7 @@
 //! The simulator binary. See the crate README for usage.
 
+#![forbid(unsafe_code)]
+
 use cellular_sim::config::{parse_args, usage, Cli};
 
 fn main() {

@@ -3,6 +3,8 @@
 //! Skipped with a notice when chat is not installed, unless VNC_REQUIRE_CHAT
 //! is set (CI sets it), in which case a missing chat fails the test.
 
+#![forbid(unsafe_code)]
+
 mod common;
 
 use common::{chat_binary, Sim};

@@ -1,5 +1,7 @@
 //! The simulator binary end to end: real ptys, real processes.
 
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 mod common;
 
 use common::{Port, Sim, TIMEOUT};

@@ -1,9 +1,9 @@
 //! The generated port-role table and its lookups.
 //!
 //! `generated/port_roles.rs` is written by `scripts/gen_tables.py` from
-//! `../shared/data/usb_modem_ports.json` (facts restated from ModemManager's
+//! `data/usb_modem_ports.json` (facts restated from ModemManager's
 //! udev port-type rules) and the interface-class notes in
-//! `../shared/data/README.md`. All arrays are sorted for binary search.
+//! `data/README.md`. All arrays are sorted for binary search.
 
 use super::Role;
 

@@ -1,8 +1,9 @@
 // MCC/MNC -> operator table.
 //
-// Source: ../shared/data/mcc-mnc.csv (2697 rows, 2666 distinct MCC/MNC pairs,
+// Source: data/mcc-mnc.csv (2697 rows, 2666 distinct MCC/MNC pairs,
 // 25 of them listed more than once): mcc-mnc.net, as shipped in
-// nerves-networking/vintage_net_qmi (2024-07-15). Licence: MIT.
+// nerves-networking/vintage_net_qmi (2024-07-15).
+// Licence: MIT, Copyright (c) 2021 Simbase; the notice is in data/LICENSE-mcc-mnc.
 // Rows are sorted by (mcc, mnc) as strings; rows sharing a pair are ordered so that
 // the preferred one comes first (home-country ISO, then completeness, then file order).
 //
