@@ -22,7 +22,7 @@ defmodule VintageNetCellular.MixProject do
       start_permanent: Mix.env() == :prod,
       compilers: [:vintage_net_cellular_native | Mix.compilers()],
       elixirc_paths: elixirc_paths(Mix.env()),
-      deps: [],
+      deps: deps(),
       description: "VintageNet technology for USB cellular modems over PPP, with a Rust core",
       package: package(),
       docs: [main: "readme", extras: ["README.md", "CHANGELOG.md"], source_url: @source_url],
@@ -35,6 +35,34 @@ defmodule VintageNetCellular.MixProject do
       extra_applications: [:logger],
       mod: {VintageNetCellular.Application, []}
     ]
+  end
+
+  # vintage_net is a peer dependency. In a user's app, where this library is
+  # someone's dependency (Mix.Project.get/0 then returns that parent project
+  # while this project/0 runs), the relation is declared so that Mix compiles
+  # vintage_net (and with it property_table and muontrap, its runtime
+  # applications) first: @behaviour VintageNet.Technology is there and Elixir
+  # doesn't warn about modules used without a dependency. The declaration is
+  # the parent's own for :vintage_net (Hex, git or path alike, so it never
+  # diverges from the user's choice), or "~> 0.13" when the parent doesn't
+  # name it. In this repository itself (the root project) nothing is declared:
+  # it builds and tests without Hex, against the double in test/support.
+  defp deps do
+    case Mix.Project.get() do
+      nil -> []
+      _parent -> [peer_dep(:vintage_net, "~> 0.13")]
+    end
+  end
+
+  defp peer_dep(app, default_requirement) do
+    parent_deps = Mix.Project.config() |> Keyword.get(:deps, [])
+
+    case Enum.find(parent_deps, &(elem(&1, 0) == app)) do
+      {^app, opts} when is_list(opts) -> {app, Keyword.delete(opts, :override)}
+      {^app, requirement} when is_binary(requirement) -> {app, requirement}
+      {^app, requirement, opts} -> {app, requirement, Keyword.delete(opts, :override)}
+      nil -> {app, default_requirement}
+    end
   end
 
   # test/support holds the faithful VintageNet double. It is compiled for dev

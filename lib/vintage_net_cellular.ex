@@ -238,10 +238,24 @@ defmodule VintageNetCellular do
   """
   @spec quick_configure(String.t()) :: :ok | {:error, any()}
   def quick_configure(apn) do
-    @vintage_net.configure("ppp0", %{
-      type: __MODULE__,
-      vintage_net_cellular: %{service_providers: [%{apn: apn}]}
-    })
+    with_vintage_net(fn ->
+      @vintage_net.configure("ppp0", %{
+        type: __MODULE__,
+        vintage_net_cellular: %{service_providers: [%{apn: apn}]}
+      })
+    end)
+  end
+
+  # Runs a call into VintageNet; `{:error, :vintage_net_not_running}` when it
+  # isn't up (its property table and registries are gone, so the call raises
+  # ArgumentError or exits with :noproc before reaching any interface).
+  @spec with_vintage_net((() -> result)) :: result | {:error, :vintage_net_not_running} when result: any()
+  defp with_vintage_net(fun) do
+    fun.()
+  rescue
+    ArgumentError -> {:error, :vintage_net_not_running}
+  catch
+    :exit, {:noproc, _} -> {:error, :vintage_net_not_running}
   end
 
   @doc """
@@ -257,6 +271,11 @@ defmodule VintageNetCellular do
 
   Forms: `at(command)`, `at(command, timeout)`, `at(ifname, command)` and
   `at(ifname, command, timeout)`.
+
+  Errors come back as `{:error, reason}`, never as an exception:
+  `:vintage_net_not_running`, `:unconfigured` (no such interface),
+  `:no_modem`, `:ppp_running` (a one-port modem while PPP is up), and those of
+  `VintageNetCellular.ATPort.command/3` (`:timeout`, `{:cme_error, code}`...).
   """
   @spec at(String.t(), String.t() | timeout(), timeout()) :: :ok | {:ok, any()} | {:error, any()}
   def at(ifname \\ "ppp0", command, timeout \\ 5_000)
@@ -267,9 +286,16 @@ defmodule VintageNetCellular do
 
   def at(ifname, command, timeout) when is_binary(ifname) and is_binary(command) do
     Logger.info("[vintage_net_cellular] #{ifname}: #{redact(command)}")
-    @vintage_net.ioctl(ifname, :at, [command, timeout])
+
+    with_vintage_net(fn ->
+      if @vintage_net.get(["interface", ifname, "type"]) == nil do
+        {:error, :unconfigured}
+      else
+        @vintage_net.ioctl(ifname, :at, [command, timeout])
+      end
+    end)
   catch
-    # VintageNet exits when the interface was never configured.
+    # The interface went away between the lookup and the call.
     :exit, _ -> {:error, :unconfigured}
   end
 

@@ -51,14 +51,17 @@ ensure_tools() {
   fi
 }
 
-# What the library and its demo need on a development machine.
+# What the library and its demo need on a development machine. gcc only
+# recommends libc6-dev (crt files, libc.so), and apt runs with
+# --no-install-recommends here, so it is named: Rust links through cc.
 ensure_base() {
   command -v cargo >/dev/null 2>&1 || {
     echo "error: cargo is missing. Install Rust with rustup (https://rustup.rs), then rerun." >&2
     exit 1
   }
   ensure_tools elixir:elixir erl:erlang-base /usr/lib/erlang/usr/include/erl_nif.h:erlang-dev \
-    /usr/sbin/chat:ppp python3:python3 ps:procps strip:binutils cc:gcc
+    /usr/sbin/chat:ppp python3:python3 ps:procps strip:binutils cc:gcc \
+    /usr/include/stdio.h:libc6-dev
 }
 
 # Everything the full test run needs on top of that.

@@ -74,9 +74,21 @@ defmodule VintageNet.DoubleTest do
   end
 
   setup %{tmp_dir: tmp_dir} do
-    Double.reset()
+    ensure_double()
     Double.put_env(tmpdir: tmp_dir)
+    on_exit(&ensure_double/0)
     :ok
+  end
+
+  # A test may make the double shut itself down, as vintage_net does after
+  # repeated crashes; the next one starts from a running, empty double.
+  defp ensure_double do
+    if not Double.running?() do
+      VintageNet.Double.Persistence.clear()
+      {:ok, _} = Double.start()
+    end
+
+    Double.reset()
   end
 
   defp config(raw, extra \\ %{}), do: Map.merge(%{type: Tech, test: self(), raw: raw}, extra)
@@ -342,6 +354,7 @@ defmodule VintageNet.DoubleTest do
     end
 
     test "while not configured, connection is forced to :disconnected" do
+      Double.link_up("ppp0")
       VintageNet.RouteManager.set_connection_status("ppp0", :internet, "before")
       assert :ok = VintageNet.configure("ppp0", config(up_cmds: [step(:up)]))
       Double.await_state("ppp0")
@@ -451,14 +464,13 @@ defmodule VintageNet.DoubleTest do
       assert Agent.get(attempts, & &1) == 2
     end
 
-    test "command kinds: :run checks the exit status, :run_ignore_errors doesn't, funs must return :ok" do
+    test "command kinds: :run checks the exit status, :run_ignore_errors doesn't, funs return :ok or {:error, _}" do
       cases = [
         {[{:run, "true", []}], :configured},
         {[{:run, "sh", ["-c", "exit 3"]}], :retrying},
         {[{:run_ignore_errors, "false", []}], :configured},
         {[{:run, "no-such-program-here", []}], :retrying},
-        {[{:fun, Steps, :fail, []}], :retrying},
-        {[{:fun, fn -> :done end}], :retrying}
+        {[{:fun, Steps, :fail, []}], :retrying}
       ]
 
       for {{up_cmds, expected}, i} <- Enum.with_index(cases) do
@@ -467,6 +479,16 @@ defmodule VintageNet.DoubleTest do
         Double.await_state(ifname, [:configured, :retrying])
         assert VintageNet.get(["interface", ifname, "state"]) == expected, inspect(up_cmds)
       end
+    end
+
+    test "a fun returning anything else crashes the interface process, as in vintage_net" do
+      assert :ok = VintageNet.configure("ppp0", config([]))
+      Double.await_state("ppp0")
+      [{pid, _}] = Registry.lookup(VintageNet.Double.Registry, "ppp0")
+      ref = Process.monitor(pid)
+      assert :ok = VintageNet.configure("ppp0", config(up_cmds: [{:fun, fn -> :done end}], retry_millis: 60_000))
+      assert_receive {:DOWN, ^ref, :process, ^pid, {%RuntimeError{message: message}, _}}, 2_000
+      assert message =~ "returned :done"
     end
 
     test "up_cmds that take longer than up_cmd_millis are abandoned" do
@@ -517,6 +539,7 @@ defmodule VintageNet.DoubleTest do
 
   describe "RouteManager, NameResolver, PMControl" do
     test "set_route gives :lan, status changes are published, clear_route disconnects" do
+      Double.link_up("ppp0")
       assert :ok = VintageNet.RouteManager.set_route("ppp0", [{{10, 64, 64, 64}, 32}], {10, 0, 0, 1})
       assert VintageNet.get(["interface", "ppp0", "connection"]) == :lan
       assert VintageNet.get(["connection"]) == :lan
@@ -542,6 +565,7 @@ defmodule VintageNet.DoubleTest do
     end
 
     test "set_connection_status/2 works without a reason" do
+      Double.link_up("ppp0")
       assert :ok = VintageNet.RouteManager.set_connection_status("ppp0", :lan)
       assert [{:set_connection_status, "ppp0", :lan, nil}] = Double.calls(:route_manager)
     end

@@ -7,10 +7,10 @@ defmodule VintageNetCellular.Application do
     children = [
       # Which interface has claimed which modem (by USB path and tty). A key
       # table, not a modem manager: every interface runs its own processes.
-      {Registry, keys: :unique, name: VintageNetCellular.Claims},
-      # Each interface's own processes by {ifname, role} (AT port, connection
-      # manager...), so an interface finds its AT port without a singleton.
-      {Registry, keys: :unique, name: VintageNetCellular.Names}
+      # VintageNet may start interfaces before this application is up (at boot,
+      # from persisted configs): each connection manager waits for this
+      # registry rather than failing. Nothing else here is needed by them.
+      {Registry, keys: :unique, name: VintageNetCellular.Claims}
     ]
 
     Supervisor.start_link(children, strategy: :one_for_one, name: VintageNetCellular.Supervisor)

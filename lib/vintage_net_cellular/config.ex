@@ -33,7 +33,7 @@ defmodule VintageNetCellular.Config do
   |---|---|---|---|
   | `modem` | `:auto` or a profile module | `:auto` | `:auto` finds the modem by USB vid:pid; a module must export `usb_ids/0` |
   | `service_providers` | non-empty list of providers (below) | required | chosen by ICCID, see `VintageNetCellular.ServiceProviders` |
-  | `sim_pin` | `nil` or 4–8 digit string | `nil` | used once, only when the SIM asks |
+  | `sim_pin` | `nil` or 4–8 digit string; normalized to `%{password: pin}` | `nil` | used once, only when the SIM asks |
   | `only_radio_technologies` | `nil` or non-empty list of `:gsm`, `:umts`, `:lte`, `:lte_cat_m1`, `:lte_cat_nb1`, `:nr5g` | `nil` | `nil` leaves the modem's setting alone; order is kept (a preference where the modem supports one), duplicates dropped |
   | `dns` | `nil` or non-empty list of IP tuples (strings are parsed) | `nil` | `nil` uses the DNS servers the network gives |
   | `at_tty`, `ppp_tty` | `nil` or tty name | `nil` | `nil` means found through the modem profile and USB; otherwise `"ttyUSB2"`-style names (`tty` + letters/digits/underscores) or a path under `/dev/` |
@@ -53,6 +53,11 @@ defmodule VintageNetCellular.Config do
   | `auth` | `:none`, `:pap`, `:chap` or `:pap_or_chap` | `:pap_or_chap` with a username, else `:none` | anything but `:none` needs a `username`; `:none` with a username is an error |
   | `pdp_type` | `:ipv4`, `:ipv6` or `:ipv4v6` | `:ipv4` | |
   | `roaming_allowed?` | `nil` or boolean | `nil` | `nil` leaves the modem's roaming setting alone (as vintage_net_qmi does) |
+
+  Secrets stay under keys that `VintageNet.info/0` redacts: a provider's
+  `password`, and the PIN, which the normalized form keeps as
+  `sim_pin: %{password: "1234"}` (the input may use either form).
+  `sim_pin/1` reads it back.
 
   Usernames and passwords may not contain `"`, `'`, `;`, `\\`, a backtick or
   any control or non-ASCII byte, so they can't break out of an AT command
@@ -198,7 +203,7 @@ defmodule VintageNetCellular.Config do
   @type options() :: %{
           modem: :auto | module(),
           service_providers: [provider(), ...],
-          sim_pin: String.t() | nil,
+          sim_pin: %{password: String.t()} | nil,
           only_radio_technologies: [radio_technology(), ...] | nil,
           dns: [:inet.ip_address(), ...] | nil,
           at_tty: String.t() | nil,
@@ -245,6 +250,18 @@ defmodule VintageNetCellular.Config do
   end
 
   def normalize(other), do: bad!("config", "expected a map, got #{inspect(other)}")
+
+  @doc """
+  The configured SIM PIN of normalized options, or nil.
+
+      iex> VintageNetCellular.Config.sim_pin(%{sim_pin: %{password: "1234"}})
+      "1234"
+      iex> VintageNetCellular.Config.sim_pin(%{sim_pin: nil})
+      nil
+  """
+  @spec sim_pin(options()) :: String.t() | nil
+  def sim_pin(%{sim_pin: %{password: pin}}) when is_binary(pin), do: pin
+  def sim_pin(_options), do: nil
 
   @doc """
   The baud rates `:speed` accepts: the Linux termios rates.
@@ -529,6 +546,8 @@ defmodule VintageNetCellular.Config do
   # options
 
   defp sim_pin!(_root, nil), do: nil
+  # Already normalized (VintageNet normalizes saved configs again at boot).
+  defp sim_pin!(root, %{password: pin}), do: sim_pin!(root, pin)
 
   defp sim_pin!(root, pin) when is_binary(pin) do
     path = "#{root}.sim_pin"
@@ -539,7 +558,7 @@ defmodule VintageNetCellular.Config do
     end
 
     if byte_size(pin) in 4..8,
-      do: pin,
+      do: %{password: pin},
       else: bad!(path, "has #{byte_size(pin)} digits: a PIN is 4 to 8 digits")
   end
 

@@ -65,6 +65,7 @@ defmodule VintageNetCellular.Connection do
 
   alias VintageNetCellular.AT
   alias VintageNetCellular.ATPort
+  alias VintageNetCellular.Config
   alias VintageNetCellular.Connection.Backoff
   alias VintageNetCellular.Connection.Compound
   alias VintageNetCellular.Connection.ModemSelect
@@ -83,11 +84,13 @@ defmodule VintageNetCellular.Connection do
   @compile {:no_warn_undefined,
             [
               MuonTrap.Daemon,
+              VintageNet,
               VintageNet.RouteManager,
               VintageNet.NameResolver,
               VintageNet.Connectivity.InternetChecker
             ]}
   @muontrap MuonTrap.Daemon
+  @vintage_net VintageNet
   @route_manager VintageNet.RouteManager
   @name_resolver VintageNet.NameResolver
   @internet_checker VintageNet.Connectivity.InternetChecker
@@ -100,6 +103,10 @@ defmodule VintageNetCellular.Connection do
           | :dialing
           | :connected
           | :retrying
+
+  # How often a connection manager started before this library's application
+  # (at boot) looks again for the claim registry.
+  @app_wait_interval 100
 
   @sim_urcs ["+CPIN", "+SIMCARD", "+QUSIM"]
   @sim_gone [:not_inserted, :sim_not_inserted, :sim_removed, :not_ready]
@@ -116,7 +123,7 @@ defmodule VintageNetCellular.Connection do
   """
   @spec start_link(keyword()) :: :gen_statem.start_ret()
   def start_link(opts) do
-    :gen_statem.start_link(Interface.connection(Keyword.fetch!(opts, :ifname)), __MODULE__, opts, [])
+    :gen_statem.start_link({:local, Interface.connection(Keyword.fetch!(opts, :ifname))}, __MODULE__, opts, [])
   end
 
   @doc """
@@ -186,6 +193,10 @@ defmodule VintageNetCellular.Connection do
       pppd_version: nil
     }
 
+    # Routes and the connection status are set only while the kernel has the
+    # interface (VintageNet's RouteManager crashes on one it doesn't have).
+    @vintage_net.subscribe(["interface", ifname, "present"])
+
     data = set_reason(data, "looking for the modem")
     {:ok, :searching_modem, data, [{:next_event, :internal, :scan}]}
   end
@@ -204,30 +215,13 @@ defmodule VintageNetCellular.Connection do
   # Searching
 
   def handle_event(event, :scan, :searching_modem, data) when event in [:internal, :state_timeout] do
-    scan = scan(data)
-    candidates = ModemSelect.candidates(scan, data.config)
-
-    case ModemSelect.first_free(candidates, data.skip) do
-      nil ->
-        reason =
-          if candidates != [] and Enum.all?(candidates, &(ModemSelect.identity(&1) in data.skip)),
-            do: "no modem with IMEI #{data.config.imei} (the modems found have other IMEIs)",
-            else: ModemSelect.why_none(scan, candidates, data.config)
-
-        data = set_reason(data, reason)
-        {:keep_state, data, [{:state_timeout, data.settings.scan_interval, :scan}]}
-
-      modem ->
-        case ModemSelect.claim(modem, data.ifname) do
-          :ok ->
-            log(data, :info, "using modem #{ModemSelect.describe(modem)} (#{inspect(modem.profile)})")
-            data = %{data | modem: modem} |> start_at_port() |> set_reason("setting up the modem")
-            {:next_state, :initializing, data, [{:next_event, :internal, :run}, modem_check(data)]}
-
-          {:error, {:claimed_by, other}} ->
-            data = set_reason(data, "modem #{ModemSelect.describe(modem)} was just claimed by #{other}")
-            {:keep_state, data, [{:next_event, :internal, :scan}]}
-        end
+    if ModemSelect.ready?() do
+      search(data)
+    else
+      # Booting: VintageNet started this interface before this library's
+      # application (and its claim registry) is up. Look again shortly.
+      data = set_reason(data, "waiting for the :vintage_net_cellular application to start")
+      {:keep_state, data, [{:state_timeout, @app_wait_interval, :scan}]}
     end
   end
 
@@ -320,6 +314,14 @@ defmodule VintageNetCellular.Connection do
   def handle_event(:info, {:ppp_event, %{kind: :ip_down}}, :connected, data) do
     data = link_down(data) |> set_reason("the PPP link went down; pppd redials")
     {:next_state, :dialing, data, [{:next_event, :internal, :dial}]}
+  end
+
+  # The kernel's interface appeared (VintageNet's netlink monitor): a link
+  # that came up before it can now get its routes.
+  def handle_event(:info, {VintageNet, ["interface", _, "present"], _old, present, _meta}, _state, data) do
+    if present == true and data.link != nil and not data.link.applied?,
+      do: {:keep_state, apply_link(data)},
+      else: :keep_state_and_data
   end
 
   def handle_event(:info, {:ppp_event, %{kind: kind} = event}, _state, data) do
@@ -534,7 +536,7 @@ defmodule VintageNetCellular.Connection do
         # reset); one that was rejected, or got no clear answer, never.
         tried = Map.get(data.pin_tried, key)
 
-        case SIM.decide(status, data.config.sim_pin, tried in [:sent, :wrong]) do
+        case SIM.decide(status, Config.sim_pin(data.config), tried in [:sent, :wrong]) do
           :ready ->
             {:ok, data}
 
@@ -1086,18 +1088,25 @@ defmodule VintageNetCellular.Connection do
 
   # The PPP link
 
+  # pppd said ip-up. The routes, DNS and connection status go to VintageNet
+  # only once the kernel's interface is `present`: RouteManager crashes (and
+  # takes every interface with it) on one the kernel doesn't have.
   defp link_up(data, event) do
-    ifname = data.ifname
-    @route_manager.set_route(ifname, [{event.local, 32}], event.remote)
+    link = %{local: event.local, remote: event.remote, dns: data.config.dns || event.dns, applied?: false}
+    data = %{stop_checker(data) | link: link}
 
-    dns = data.config.dns || event.dns
-
-    if dns != [] do
-      @name_resolver.setup(ifname, nil, dns)
+    if interface_present?(data.ifname) do
+      apply_link(data)
+    else
+      log(data, :info, "PPP is up; waiting for the kernel's #{data.ifname} to appear before setting routes")
+      data
     end
+  end
 
+  defp apply_link(%{link: link, ifname: ifname} = data) do
+    @route_manager.set_route(ifname, [{link.local, 32}], link.remote)
+    if link.dns != [], do: @name_resolver.setup(ifname, nil, link.dns)
     @route_manager.set_connection_status(ifname, :lan, "PPP is up")
-    data = stop_checker(data)
 
     checker =
       case DynamicSupervisor.start_child(
@@ -1108,8 +1117,16 @@ defmodule VintageNetCellular.Connection do
         _ -> nil
       end
 
-    %{data | link: %{local: event.local, remote: event.remote}, checker: checker}
+    %{data | link: %{link | applied?: true}, checker: checker}
+  catch
+    # VintageNet restarting under us: the link stays recorded as not applied,
+    # and is applied when the interface is reported present again.
+    :exit, reason ->
+      log(data, :warning, "VintageNet did not take the routes for #{ifname}: #{inspect(reason)}")
+      data
   end
+
+  defp interface_present?(ifname), do: @vintage_net.get(["interface", ifname, "present"]) == true
 
   defp link_down(%{link: nil} = data), do: stop_checker(data)
 
@@ -1216,5 +1233,34 @@ defmodule VintageNetCellular.Connection do
 
   defp log(data, level, message) do
     Logger.log(level, "[vintage_net_cellular] #{data.ifname}: #{message}")
+  end
+
+  # Searching: one sysfs scan, then claim the first free candidate.
+  defp search(data) do
+    scan = scan(data)
+    candidates = ModemSelect.candidates(scan, data.config)
+
+    case ModemSelect.first_free(candidates, data.skip) do
+      nil ->
+        reason =
+          if candidates != [] and Enum.all?(candidates, &(ModemSelect.identity(&1) in data.skip)),
+            do: "no modem with IMEI #{data.config.imei} (the modems found have other IMEIs)",
+            else: ModemSelect.why_none(scan, candidates, data.config)
+
+        data = set_reason(data, reason)
+        {:keep_state, data, [{:state_timeout, data.settings.scan_interval, :scan}]}
+
+      modem ->
+        case ModemSelect.claim(modem, data.ifname) do
+          :ok ->
+            log(data, :info, "using modem #{ModemSelect.describe(modem)} (#{inspect(modem.profile)})")
+            data = %{data | modem: modem} |> start_at_port() |> set_reason("setting up the modem")
+            {:next_state, :initializing, data, [{:next_event, :internal, :run}, modem_check(data)]}
+
+          {:error, {:claimed_by, other}} ->
+            data = set_reason(data, "modem #{ModemSelect.describe(modem)} was just claimed by #{other}")
+            {:keep_state, data, [{:next_event, :internal, :scan}]}
+        end
+    end
   end
 end

@@ -21,10 +21,22 @@ defmodule VintageNetCellular.Interface do
   from a clean slate (no AT port or pppd outlives the manager that owns it,
   and the manager's claims die with it).
 
-  Processes are registered in `VintageNetCellular.Names` by
-  `{ifname, role}`; `at_port/1` and `connection/1` give their names, so
-  other processes of the interface (the property monitor, `ioctl/3`) can find
-  the AT port without a global lookup.
+  Processes are registered under local names made from `{ifname, role}`
+  (`name/2`); `at_port/1` and `connection/1` give them, so other processes
+  of the interface (the property monitor, `ioctl/3`) can find the AT port
+  without a global lookup.
+
+  ## Boot order
+
+  VintageNet starts the interfaces of persisted configurations while it
+  starts itself, before any application that depends on it, so before this
+  library's own application. Nothing here may need that application to be
+  up: names are plain registered atoms (one per interface and role, and the
+  interface names are few and come from the configuration), and the
+  connection manager waits for the claim registry
+  (`VintageNetCellular.Claims`, started by `VintageNetCellular.Application`)
+  before it claims a modem, instead of failing. A child that fails to start
+  here would make VintageNet crash-loop and then stop altogether.
 
   ## Settings
 
@@ -41,8 +53,6 @@ defmodule VintageNetCellular.Interface do
   use Supervisor
 
   alias VintageNetCellular.PPP
-
-  @names VintageNetCellular.Names
 
   @defaults [
     sysfs_root: "/sys",
@@ -126,14 +136,21 @@ defmodule VintageNetCellular.Interface do
 
   @doc "The pid registered for `{ifname, role}`, or nil."
   @spec whereis(String.t(), atom()) :: pid() | nil
-  def whereis(ifname, role) do
-    case Registry.lookup(@names, {ifname, role}) do
-      [{pid, _}] -> pid
-      [] -> nil
-    end
+  def whereis(ifname, role), do: Process.whereis(name(ifname, role))
+
+  @doc """
+  The local name of the interface's process with `role`.
+
+      iex> VintageNetCellular.Interface.name("ppp0", :at_port)
+      :"VintageNetCellular.Interface.ppp0.at_port"
+  """
+  @spec name(String.t(), atom()) :: atom()
+  def name(ifname, role) when is_binary(ifname) and is_atom(role) do
+    # ifnames come from the configuration: a handful per system.
+    String.to_atom("#{inspect(__MODULE__)}.#{ifname}.#{role}")
   end
 
-  defp via(ifname, role), do: {:via, Registry, {@names, {ifname, role}}}
+  defp via(ifname, role), do: name(ifname, role)
 
   @doc false
   @spec child_spec(keyword()) :: Supervisor.child_spec()

@@ -8,7 +8,10 @@ defmodule VintageNetCellular.PropertyWriter do
   * a value is written only when it differs from what the table holds, so
     subscribers never see an event for the same value;
   * `nil` is written as a value (PropertyTable 0.2+ semantics) only where a
-    fact is really unknown now; `delete/2` removes a key that no longer
+    fact is really unknown now, and only over a value that was there: a key
+    that never existed is not created just to hold `nil` (PropertyTable would
+    send subscribers a `nil -> nil` event for it, and `VintageNet.get/1`
+    returns `nil` for it anyway); `delete/2` removes a key that no longer
     applies;
   * the whole prefix can be removed in one call on teardown.
 
@@ -43,10 +46,9 @@ defmodule VintageNetCellular.PropertyWriter do
   def put(ifname, key, value) do
     property = name(ifname, key)
 
-    case @property_table.get(@table, property, :__absent__) do
-      ^value -> :ok
-      _ -> @property_table.put(@table, property, value)
-    end
+    if changes?(@property_table.get(@table, property, :__absent__), value),
+      do: @property_table.put(@table, property, value),
+      else: :ok
   end
 
   @doc """
@@ -57,11 +59,16 @@ defmodule VintageNetCellular.PropertyWriter do
     changed =
       for {key, value} <- pairs,
           property = name(ifname, key),
-          @property_table.get(@table, property, :__absent__) !== value,
+          changes?(@property_table.get(@table, property, :__absent__), value),
           do: {property, value}
 
     if changed == [], do: :ok, else: @property_table.put_many(@table, changed)
   end
+
+  # Whether writing `new` over `current` (`:__absent__` for a missing key)
+  # changes what a reader sees.
+  defp changes?(:__absent__, nil), do: false
+  defp changes?(current, new), do: current !== new
 
   @doc "Removes one key (no event if it was absent)."
   @spec delete(String.t(), key()) :: :ok

@@ -14,6 +14,14 @@ defmodule VintageNetCellular.Test.World do
 
   Unplugging and replugging rebuild the sysfs tree and the dev links, as the
   kernel would, with new tty numbers.
+
+  The world also plays the kernel's and VintageNet's netlink part for the
+  PPP interfaces (unless started with `netlink: false`). Real pppd creates
+  "pppN" once chat has connected, before ip-up, and the interface goes away
+  when pppd ends; `fake_pppd` can't create kernel interfaces. So while an
+  interface's connection manager is `:dialing` or `:connected`, the world
+  reports `["interface", ifname, "present"]` (and `lower_up`) true, and
+  removes them otherwise.
   """
 
   alias VintageNetCellular.SysfsFixture
@@ -79,12 +87,50 @@ defmodule VintageNetCellular.Test.World do
 
     VintageNet.Double.put_env(tmpdir: tmpdir)
 
-    %{dir: dir, sysfs: sysfs, dev: dev, tmpdir: tmpdir, saved: saved, modems: %{}}
+    netlink = if Keyword.get(opts, :netlink, true), do: start_netlink()
+
+    %{dir: dir, sysfs: sysfs, dev: dev, tmpdir: tmpdir, saved: saved, modems: %{}, netlink: netlink}
+  end
+
+  # Mirrors each interface's connection-manager state into present/lower_up.
+  defp start_netlink do
+    parent = self()
+
+    {:ok, pid} =
+      Task.start(fn ->
+        VintageNet.subscribe(["interface", :_, "mobile", "state"])
+        send(parent, {:netlink_ready, self()})
+        netlink_loop()
+      end)
+
+    receive do
+      {:netlink_ready, ^pid} -> pid
+    end
+  end
+
+  defp netlink_loop do
+    receive do
+      {VintageNet, ["interface", ifname, "mobile", "state"], _old, state, _meta} ->
+        present? = VintageNet.get(["interface", ifname, "present"]) == true
+
+        cond do
+          state in [:dialing, :connected] and not present? -> VintageNet.Double.link_up(ifname)
+          state not in [:dialing, :connected] and present? -> VintageNet.Double.link_removed(ifname)
+          true -> :ok
+        end
+
+        netlink_loop()
+
+      :stop ->
+        :ok
+    end
   end
 
   @doc "Restores the app environment and removes the directories."
   @spec stop(map()) :: :ok
   def stop(world) do
+    if world.netlink, do: send(world.netlink, :stop)
+
     Enum.each(world.saved, fn
       {key, {:ok, value}} -> Application.put_env(:vintage_net_cellular, key, value)
       {key, :error} -> Application.delete_env(:vintage_net_cellular, key)

@@ -10,6 +10,8 @@ defmodule VintageNet.Double do
        get: 2,
        get_by_prefix: 1,
        get_configuration: 1,
+       info: 0,
+       info: 1,
        ioctl: 2,
        ioctl: 3,
        match: 1,
@@ -118,14 +120,26 @@ defmodule VintageNet.Double do
     resolvconf: "/etc/resolv.conf",
     muontrap_options: [],
     internet_host_list: [{{1, 1, 1, 1}, 53}, {{8, 8, 8, 8}, 53}],
-    internet_check: :manual
+    internet_check: :manual,
+    # One per VM, so a new test run never boots another run's configurations.
+    persistence_dir: Path.join(System.tmp_dir!(), "vintage_net_double.#{System.pid()}")
   ]
 
   @doc "The surface list: `{module, :functions | :callbacks | :struct, entries}`."
   @spec surface() :: [{module(), :functions | :callbacks | :struct, keyword()}]
   def surface, do: @surface
 
-  @doc "Start the double (PropertyTable `VintageNet`, interfaces, route manager...) linked."
+  @doc """
+  Start the double (PropertyTable `VintageNet`, interfaces, route manager...)
+  linked. Like `VintageNet.Application`, it starts every interface that has a
+  saved configuration, or one in `config :vintage_net, config:`, before it
+  returns (`VintageNet.Double.Boot`).
+
+  The supervisor is `rest_for_one`, as `VintageNet.Supervisor` is: when
+  RouteManager crashes, every interface restarts from its stored
+  configuration, and repeated crashes end the double, as they end the
+  `:vintage_net` application.
+  """
   @spec start_link(keyword()) :: Supervisor.on_start()
   def start_link(_opts \\ []) do
     children = [
@@ -135,10 +149,11 @@ defmodule VintageNet.Double do
       {Registry, keys: :duplicate, name: VintageNet.Double.Checkers},
       VintageNet.Double.RouteManagerServer,
       VintageNet.Double.NameResolverServer,
-      {DynamicSupervisor, name: VintageNet.Double.InterfacesSupervisor, strategy: :one_for_one}
+      {DynamicSupervisor, name: VintageNet.Double.InterfacesSupervisor, strategy: :one_for_one},
+      VintageNet.Double.Boot
     ]
 
-    Supervisor.start_link(children, strategy: :one_for_one, name: VintageNet.Double.Supervisor)
+    Supervisor.start_link(children, strategy: :rest_for_one, name: VintageNet.Double.Supervisor)
   end
 
   @doc "Start the double without linking it to the caller (for test_helper.exs)."
@@ -150,9 +165,13 @@ defmodule VintageNet.Double do
     end
   end
 
-  @doc "Stop the double."
+  @doc "Stop the double (saved configurations stay, as across a reboot)."
   @spec stop() :: :ok
   def stop, do: Supervisor.stop(VintageNet.Double.Supervisor)
+
+  @doc "Whether the double is running (it may have shut itself down, as vintage_net does)."
+  @spec running?() :: boolean()
+  def running?, do: Process.whereis(VintageNet.Double.Supervisor) != nil
 
   @doc """
   Back to a clean state: every interface process stops (children included;
@@ -170,6 +189,7 @@ defmodule VintageNet.Double do
     VintageNet.Double.RouteManagerServer.reset()
     VintageNet.Double.NameResolverServer.reset()
     PropertyTable.delete_matches(VintageNet, [])
+    VintageNet.Double.Persistence.clear()
     Store.reset()
   end
 

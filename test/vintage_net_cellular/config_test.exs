@@ -98,7 +98,7 @@ defmodule VintageNetCellular.ConfigTest do
              }
 
       assert third.apn == "internet"
-      assert options.sim_pin == "1234"
+      assert options.sim_pin == %{password: "1234"}
       assert options.only_radio_technologies == [:lte, :lte_cat_m1]
       assert options.dns == [{1, 1, 1, 1}]
     end
@@ -521,7 +521,12 @@ defmodule VintageNetCellular.ConfigTest do
     end
 
     test "sim_pin is 4 to 8 digits and never echoed" do
-      for pin <- ["1234", "00000000"], do: assert(normalized_options(opts(%{sim_pin: pin})).sim_pin == pin)
+      for pin <- ["1234", "00000000"] do
+        assert normalized_options(opts(%{sim_pin: pin})).sim_pin == %{password: pin}
+        # The normalized form normalizes to itself (VintageNet re-normalizes saved configs).
+        assert normalized_options(opts(%{sim_pin: %{password: pin}})).sim_pin == %{password: pin}
+        assert VintageNetCellular.Config.sim_pin(normalized_options(opts(%{sim_pin: pin}))) == pin
+      end
 
       for {pin, word} <- [
             {"987", "3 digits"},

@@ -209,4 +209,20 @@ defmodule VintageNetCellular.TechnologyTest do
       assert VintageNetCellular.diagnose() == findings
     end
   end
+
+  describe "VintageNet.info/0" do
+    import ExUnit.CaptureIO
+
+    test "prints the configuration with no PIN or password in it" do
+      assert :ok = VintageNet.configure("ppp0", @config)
+      out = capture_io(fn -> VintageNet.info() end)
+
+      assert out =~ "Interface ppp0"
+      assert out =~ "iot.1nce.net"
+      refute out =~ "1234"
+      refute out =~ "secret-pw"
+      assert out =~ "sim_pin: %{password: \"....\"}"
+      VintageNet.deconfigure("ppp0")
+    end
+  end
 end

@@ -78,6 +78,14 @@ defmodule VintageNetCellular.Connection.ModemSelect do
   def identity(modem), do: {modem.usb_path, modem.at_tty}
 
   @doc """
+  Whether claims can be made: the claim registry, which
+  `VintageNetCellular.Application` starts, is up. VintageNet may start an
+  interface at boot before that application.
+  """
+  @spec ready?() :: boolean()
+  def ready?, do: Process.whereis(@registry) != nil
+
+  @doc """
   Claim `modem` for `ifname` from the calling process. Every key (the USB
   path and each tty) is claimed, or none is.
   """

@@ -51,14 +51,21 @@ defmodule VintageNet.Double.Interface do
 
   @doc false
   @spec configure(String.t(), map(), keyword()) :: :ok | {:error, any()}
-  def configure(ifname, config, _options) do
+  def configure(ifname, config, options) do
     with {:ok, raw} <- to_raw_config(ifname, config),
          normalized = raw.source_config,
          :changed <- changed(ifname, normalized),
          :ok <- PropertyTable.put(VintageNet, ["interface", ifname, "config"], normalized),
+         :ok <- persist(ifname, normalized, options),
          {:error, :already_started} <- start_interface(ifname) do
       GenServer.call(via(ifname), {:configure, raw}, :infinity)
     end
+  end
+
+  defp persist(ifname, normalized, options) do
+    if Keyword.get(options, :persist, true),
+      do: VintageNet.Double.Persistence.save(ifname, normalized),
+      else: :ok
   end
 
   @doc false
@@ -106,7 +113,9 @@ defmodule VintageNet.Double.Interface do
       else: :changed
   end
 
-  defp start_interface(ifname) do
+  @doc false
+  @spec start_interface(String.t()) :: :ok | {:error, any()}
+  def start_interface(ifname) do
     case DynamicSupervisor.start_child(
            VintageNet.Double.InterfacesSupervisor,
            {VintageNet.Double.InterfaceSupervisor, ifname}
@@ -168,7 +177,10 @@ defmodule VintageNet.Double.Interface do
           tear_down(data, raw)
 
         :reconfiguring ->
-          %{data | next: raw}
+          # vintage_net 0.13 has no clause for this: the interface process
+          # crashes (the caller's call exits) and restarts on the stored
+          # config, which is already the new one.
+          raise FunctionClauseError, module: __MODULE__, function: :handle_call, arity: 3
 
         :configuring ->
           stop_runner(data)
@@ -214,6 +226,11 @@ defmodule VintageNet.Double.Interface do
         )
 
         {:noreply, data}
+
+      {_state, {:bad_return, value}} ->
+        # vintage_net matches command results: a {:fun, ...} that returns
+        # anything but :ok or {:error, _} crashes the interface process.
+        raise "a RawConfig command returned #{inspect(value)}, not :ok or {:error, _}"
 
       {:configuring, failure} ->
         debug(data, "up_cmds failed (#{inspect(failure)}), retrying in #{data.config.retry_millis} ms")
@@ -471,9 +488,14 @@ defmodule VintageNet.Double.Commands do
 
   defp check_fun_result(:ok, _what), do: :ok
 
+  defp check_fun_result({:error, _} = error, what) do
+    Logger.error("RawConfig command #{inspect(what)} returned #{inspect(error)}")
+    error
+  end
+
   defp check_fun_result(other, what) do
-    Logger.error("RawConfig command #{inspect(what)} returned #{inspect(other)} (must be :ok)")
-    other
+    Logger.error("RawConfig command #{inspect(what)} returned #{inspect(other)} (must be :ok or {:error, _})")
+    {:bad_return, other}
   end
 
   # Like vintage_net: look the program up in the configured PATH, and report a

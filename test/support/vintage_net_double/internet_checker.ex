@@ -14,10 +14,14 @@ defmodule VintageNet.Connectivity.InternetChecker do
   `VintageNet.RouteManager.set_connection_status(ifname, status, why)`, even
   when unchanged. So `:internet` never shows up while `lower_up` isn't true.
 
-  What the double does: the same state rules and reports, but checks happen
-  only when a test calls `VintageNet.Double.internet_check(ifname, :pass |
-  :fail)`, or, with `VintageNet.Double.put_env(internet_check: :pass)`, one
-  passing check right after each link up. Simulate the link with
+  What the double does: the same state rules and reports. Checks happen
+  when a test calls `VintageNet.Double.internet_check(ifname, :pass |
+  :fail)`; with `VintageNet.Double.put_env(internet_check: :pass)`, one
+  passing check right after each link up; and with `internet_check: :tcp`,
+  real checks as the real one makes them: a TCP connect to each of the
+  `internet_host_list` hosts, bound to the interface (`SO_BINDTODEVICE`, so
+  root is needed), 500 ms after link up and then every 500 ms while not
+  `:internet`, every 30 s while `:internet`. Simulate the link with
   `VintageNet.Double.link_up/1` and friends. Recorded in
   `VintageNet.Double.calls(:internet_checker)` as `{:start, ifname}` and
   `{:check, ifname, :pass | :fail}`.
@@ -54,7 +58,7 @@ defmodule VintageNet.Double.InternetCheckerServer do
         _ -> {:disconnected, @max_strikes}
       end
 
-    {:ok, %{ifname: ifname, connectivity: connectivity, strikes: strikes}, {:continue, :start}}
+    {:ok, %{ifname: ifname, connectivity: connectivity, strikes: strikes, tcp_token: nil}, {:continue, :start}}
   end
 
   @impl GenServer
@@ -86,9 +90,40 @@ defmodule VintageNet.Double.InternetCheckerServer do
     {:noreply, state}
   end
 
+  def handle_info({:tcp_check, token}, %{tcp_token: token} = state) do
+    result = if tcp_reachable?(state.ifname), do: :pass, else: :fail
+    {:noreply, state |> check(result) |> schedule_tcp_check()}
+  end
+
   def handle_info(_other, state), do: {:noreply, state}
 
   defp lower_up(ifname), do: ["interface", ifname, "lower_up"]
+
+  defp tcp_reachable?(ifname) do
+    hosts = Keyword.fetch!(VintageNet.Double.env(), :internet_host_list)
+
+    Enum.any?(hosts, fn {ip, port} ->
+      opts = [:binary, active: false, bind_to_device: ifname]
+
+      case :gen_tcp.connect(ip, port, opts, 1_000) do
+        {:ok, socket} ->
+          :gen_tcp.close(socket)
+          true
+
+        {:error, _} ->
+          false
+      end
+    end)
+  end
+
+  defp schedule_tcp_check(%{connectivity: :disconnected} = state), do: %{state | tcp_token: nil}
+
+  defp schedule_tcp_check(state) do
+    token = make_ref()
+    delay = if state.connectivity == :internet, do: 30_000, else: 500
+    Process.send_after(self(), {:tcp_check, token}, delay)
+    %{state | tcp_token: token}
+  end
 
   defp ifup(%{connectivity: :disconnected} = state), do: %{state | connectivity: :lan}
   defp ifup(state), do: state
@@ -96,9 +131,11 @@ defmodule VintageNet.Double.InternetCheckerServer do
   defp ifdown(state), do: %{state | connectivity: :disconnected}
 
   defp maybe_auto_check(state) do
-    if Keyword.get(VintageNet.Double.env(), :internet_check) == :pass,
-      do: check(state, :pass),
-      else: state
+    case Keyword.get(VintageNet.Double.env(), :internet_check) do
+      :pass -> check(state, :pass)
+      :tcp -> schedule_tcp_check(state)
+      _manual -> state
+    end
   end
 
   defp check(state, result) do

@@ -15,6 +15,12 @@ defmodule VintageNet.RouteManager do
   `{:set_route, ifname, ip_subnets, gateway}`,
   `{:set_connection_status, ifname, status, why}` and `{:clear_route, ifname}`
   in call order.
+
+  Like the real one, `set_connection_status/3` with `:lan` or `:internet`
+  for an interface the kernel doesn't have (`["interface", ifname,
+  "present"]` not true) crashes RouteManager: the real one installs routes
+  with `ip` and matches `:ok` on the result. The double's supervisor is
+  `rest_for_one`, so that restarts every interface.
   """
 
   @server VintageNet.Double.RouteManagerServer
@@ -76,6 +82,11 @@ defmodule VintageNet.Double.RouteManagerServer do
 
   def handle_call({:set_connection_status, ifname, status, _why} = call, _from, interfaces) do
     Store.record(:route_manager, call)
+
+    if status in [:lan, :internet] and PropertyTable.get(VintageNet, ["interface", ifname, "present"]) != true do
+      # What `:ok = ...` does in the real one when `ip route` fails.
+      raise MatchError, term: {:error, "ip: Cannot find device \"#{ifname}\""}
+    end
 
     interfaces =
       Map.update(interfaces, ifname, %{ip_subnets: [], gateway: nil, status: status}, fn entry ->

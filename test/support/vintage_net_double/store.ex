@@ -18,8 +18,13 @@ defmodule VintageNet.Double.Store do
   @spec calls() :: [{atom(), tuple()}]
   def calls, do: Agent.get(__MODULE__, fn s -> Enum.reverse(s.calls) end)
 
+  # Empty while the double is stopped (as between a stop and a start).
   @spec env_overrides() :: keyword()
-  def env_overrides, do: Agent.get(__MODULE__, & &1.env)
+  def env_overrides do
+    Agent.get(__MODULE__, & &1.env)
+  catch
+    :exit, _ -> []
+  end
 
   @spec put_env(keyword()) :: :ok
   def put_env(kv), do: Agent.update(__MODULE__, fn s -> %{s | env: Keyword.merge(s.env, kv)} end)

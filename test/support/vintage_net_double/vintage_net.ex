@@ -60,6 +60,47 @@ defmodule VintageNet do
   @spec ioctl(ifname(), atom(), any()) :: :ok | {:ok, any()} | {:error, any()}
   def ioctl(ifname, command, args \\ []), do: Interface.ioctl(ifname, command, args)
 
+  @doc """
+  Print each configured interface's type, state, connection and
+  configuration, as vintage_net 0.13.9's `VintageNet.info/1` does. With
+  `redact: true` (the default) the values of the keys `:psk`, `:password`,
+  `:sae_password`, `:private_key` and `:preshared_key` are printed as `"...."`
+  at any depth of maps and lists, and nothing else is: any other secret is
+  printed as it is. Like the real one, it walks nested maps with `Map.new/2`,
+  so a struct inside a configuration raises `Protocol.UndefinedError`.
+  """
+  @spec info(keyword()) :: :ok
+  def info(opts \\ []) do
+    ifnames =
+      VintageNet
+      |> PropertyTable.match(["interface", :_, "config"])
+      |> Enum.map(fn {["interface", ifname, "config"], _} -> ifname end)
+      |> Enum.sort()
+
+    IO.puts("VintageNet (double)\n")
+
+    Enum.each(ifnames, fn ifname ->
+      IO.puts("Interface #{ifname}")
+
+      for {key, label} <- [{"type", "Type"}, {"present", "Present"}, {"state", "State"}, {"connection", "Connection"}] do
+        IO.puts("  #{label}: #{inspect(get(["interface", ifname, key]))}")
+      end
+
+      config = get_configuration(ifname)
+      config = if Keyword.get(opts, :redact, true), do: sanitize(config), else: config
+      IO.puts("  Configuration:")
+      config |> inspect(pretty: true, width: 76) |> String.split("\n") |> Enum.each(&IO.puts("    " <> &1))
+    end)
+  end
+
+  @redacted_keys [:psk, :password, :sae_password, :private_key, :preshared_key]
+
+  defp sanitize(map) when is_map(map), do: Map.new(map, &sanitize/1)
+  defp sanitize({key, _value}) when key in @redacted_keys, do: {key, "...."}
+  defp sanitize({key, value}) when is_map(value) or is_list(value), do: {key, sanitize(value)}
+  defp sanitize(list) when is_list(list), do: Enum.map(list, &sanitize/1)
+  defp sanitize(other), do: other
+
   @doc "The stored (normalized) configuration; raises when there is none."
   @spec get_configuration(ifname()) :: map()
   def get_configuration(ifname) do

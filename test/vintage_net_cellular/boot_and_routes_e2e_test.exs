@@ -1,0 +1,102 @@
+defmodule VintageNetCellular.BootAndRoutesE2ETest do
+  @moduledoc """
+  Two ways the real vintage_net 0.13.9 broke the library, reproduced with the
+  double and a simulated modem:
+
+  * boot: vintage_net starts the interfaces of saved configurations while it
+    starts itself, before this library's application is up. The technology's
+    children must start then, and connect once the library's application is
+    up, without taking vintage_net down;
+  * ip-up for an interface the kernel doesn't have (yet): the connection
+    manager must not call RouteManager for it (the real one crashes, and with
+    it every interface), and must set the routes once the interface is
+    present.
+  """
+  use ExUnit.Case, async: false
+
+  alias VintageNet.Double
+  alias VintageNetCellular.Test.Simulator
+  alias VintageNetCellular.Test.World
+
+  @moduletag :e2e
+  @moduletag timeout: 120_000
+  @moduletag capture_log: true
+
+  setup do
+    unless Simulator.available?() and System.find_executable("chat") do
+      raise "these tests need the simulator (mix compile) and chat (apt-get install ppp)"
+    end
+
+    ensure_double()
+    on_exit(&ensure_double/0)
+    :ok
+  end
+
+  defp ensure_double do
+    if not Double.running?() do
+      VintageNet.Double.Persistence.clear()
+      {:ok, _} = Double.start()
+    end
+
+    Double.reset()
+  end
+
+  defp config, do: %{type: VintageNetCellular, vintage_net_cellular: %{service_providers: [%{apn: "internet"}]}}
+  defp mobile(key), do: ["interface", "ppp0", "mobile", key]
+
+  defp await_state(state, timeout \\ 20_000) do
+    Double.await(mobile("state"), state, timeout)
+  rescue
+    e -> reraise "#{Exception.message(e)}; reason: #{inspect(VintageNet.get(mobile("reason")))}", __STACKTRACE__
+  end
+
+  test "a saved config starts at boot before the library's application, and connects once it is up" do
+    world = World.start() |> World.add_modem(:m1)
+
+    on_exit(fn ->
+      {:ok, _} = Application.ensure_all_started(:vintage_net_cellular)
+      World.stop(world)
+    end)
+
+    # A configuration saved before the reboot (as configure/3 saves it).
+    VintageNet.Double.Persistence.save("ppp0", VintageNetCellular.normalize(config()))
+
+    # Reboot: vintage_net comes up first, with this library's application not
+    # started yet.
+    :ok = Double.stop()
+    :ok = Application.stop(:vintage_net_cellular)
+    {:ok, double} = Double.start()
+    ref = Process.monitor(double)
+
+    assert Double.await_state("ppp0", :configured, 5_000) == :configured
+    assert Double.await(mobile("reason"), &(&1 =~ "waiting for the :vintage_net_cellular application"), 5_000)
+    refute_received {:DOWN, ^ref, _, _, _}
+
+    {:ok, _} = Application.ensure_all_started(:vintage_net_cellular)
+    await_state(:connected)
+    assert Double.running?()
+    refute_received {:DOWN, ^ref, _, _, _}
+  end
+
+  test "ip-up before the kernel's interface is present: no RouteManager call until it is" do
+    world = World.start(netlink: false) |> World.add_modem(:m1)
+    on_exit(fn -> World.stop(world) end)
+    route_manager = Process.whereis(Double.RouteManagerServer)
+
+    assert :ok = VintageNet.configure("ppp0", config())
+    await_state(:connected)
+
+    # pppd reported ip-up, but no ppp0 exists: nothing asked RouteManager to
+    # route it, and RouteManager is still the same process.
+    calls = Double.calls(:route_manager)
+    refute Enum.any?(calls, &match?({:set_route, "ppp0", _, _}, &1))
+    refute Enum.any?(calls, &match?({:set_connection_status, "ppp0", status, _} when status != :disconnected, &1))
+    assert Process.whereis(Double.RouteManagerServer) == route_manager
+
+    # The kernel's ppp0 appears: the routes and :lan follow.
+    Double.link_up("ppp0")
+    Double.await(["interface", "ppp0", "connection"], :lan, 5_000)
+    assert {:set_route, "ppp0", [{{10, 64, 0, 2}, 32}], {10, 64, 64, 64}} in Double.calls(:route_manager)
+    assert Process.whereis(Double.RouteManagerServer) == route_manager
+  end
+end
