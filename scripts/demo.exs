@@ -1,7 +1,7 @@
 # The demo behind README command 1 (`scripts/demo`). Run it through that
 # script, which installs what is missing, builds, and cleans up on Ctrl-C.
 #
-#   scripts/demo [--model ec25|eg95|bg96|ec21|sim7600|sim7080|a7600] [--seconds N]
+#   scripts/demo [--model ec25|eg95|bg96|ec21|sim7600|sim7080|a7600|sim7672] [--seconds N]
 #
 # 1. This machine: USB discovery on the real /sys, what diagnose/0 says, and a
 #    short walk through the AT parser and the signal conversions.
