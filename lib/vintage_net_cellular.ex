@@ -238,12 +238,13 @@ defmodule VintageNetCellular do
   """
   @spec quick_configure(String.t()) :: :ok | {:error, any()}
   def quick_configure(apn) do
-    with_vintage_net(fn ->
-      @vintage_net.configure("ppp0", %{
-        type: __MODULE__,
-        vintage_net_cellular: %{service_providers: [%{apn: apn}]}
-      })
-    end)
+    config = %{type: __MODULE__, vintage_net_cellular: %{service_providers: [%{apn: apn}]}}
+
+    case with_vintage_net(fn -> @vintage_net.configure("ppp0", config) end) do
+      :ok -> :ok
+      {:error, reason} -> {:error, reason}
+      other -> {:error, {:unexpected, other}}
+    end
   end
 
   # Runs a call into VintageNet; `{:error, :vintage_net_not_running}` when it

@@ -136,7 +136,12 @@ defmodule VintageNetCellular.Interface do
 
   @doc "The pid registered for `{ifname, role}`, or nil."
   @spec whereis(String.t(), atom()) :: pid() | nil
-  def whereis(ifname, role), do: Process.whereis(name(ifname, role))
+  def whereis(ifname, role) do
+    case Process.whereis(name(ifname, role)) do
+      pid when is_pid(pid) -> pid
+      _ -> nil
+    end
+  end
 
   @doc """
   The local name of the interface's process with `role`.
