@@ -140,11 +140,16 @@ defmodule VintageNetCellular do
   * `down_cmds`: clear DNS and routes, and delete every property under
     `["interface", ifname, "mobile"]`;
   * `cleanup_files`: the chat script, the credentials file, the notifier socket and links.
+
+  It also registers the configuration's PIN, usernames and passwords with
+  `VintageNetCellular.Secrets`, so that no log line shows them, before any
+  of the interface's processes start.
   """
   @spec to_raw_config(String.t(), map(), keyword()) :: VintageNet.Interface.RawConfig.t()
   def to_raw_config(ifname, config, opts) do
     config = normalize(config)
     options = config.vintage_net_cellular
+    VintageNetCellular.Secrets.register(ifname, VintageNetCellular.Secrets.values(options))
     settings = Interface.settings(opts)
     paths = Interface.paths(ifname, settings)
 

@@ -4,6 +4,10 @@ defmodule VintageNetCellular.Application do
 
   @impl Application
   def start(_type, _args) do
+    # Redaction by value of configured secrets in every log event (also
+    # installed by to_raw_config/3, which may run before this at boot).
+    VintageNetCellular.Secrets.install_filter()
+
     children = [
       # Which interface has claimed which modem (by USB path and tty). A key
       # table, not a modem manager: every interface runs its own processes.

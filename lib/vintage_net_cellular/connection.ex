@@ -77,6 +77,7 @@ defmodule VintageNetCellular.Connection do
   alias VintageNetCellular.ModemProfile.Commands
   alias VintageNetCellular.PPP
   alias VintageNetCellular.PropertyWriter
+  alias VintageNetCellular.Secrets
   alias VintageNetCellular.ServiceProviders
 
   # Provided by vintage_net (and muontrap) in every app that uses this
@@ -166,6 +167,20 @@ defmodule VintageNetCellular.Connection do
 
   @impl :gen_statem
   def callback_mode, do: [:handle_event_function, :state_enter]
+
+  # What :sys.get_status/1 and crash reports show of the state: the config
+  # without its PIN, usernames and passwords, and every registered secret
+  # scrubbed by value wherever else it sits (the chosen provider, a reason...).
+  @impl :gen_statem
+  def format_status(status) do
+    Map.update(status, :data, nil, fn
+      %{config: config} = data ->
+        %{data | config: Secrets.redact_options(config)} |> Secrets.scrub_term(Secrets.all())
+
+      data ->
+        Secrets.scrub_term(data, Secrets.all())
+    end)
+  end
 
   @impl :gen_statem
   def init(opts) do

@@ -75,15 +75,25 @@ pub fn is_secret(text: &str) -> bool {
     (0..bytes.len()).any(|i| secret_at(bytes, i).is_some())
 }
 
+/// The length from `i` to just past the `=` of a secret command starting at
+/// `i`, if one does. Spaces and tabs may stand between the command's name and
+/// its `=` (`AT+CPIN = "1234"`): modems accept that, so redaction must too.
 fn secret_at(bytes: &[u8], i: usize) -> Option<usize> {
-    let first = bytes[i];
+    let first = *bytes.get(i)?;
     if !matches!(first, b'+' | b'$' | b'^') {
         return None;
     }
     SECRET_COMMANDS.iter().find_map(|marker| {
-        let m = marker.as_bytes();
-        let candidate = bytes.get(i..i + m.len())?;
-        candidate.eq_ignore_ascii_case(m).then_some(m.len())
+        let name = marker.strip_suffix('=').unwrap_or(marker).as_bytes();
+        let candidate = bytes.get(i..i + name.len())?;
+        if !candidate.eq_ignore_ascii_case(name) {
+            return None;
+        }
+        let mut j = i + name.len();
+        while matches!(bytes.get(j), Some(b' ' | b'\t')) {
+            j += 1;
+        }
+        (bytes.get(j) == Some(&b'=')).then_some(j + 1 - i)
     })
 }
 
@@ -122,6 +132,14 @@ mod tests {
             ("AT+CNCFG=0,1,\"apn\",\"u\",\"p\",1", "AT+CNCFG=<redacted>"),
             ("AT^AUTHDATA=1,1,\"\",\"p\",\"u\"", "AT^AUTHDATA=<redacted>"),
             ("at+cpin=0000", "at+cpin=<redacted>"),
+            // Spaces or tabs before the `=`: accepted by modems, so redacted too.
+            ("AT+CPIN = \"7315\"", "AT+CPIN =<redacted>"),
+            (
+                "AT+CGAUTH =1,2,\"user\",\"pass\"",
+                "AT+CGAUTH =<redacted>",
+            ),
+            ("AT+CPIN\t\t=1234", "AT+CPIN\t\t=<redacted>"),
+            ("AT+CMEE=2;+CPIN =1234;+CSQ", "AT+CMEE=2;+CPIN =<redacted>;+CSQ"),
         ];
         for (input, expected) in cases {
             assert_eq!(redact(input), expected, "{input}");
@@ -139,6 +157,9 @@ mod tests {
             "",
             "+",
             "AT+CPIN",
+            "AT+CPIN ",
+            "AT+CPIN ?",
+            "AT+CPINX=1",
             "AT+CGDCONT=1,\"IP\",\"internet\"",
         ] {
             assert_eq!(redact(text), text);
