@@ -134,12 +134,12 @@ mod tests {
             ("at+cpin=0000", "at+cpin=<redacted>"),
             // Spaces or tabs before the `=`: accepted by modems, so redacted too.
             ("AT+CPIN = \"7315\"", "AT+CPIN =<redacted>"),
-            (
-                "AT+CGAUTH =1,2,\"user\",\"pass\"",
-                "AT+CGAUTH =<redacted>",
-            ),
+            ("AT+CGAUTH =1,2,\"user\",\"pass\"", "AT+CGAUTH =<redacted>"),
             ("AT+CPIN\t\t=1234", "AT+CPIN\t\t=<redacted>"),
-            ("AT+CMEE=2;+CPIN =1234;+CSQ", "AT+CMEE=2;+CPIN =<redacted>;+CSQ"),
+            (
+                "AT+CMEE=2;+CPIN =1234;+CSQ",
+                "AT+CMEE=2;+CPIN =<redacted>;+CSQ",
+            ),
         ];
         for (input, expected) in cases {
             assert_eq!(redact(input), expected, "{input}");
