@@ -93,8 +93,10 @@ defmodule VintageNetCellular.MonitorFactsTest do
        "signal_4bars" => 2,
        "signal_rsrp" => -101,
        "signal_rsrq" => -9,
-       "signal_sinr" => 14
-     }, ["lac"]},
+       "signal_sinr" => 14,
+       # No CREG/CGREG LAC on LTE: lac carries the TAC for dashboards that read lac
+       "lac" => 0x2C15
+     }, []},
     {"SIMCom SIM7080 on Cat-M1, roaming (CPSI whole units)",
      [
        ~s(+CEREG: 5,"0A1B","0C0D0E0F",7),
@@ -184,6 +186,12 @@ defmodule VintageNetCellular.MonitorFactsTest do
      %{"registration" => :searching}, @network_keys},
     {"Denied with a reject cause", [~s(+CEREG: 3,"1F00","079D903",7,0,15)], %{"registration" => :denied},
      @network_keys},
+    {"LTE only (CEREG, no CREG/CGREG): lac mirrors the TAC",
+     [~s(+CEREG: 1,"1F00","079D903",7), ~s(+COPS: 0,2,"310410",7)],
+     %{"tac" => 0x1F00, "lac" => 0x1F00, "cid" => 0x079D903}, []},
+    {"LTE with a CS registration in another area: the real LAC wins over the TAC",
+     [~s(+CREG: 1,"8BE3","00002BAF",7), ~s(+CEREG: 1,"1F00","079D903",7)],
+     %{"tac" => 0x1F00, "lac" => 0x8BE3, "cid" => 0x079D903}, []},
     {"No Service from QNWINFO: no band or channel", [~s(+CEREG: 1,"1F00","079D903",7), "+QNWINFO: No Service"],
      %{"radio" => :lte, "cid" => 0x079D903}, ["band", "channel"]},
     {"Nothing observed yet", [], %{}, Facts.owned_keys()}

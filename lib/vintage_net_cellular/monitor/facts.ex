@@ -47,9 +47,10 @@ defmodule VintageNetCellular.Monitor.Facts do
   * `radio`: `VintageNetCellular.Monitor.Radio` of the vendor text, else of
     the registration AcT (`+C5GREG`, `+CEREG`, `+CGREG`, `+CREG`), else of
     the `+COPS` AcT.
-  * `lac`: `+CGREG`/`+CREG` (`n=2`), else the vendor report; `tac`:
-    `+C5GREG`/`+CEREG`, else the vendor report; `cid`: the registered domain
-    of the current radio first, else the vendor report.
+  * `lac`: `+CGREG`/`+CREG` (`n=2`), else the vendor report, else the
+    `tac` (so that `lac` is filled on LTE for dashboards that read only
+    `lac`); `tac`: `+C5GREG`/`+CEREG`, else the vendor report; `cid`: the
+    registered domain of the current radio first, else the vendor report.
   * `band`, `channel`: the vendor cell report.
   * signal: `VintageNetCellular.Monitor.SignalRules`.
 
@@ -397,12 +398,15 @@ defmodule VintageNetCellular.Monitor.Facts do
     cid_order =
       if Radio.lte_family?(radio), do: [:c5greg, :cereg, :cgreg, :creg], else: [:cgreg, :creg, :cereg, :c5greg]
 
-    lac = first_field(ps_cs, :lac) || vendor[:lac]
     tac = first_field(eps, :lac) || vendor[:tac]
+    # Dashboards written for vintage_net_mobile/vintage_net_qmi read `lac`
+    # only: where no LAC is reported (LTE without a CS registration) it
+    # carries the TAC, as `tac` does.
+    lac = first_field(ps_cs, :lac) || vendor[:lac] || tac
     cid = first_field(registered_domains(facts, cid_order), :ci) || vendor[:cid]
 
     %{"cid" => cid}
-    |> put_if(ps_cs != [] or lac != nil, "lac", lac)
+    |> put_if(ps_cs != [] or eps != [] or lac != nil, "lac", lac)
     |> put_if(eps != [] or tac != nil, "tac", tac)
     |> put_if(facts.vendor != nil, "band", vendor[:band])
     |> put_if(facts.vendor != nil, "channel", vendor[:channel])
