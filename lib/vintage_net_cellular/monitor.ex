@@ -13,7 +13,8 @@ defmodule VintageNetCellular.Monitor do
   * network: `mcc`, `mnc`, `provider`, `network`, `access_technology`, `radio`;
   * cell: `lac`, `tac`, `cid`, `band`, `channel`;
   * signal: `signal_asu`, `signal_dbm`, `signal_4bars`, `signal_rsrp`,
-    `signal_rsrq`, `signal_sinr`.
+    `signal_rsrq`, `signal_sinr`;
+  * network time: `network_datetime`, `utc_offset`, `std_offset`.
 
   The connection manager (`VintageNetCellular.Connection`) owns `state`,
   `reason`, `sim`, `iccid`, `imsi` and `apn`. `VintageNetCellular.Monitor.Facts`
@@ -26,10 +27,13 @@ defmodule VintageNetCellular.Monitor do
   `+CPIN: READY` URC) it turns on registration URCs with location
   (`AT+CREG=2`, `AT+CGREG=2`, `AT+CEREG=2`) and the profile's signal URCs
   (`c:VintageNetCellular.ModemProfile.signal_urc_commands/0`: Quectel
-  `AT+QINDCFG="csq",1,0`, SIMCom `AT+AUTOCSQ=1,1`), then reads registration
-  and `+CSQ` once. From then on it subscribes to `+CREG`, `+CGREG`,
-  `+CEREG`, `+C5GREG`, `+CSQ`, `+QIND`, `+CPIN` and `+SIMCARD` URCs on the
-  AT port, and each URC updates the properties at once. A registration change
+  `AT+QINDCFG="csq",1,0`, SIMCom `AT+AUTOCSQ=1,1`) and network time URCs
+  (`c:VintageNetCellular.ModemProfile.network_time_urc_commands/0`, 27.007
+  `AT+CTZR=2` by default), then reads registration, `+CSQ` and the profile's
+  network time (`c:VintageNetCellular.ModemProfile.network_time_commands/0`:
+  Quectel `AT+QLTS`) once. From then on it subscribes to `+CREG`, `+CGREG`,
+  `+CEREG`, `+C5GREG`, `+CSQ`, `+QIND`, `+CPIN`, `+SIMCARD`, `+CTZV` and
+  `+CTZE` URCs on the AT port, and each URC updates the properties at once. A registration change
   (a new state, cell or area) makes it read the operator, cell and signal
   details shortly after.
 
@@ -87,10 +91,11 @@ defmodule VintageNetCellular.Monitor do
   @compile {:no_warn_undefined, VintageNet.PowerManager.PMControl}
   @pm_control VintageNet.PowerManager.PMControl
 
-  @urc_prefixes ["+CREG", "+CGREG", "+CEREG", "+C5GREG", "+CSQ", "+QIND", "+CPIN", "+SIMCARD"]
+  @urc_prefixes ["+CREG", "+CGREG", "+CEREG", "+C5GREG", "+CSQ", "+QIND", "+CPIN", "+SIMCARD", "+CTZV", "+CTZE"]
   @reg_kinds [:creg, :cgreg, :cereg, :c5greg]
   @operator_commands ["AT+COPS=3,2", "AT+COPS?", "AT+COPS=3,0", "AT+COPS?"]
   @default_signal_commands ["AT+CESQ"]
+  @default_time_urc_commands ["AT+CTZR=2"]
 
   @typedoc "What `stats/1` returns."
   @type stats :: %{
@@ -253,6 +258,11 @@ defmodule VintageNetCellular.Monitor do
     state |> observe([parsed]) |> publish() |> pet()
   end
 
+  # Network time: not a signal reading, so no watchdog pet.
+  defp handle_urc({kind, _} = parsed, state) when kind in [:ctzv, :ctze] do
+    state |> observe([parsed]) |> publish()
+  end
+
   defp handle_urc(_parsed, state), do: state
 
   defp changed_location?(nil, _new), do: true
@@ -330,11 +340,14 @@ defmodule VintageNetCellular.Monitor do
   defp plan(:setup, state) do
     reg_urcs = Registration.urc_commands()
     signal_urcs = profile_commands(state.profile, :signal_urc_commands, [])
+    time_urcs = profile_commands(state.profile, :network_time_urc_commands, @default_time_urc_commands)
+    time_reads = profile_commands(state.profile, :network_time_commands, [])
 
     Enum.map(reg_urcs, &{:urc_setup, &1}) ++
       Enum.map(signal_urcs, &{:signal_urc, &1}) ++
+      supported(time_urcs, state) ++
       Enum.map(Registration.read_commands(), fn {_domain, command} -> {:observe, command} end) ++
-      [{:observe, "AT+CSQ"}]
+      [{:observe, "AT+CSQ"}] ++ supported(time_reads, state)
   end
 
   defp plan(:identity, state) do

@@ -194,6 +194,29 @@ defmodule VintageNetCellular.MonitorFactsTest do
      %{"tac" => 0x1F00, "lac" => 0x8BE3, "cid" => 0x079D903}, []},
     {"No Service from QNWINFO: no band or channel", [~s(+CEREG: 1,"1F00","079D903",7), "+QNWINFO: No Service"],
      %{"radio" => :lte, "cid" => 0x079D903}, ["band", "channel"]},
+    {"Network time from +CTZE (local time, China UTC+8): network_datetime is UTC",
+     [~s(+CTZE: "+32",0,"2016/04/22,09:07:38")],
+     %{"network_datetime" => ~N[2016-04-22 01:07:38], "utc_offset" => 28_800, "std_offset" => 0}, []},
+    {"+CTZE in US Eastern daylight time: the zone includes 1 h of DST", [~s(+CTZE: "-16",1,"2024/07/04,12:00:05")],
+     %{"network_datetime" => ~N[2024-07-04 16:00:05], "utc_offset" => -18_000, "std_offset" => 3600}, []},
+    {"+CTZE across midnight, half-hour zone (India UTC+5:30)", [~s(+CTZE: "+22",0,"2024/01/01,03:00:00")],
+     %{"network_datetime" => ~N[2023-12-31 21:30:00], "utc_offset" => 19_800, "std_offset" => 0}, []},
+    {"Quectel +QLTS is UTC already", [~s(+QLTS: "2020/03/13,13:21:36-16,1")],
+     %{"network_datetime" => ~N[2020-03-13 13:21:36], "utc_offset" => -18_000, "std_offset" => 3600}, []},
+    {"+QLTS with no network time yet publishes nothing", [~s(+QLTS: "")], %{},
+     ["network_datetime", "utc_offset", "std_offset"]},
+    {"+CTZV alone: the whole offset, DST part unknown, no date", [~s(+CTZV: "-20")],
+     %{"utc_offset" => -18_000, "std_offset" => nil}, ["network_datetime"]},
+    {"+CTZV with the same zone keeps the DST split and the last date",
+     [~s(+CTZE: "-16",1,"2024/07/04,12:00:05"), ~s(+CTZV: "-16")],
+     %{"network_datetime" => ~N[2024-07-04 16:00:05], "utc_offset" => -18_000, "std_offset" => 3600}, []},
+    {"+CTZV with a new zone: DST unknown, last date kept", [~s(+CTZE: "-16",1,"2024/07/04,12:00:05"), ~s(+CTZV: "-20")],
+     %{"network_datetime" => ~N[2024-07-04 16:00:05], "utc_offset" => -18_000, "std_offset" => nil}, []},
+    {"A day that does not exist gives no network_datetime", [~s(+CTZE: "+04",0,"2023/02/30,10:00:00")],
+     %{"utc_offset" => 3600, "std_offset" => 0}, ["network_datetime"]},
+    {"Network time outlives a SIM removal",
+     [~s(+CEREG: 1,"1F00","079D903",7), ~s(+CTZE: "+04",0,"2023/02/28,10:00:00"), "+CPIN: NOT READY"],
+     %{"network_datetime" => ~N[2023-02-28 09:00:00], "utc_offset" => 3600}, ["registration"]},
     {"Nothing observed yet", [], %{}, Facts.owned_keys()}
   ]
 
@@ -221,6 +244,7 @@ defmodule VintageNetCellular.MonitorFactsTest do
         [~s(+CEREG: 1,"1A2B","01A2D301",7), ~s(+COPS: 0,2,"310410",7), ~s(+COPS: 0,0,"AT&T",7)]
         |> Kernel.++([~s(+QNWINFO: "FDD LTE","310410","LTE BAND 12",5110), ~s(+QCSQ: "LTE",-52,-81,195,-10)])
         |> Kernel.++(["+CSQ: 21,99", ~s(+CREG: 1,"1A2B","01A2D301",7)])
+        |> Kernel.++([~s(+CTZE: "-16",1,"2024/07/04,12:00:05")])
         |> facts()
         |> Facts.put_identity("manufacturer", "Quectel")
         |> Facts.put_identity("model", "EC25")
@@ -235,6 +259,9 @@ defmodule VintageNetCellular.MonitorFactsTest do
 
       for key <- ~w(lac tac cid channel signal_asu signal_dbm signal_4bars signal_rsrp signal_rsrq signal_sinr),
           do: assert(is_integer(props[key]), key)
+
+      for key <- ~w(utc_offset std_offset), do: assert(is_integer(props[key]), key)
+      assert %NaiveDateTime{} = props["network_datetime"]
 
       assert is_boolean(props["roaming"])
       assert props["radio"] in [:gsm, :umts, :lte, :lte_cat_m1, :lte_cat_nb1, :nr5g]

@@ -25,6 +25,9 @@ defmodule VintageNetCellular.Monitor.Facts do
   | registered on a domain that reports no location | `lac` / `tac` / `cid` nil |
   | no vendor cell report (generic modems) | `band`, `channel` absent |
   | no signal reading yet | the six `signal_*` keys absent |
+  | no network time seen yet | `network_datetime`, `utc_offset`, `std_offset` absent |
+  | network time without a date (`+CTZV`, `+CTZE` without `<time>`) | `network_datetime` absent (or the last one kept) |
+  | zone without its DST part (`+CTZV`) | `std_offset` nil, `utc_offset` the whole offset |
   | signal unknown, or not an LTE-family radio | see `VintageNetCellular.Monitor.SignalRules` (nil) |
 
   A SIM that disappears (`+CPIN: NOT READY`, `NOT INSERTED`, ...) drops what
@@ -53,6 +56,12 @@ defmodule VintageNetCellular.Monitor.Facts do
     registered domain of the current radio first, else the vendor report.
   * `band`, `channel`: the vendor cell report.
   * signal: `VintageNetCellular.Monitor.SignalRules`.
+  * `network_datetime` (a `NaiveDateTime` in UTC), `utc_offset`,
+    `std_offset` (seconds, split as `Calendar` and vintage_net_qmi split
+    them: `utc_offset + std_offset` is the local offset): the latest
+    `+CTZE` (local time minus the zone), Quectel `+QLTS` (UTC) or `+CTZV`
+    (zone only). They describe the last network time seen and outlive
+    deregistration.
 
       iex> alias VintageNetCellular.Monitor.Facts
       iex> facts =
@@ -73,7 +82,8 @@ defmodule VintageNetCellular.Monitor.Facts do
   @network_keys ["mcc", "mnc", "provider", "network", "access_technology", "radio"]
   @cell_keys ["lac", "tac", "cid", "band", "channel"]
   @signal_keys ["signal_asu", "signal_dbm", "signal_4bars", "signal_rsrp", "signal_rsrq", "signal_sinr"]
-  @owned @identity_keys ++ @registration_keys ++ @network_keys ++ @cell_keys ++ @signal_keys
+  @time_keys ["network_datetime", "utc_offset", "std_offset"]
+  @owned @identity_keys ++ @registration_keys ++ @network_keys ++ @cell_keys ++ @signal_keys ++ @time_keys
 
   @domains [:creg, :cgreg, :cereg, :c5greg]
   @registered [
@@ -88,7 +98,7 @@ defmodule VintageNetCellular.Monitor.Facts do
   @sim_gone [:not_ready, :not_inserted, :sim_not_inserted, :sim_removed]
   @lte_modes ~w(LTE CAT-M1 CAT-NB1 EMTC NBIOT)
 
-  defstruct identity: %{}, reg: %{}, operator: nil, vendor: nil, signal: %{}
+  defstruct identity: %{}, reg: %{}, operator: nil, vendor: nil, signal: %{}, clock: nil
 
   @typedoc "Identity key: `\"manufacturer\"`, `\"model\"`, `\"revision\"` or `\"imei\"`."
   @type identity_key :: String.t()
@@ -104,7 +114,8 @@ defmodule VintageNetCellular.Monitor.Facts do
           reg: %{optional(atom()) => map()},
           operator: map() | nil,
           vendor: map() | nil,
-          signal: SignalRules.readings()
+          signal: SignalRules.readings(),
+          clock: %{tz: integer(), dst: 0..2 | nil, utc: NaiveDateTime.t() | nil} | nil
         }
 
   @doc "Nothing known yet."
@@ -214,6 +225,28 @@ defmodule VintageNetCellular.Monitor.Facts do
       end
 
     %{facts | operator: op}
+  end
+
+  # Network time (NITZ). +CTZE carries the local time: UTC is that minus the
+  # zone. +QLTS (AT+QLTS) carries UTC already.
+  def observe(facts, {:ctze, %{tz: tz, dst: dst, time: time}}) when is_integer(tz) do
+    put_clock(facts, tz, dst, time |> naive() |> shift(-tz * 900))
+  end
+
+  def observe(facts, {:qlts, %{tz: tz, dst: dst, time: time}}) when is_integer(tz) do
+    put_clock(facts, tz, dst, naive(time))
+  end
+
+  # +CTZV has the zone only (DST included, split unknown): the DST part
+  # known for the same zone is kept, any other zone's is unknown.
+  def observe(facts, {:ctzv, %{tz: tz, dst: dst}}) when is_integer(tz) do
+    dst =
+      case {dst, facts.clock} do
+        {nil, %{tz: ^tz, dst: known}} -> known
+        _ -> dst
+      end
+
+    put_clock(facts, tz, dst, nil)
   end
 
   def observe(facts, {:cpin, %{state: state}}) when state in @sim_gone do
@@ -326,6 +359,37 @@ defmodule VintageNetCellular.Monitor.Facts do
     |> Map.merge(if registered?, do: network(facts, radio, lookup), else: %{})
     |> Map.merge(if registered?, do: cell(facts, radio), else: %{})
     |> Map.merge(SignalRules.properties(facts.signal, radio))
+    |> Map.merge(clock(facts.clock))
+  end
+
+  ## Network time
+
+  defp put_clock(facts, tz, dst, utc) do
+    dst = if dst in 0..2, do: dst
+    utc = utc || (facts.clock && facts.clock.utc)
+    %{facts | clock: %{tz: tz, dst: dst, utc: utc}}
+  end
+
+  defp naive(%{year: y, month: mo, day: d, hour: h, minute: mi, second: s}) do
+    case NaiveDateTime.new(y, mo, d, h, mi, s) do
+      {:ok, time} -> time
+      {:error, _} -> nil
+    end
+  end
+
+  defp naive(_time), do: nil
+
+  defp shift(nil, _seconds), do: nil
+  defp shift(time, seconds), do: NaiveDateTime.add(time, seconds, :second)
+
+  # As vintage_net_qmi (and Calendar) split it: the zone the modem reports
+  # includes DST, `utc_offset` is the standard part and `std_offset` the DST.
+  defp clock(nil), do: %{}
+
+  defp clock(%{tz: tz, dst: dst, utc: utc}) do
+    std_offset = if dst, do: dst * 3600
+    props = %{"utc_offset" => tz * 900 - (std_offset || 0), "std_offset" => std_offset}
+    if utc, do: Map.put(props, "network_datetime", utc), else: props
   end
 
   ## Registration, network, cell
