@@ -184,8 +184,28 @@ defmodule VintageNetCellular.MonitorFactsTest do
      %{"signal_asu" => nil, "signal_dbm" => nil, "signal_4bars" => nil, "signal_rsrp" => nil}, []},
     {"Searching: registration only, no operator or cell keys", [~s(+CEREG: 2), ~s(+CREG: 0,2)],
      %{"registration" => :searching}, @network_keys},
-    {"Denied with a reject cause", [~s(+CEREG: 3,"1F00","079D903",7,0,15)], %{"registration" => :denied},
-     @network_keys},
+    {"Denied with a reject cause that leaves the SIM valid (#15)", [~s(+CEREG: 3,"1F00","079D903",7,0,15)],
+     %{"registration" => :denied, "sim_rej_info" => :available}, @network_keys},
+    {"EPS services not allowed (#7): SIM invalid for PS", [~s(+CEREG: 3,3,,,,0,7)],
+     %{"registration" => :denied, "sim_rej_info" => :ps_invalid}, @network_keys},
+    {"Illegal UE (#3): SIM invalid for CS and PS", [~s(+CEREG: 3,3,,,,0,3)], %{"sim_rej_info" => :cs_ps_invalid}, []},
+    {"IMSI unknown in HLR (#2) on CS, #7 on EPS: both", [~s(+CREG: 3,3,,,,0,2), ~s(+CEREG: 3,3,,,,0,7)],
+     %{"sim_rej_info" => :cs_ps_invalid}, []},
+    {"IMSI unknown in HLR (#2) alone: SIM invalid for CS", [~s(+CREG: 3,3,,,,0,2)], %{"sim_rej_info" => :cs_invalid},
+     []},
+    {"A manufacturer-specific cause (cause_type 1) says nothing about the SIM", [~s(+CEREG: 3,3,,,,1,7)],
+     %{"registration" => :denied}, ["sim_rej_info"]},
+    {"Denied without a cause (n=2): unknown", [~s(+CEREG: 3)], %{"registration" => :denied}, ["sim_rej_info"]},
+    {"Registered: the SIM is available", [~s(+CEREG: 1,"1F00","079D903",7)], %{"sim_rej_info" => :available}, []},
+    {"SIM removed: not available", [~s(+CEREG: 1,"1F00","079D903",7), "+CPIN: NOT INSERTED"],
+     %{"sim_rej_info" => :not_available}, ["registration"]},
+    {"SIM back and registered again: available",
+     [~s(+CEREG: 1,"1F00","079D903",7), "+CPIN: NOT INSERTED", "+CPIN: READY", ~s(+CEREG: 1,"1F00","079D903",7)],
+     %{"sim_rej_info" => :available}, []},
+    {"SIM back (READY), not registered yet: unknown", ["+CPIN: NOT INSERTED", "+CPIN: READY", "+CEREG: 2"],
+     %{"registration" => :searching}, ["sim_rej_info"]},
+    {"A later registration clears an old reject", [~s(+CEREG: 3,3,,,,0,7), ~s(+CEREG: 1,"1F00","079D903",7)],
+     %{"sim_rej_info" => :available}, []},
     {"LTE only (CEREG, no CREG/CGREG): lac mirrors the TAC",
      [~s(+CEREG: 1,"1F00","079D903",7), ~s(+COPS: 0,2,"310410",7)],
      %{"tac" => 0x1F00, "lac" => 0x1F00, "cid" => 0x079D903}, []},
@@ -261,6 +281,7 @@ defmodule VintageNetCellular.MonitorFactsTest do
           do: assert(is_integer(props[key]), key)
 
       for key <- ~w(utc_offset std_offset), do: assert(is_integer(props[key]), key)
+      assert props["sim_rej_info"] in [:not_available, :available, :cs_invalid, :ps_invalid, :cs_ps_invalid]
       assert %NaiveDateTime{} = props["network_datetime"]
 
       assert is_boolean(props["roaming"])

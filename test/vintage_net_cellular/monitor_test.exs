@@ -177,6 +177,33 @@ defmodule VintageNetCellular.MonitorTest do
       assert_no_duplicates(events())
     end
 
+    test "a denial without a cause is read with n=3 once; sim_rej_info follows the cause" do
+      %{sim: sim, monitor: monitor} = start_modem("ec25", QuectelEC25)
+      await("network", "AT&T")
+      assert await("sim_rej_info", :available) == :available
+
+      # #7 "EPS services not allowed": the SIM is invalid for packet data.
+      :ok = Simulator.control(sim, "reg denied 7")
+      assert await("registration", :denied)
+      assert await("sim_rej_info", :ps_invalid) == :ps_invalid
+
+      stats = Monitor.stats(monitor)
+      assert stats.by_command["AT+CEREG=3"] == 1
+      assert stats.by_command["AT+CEREG?"] >= 2
+      # n=2 is put back: the setup sent it once, the reject read once more.
+      assert stats.by_command["AT+CEREG=2"] == 2
+
+      :ok = Simulator.control(sim, "reg home")
+      assert await("sim_rej_info", :available) == :available
+
+      # #15 "no suitable cells" leaves the SIM valid.
+      :ok = Simulator.control(sim, "reg denied 15")
+      assert await("registration", :denied)
+      assert eventually(fn -> Monitor.stats(monitor).by_command["AT+CEREG=3"] == 2 end)
+      assert eventually(fn -> Monitor.stats(monitor).by_command["AT+CEREG=2"] == 3 end)
+      assert get("sim_rej_info") == :available
+    end
+
     test "denied and roaming registrations" do
       %{sim: sim} = start_modem("ec25", QuectelEC25)
       await("network", "AT&T")
