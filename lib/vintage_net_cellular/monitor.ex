@@ -34,9 +34,9 @@ defmodule VintageNetCellular.Monitor do
   network time (`c:VintageNetCellular.ModemProfile.network_time_commands/0`:
   Quectel `AT+QLTS`) once. From then on it subscribes to `+CREG`, `+CGREG`,
   `+CEREG`, `+C5GREG`, `+CSQ`, `+QIND`, `+CPIN`, `+SIMCARD`, `+CTZV` and
-  `+CTZE` URCs on the AT port, and each URC updates the properties at once. A registration change
-  (a new state, cell or area) makes it read the operator, cell and signal
-  details shortly after.
+  `+CTZE` URCs on the AT port, and each URC updates the properties at once.
+  A registration change (a new state, cell or area) makes it read the
+  operator, cell and signal details shortly after.
 
   The registration URCs stay at `n=2` (what the connection manager and
   every modem support), which carries no reject cause. When a domain is

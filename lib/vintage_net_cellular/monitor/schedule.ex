@@ -176,6 +176,8 @@ defmodule VintageNetCellular.Monitor.Schedule do
       {1_200, 1_200, 1_200}
       iex> Schedule.trigger(s, :registration_changed, 1_100).due.operator
       1_200
+      iex> Schedule.trigger(s, :denied, 2_000).due.reject
+      2_200
   """
   @spec trigger(t(), :registration_changed | :operator_stale | :denied | :modem_reset, integer(), keyword()) :: t()
   def trigger(schedule, event, now, opts \\ [])
