@@ -187,9 +187,10 @@ mod tests {
         ])
     }
 
-    /// `(line, kind, tz, dst, time)`. The lines have the shapes the 27.007
-    /// §8.41 text and the Quectel EC2x/BG96/UG96 AT manuals give (quoted
-    /// `<tz>`, leading zeros, `YYYY/MM/DD,hh:mm:ss`), plus the unquoted and
+    /// `(line, kind, tz, dst, time)`. Real lines first (the Quectel AT
+    /// manual's examples and a BG96 capture quoted in a public driver), then
+    /// lines of the shapes 27.007 §8.41 allows (quoted `<tz>`, leading
+    /// zeros, `YYYY/MM/DD,hh:mm:ss`, no `<time>`) and the unquoted and
     /// spaced variants the line splitter sees from other vendors.
     #[allow(clippy::type_complexity)]
     const ROWS: &[(
@@ -199,7 +200,23 @@ mod tests {
         Option<i64>,
         Option<(i64, i64, i64, i64, i64, i64)>,
     )] = &[
-        // Quectel EC25 after AT+CTZR=2, China (UTC+8, no DST)
+        // Quectel AT manual, AT+CTZR=2 example (China, UTC+8, no DST)
+        (
+            r#"+CTZE: "+32",0,"2017/11/04,06:51:13""#,
+            "ctze",
+            Some(32),
+            Some(0),
+            Some((2017, 11, 4, 6, 51, 13)),
+        ),
+        // Quectel BG96 in Poland in winter (UTC+1), from a public driver
+        (
+            r#"+CTZE: "+04",0,"2021/02/02,18:36:23""#,
+            "ctze",
+            Some(4),
+            Some(0),
+            Some((2021, 2, 2, 18, 36, 23)),
+        ),
+        // The same shape, another date
         (
             r#"+CTZE: "+32",0,"2016/04/22,09:07:38""#,
             "ctze",
@@ -254,6 +271,22 @@ mod tests {
             None,
             None,
         ),
+        // Quectel AT manual: AT+QLTS (= AT+QLTS=0), the last network time
+        // in GMT, and AT+QLTS=2, the same form in local time
+        (
+            r#"+QLTS: "2017/10/13,03:40:48+32,0""#,
+            "qlts",
+            Some(32),
+            Some(0),
+            Some((2017, 10, 13, 3, 40, 48)),
+        ),
+        (
+            r#"+QLTS: "2017/01/13,11:41:23+32,0""#,
+            "qlts",
+            Some(32),
+            Some(0),
+            Some((2017, 1, 13, 11, 41, 23)),
+        ),
         // Quectel AT+QLTS: the last network time, in UTC. This line was
         // in this crate's table of unknown lines before +QLTS was parsed
         // (US Eastern daylight time: -16 quarters, 1 h of it DST).
@@ -263,13 +296,6 @@ mod tests {
             Some(-16),
             Some(1),
             Some((2020, 3, 13, 13, 21, 36)),
-        ),
-        (
-            r#"+QLTS: "2017/01/13,03:40:48+32,0""#,
-            "qlts",
-            Some(32),
-            Some(0),
-            Some((2017, 1, 13, 3, 40, 48)),
         ),
         (
             r#"+QLTS: "2024/10/27,00:59:59-16,1""#,
