@@ -42,6 +42,9 @@ defmodule VintageNetCellular.AT do
   | `:qnwinfo` | Quectel `+QNWINFO` | `service`, `act`, `operator`, `mcc`, `mnc`, `band`, `channel` |
   | `:qcsq` | Quectel `+QCSQ` | `sysmode`, `rssi`, `rsrp`, `sinr`, `sinr_raw`, `rsrq`, `rscp`, `ecio`, `values` |
   | `:cpsi` | SIMCom `+CPSI` | `system_mode`, `operation_mode`, `mcc`, `mnc`, `lac`, `tac`, `cell_id`, `pci`, `psc`, `band`, `channel`, `dl_bandwidth`, `ul_bandwidth`, `rsrp`, `rsrq`, `rssi`, `sinr`, `rxlev`, `rscp`, `ecio` |
+  | `:ctzv` | `+CTZV` (`AT+CTZR=1`) | `tz`, `dst` |
+  | `:ctze` | `+CTZE` (`AT+CTZR=2`) | `tz`, `dst`, `time` (local) |
+  | `:qlts` | Quectel `+QLTS` (`AT+QLTS`) | `tz`, `dst`, `time` (UTC) |
   | `:unknown` | any other `<sigil><NAME>: ...` line (sigils `+ ^ ! # $ % *`) | `prefix` (upper-cased), `fields` (strings, quotes removed) |
 
   Every map of a kind has all of that kind's keys; a value the line does not
@@ -211,6 +214,24 @@ defmodule VintageNetCellular.AT do
       iex> Map.take(c, [:mcc, :mnc, :tac, :cell_id, :band, :channel, :rsrp, :rsrq, :sinr])
       %{mcc: "310", mnc: "410", tac: 0x4F1B, cell_id: 26_140_801, band: "EUTRAN-BAND12", channel: 5110, rsrp: -88, rsrq: -11, sinr: 15}
 
+  ### Network time: `:ctzv`, `:ctze`, `:qlts`
+
+  | field | type | meaning |
+  |---|---|---|
+  | `tz` | integer (quarter hours) or nil | the local time zone **including** daylight saving time: `32` is UTC+8, `-16` UTC-4 |
+  | `dst` | 0..2 or nil | hours of daylight saving time inside `tz`; nil when the line has none (27.007 `+CTZV`) |
+  | `time` | `%{year, month, day, hour, minute, second}` or nil | `:ctze`: the **local** time (27.007 §8.41); `:qlts`: **UTC** (the answer of `AT+QLTS` and `AT+QLTS=1`); `:ctzv` has none |
+
+  Ranges are checked (month 1..12, hour 0..23, ...); whether the day exists in
+  its month is left to `NaiveDateTime.new/6`. `+QLTS: ""` (no network time
+  yet) gives every field nil.
+
+      iex> VintageNetCellular.AT.parse(~s(+CTZE: "+32",0,"2016/04/22,09:07:38"))
+      {:ok, {:ctze, %{tz: 32, dst: 0, time: %{year: 2016, month: 4, day: 22, hour: 9, minute: 7, second: 38}}}}
+
+      iex> VintageNetCellular.AT.parse(~s(+QLTS: "2020/03/13,13:21:36-16,1"))
+      {:ok, {:qlts, %{tz: -16, dst: 1, time: %{year: 2020, month: 3, day: 13, hour: 13, minute: 21, second: 36}}}}
+
   ### `:unknown`
 
       iex> VintageNetCellular.AT.parse(~s(+QIND: "csq",21,99))
@@ -265,6 +286,9 @@ defmodule VintageNetCellular.AT do
           | :qnwinfo
           | :qcsq
           | :cpsi
+          | :ctzv
+          | :ctze
+          | :qlts
           | :unknown
 
   @typedoc "27.007 registration status (`<stat>` 0..11)."

@@ -29,6 +29,15 @@ defmodule VintageNetCellular.Config do
   present. In the input, a key left out and a key set to `nil` mean the same:
   the default.
 
+  A top-level `hostname: "my-device"` (as vintage_net_qmi configs have it) is
+  accepted and kept in the normalized config; it is left out of the
+  normalized config when it is absent or nil, so configs without it
+  normalize as before. It must be an RFC 1123 host name: at most 253
+  characters, labels of 1 to 63 letters, digits and hyphens (no hyphen at
+  either end) separated by dots. PPP has no DHCP exchange to send it in
+  (vintage_net_qmi hands it to udhcpc), so nothing is sent to the network:
+  it is kept for code that reads the interface's config.
+
   | key | type | default | meaning |
   |---|---|---|---|
   | `modem` | `:auto` or a profile module | `:auto` | `:auto` finds the modem by USB vid:pid; a module must export `usb_ids/0` |
@@ -87,6 +96,7 @@ defmodule VintageNetCellular.Config do
   | `usage:` in a provider (TOBY-L2) | error: one PDP context serves every radio technology; keep the provider you want |
   | `chatscript_additions:` | error: modem setup is done by AT commands of the modem profile, not a chat script |
   | `only_radio_technologies:`, `only_iccid_prefixes:`, `roaming_allowed?:` (vintage_net_qmi) | same meaning; `:cdma_1x`, `:cdma_1x_evdo` and `:amps` are rejected |
+  | `hostname:` at the top level (vintage_net_qmi) | accepted and kept in the normalized config; not sent over PPP (there is no DHCP) |
 
   Modem modules are resolved at run time by name, so a missing profile is a
   clear `ArgumentError`, not a compile error.
@@ -173,6 +183,7 @@ defmodule VintageNetCellular.Config do
   ]
   @max_apn 99
   @max_label 63
+  @max_hostname 253
 
   # vintage_net_mobile modem module (by name) -> our profile (by name)
   @mobile_modems %{
@@ -217,7 +228,11 @@ defmodule VintageNetCellular.Config do
   @doc """
   Normalize a configuration map; raises `ArgumentError` naming the bad key.
   """
-  @spec normalize(map()) :: %{type: VintageNetCellular, vintage_net_cellular: options()}
+  @spec normalize(map()) :: %{
+          required(:type) => VintageNetCellular,
+          required(:vintage_net_cellular) => options(),
+          optional(:hostname) => String.t()
+        }
   def normalize(config) when is_map(config) do
     case Map.get(config, :type, VintageNetCellular) do
       VintageNetCellular -> :ok
@@ -226,7 +241,7 @@ defmodule VintageNetCellular.Config do
 
     given = Enum.filter(@config_keys, &Map.has_key?(config, &1))
 
-    case Map.keys(config) -- [:type | @config_keys] do
+    case Map.keys(config) -- [:type, :hostname | @config_keys] do
       [] -> :ok
       [key | _] -> bad!(inspect(key), "unknown key; put options under :vintage_net_cellular")
     end
@@ -247,6 +262,7 @@ defmodule VintageNetCellular.Config do
       end
 
     %{type: VintageNetCellular, vintage_net_cellular: normalize_options(key, Map.fetch!(config, key))}
+    |> put_hostname(hostname!(Map.get(config, :hostname)))
   end
 
   def normalize(other), do: bad!("config", "expected a map, got #{inspect(other)}")
@@ -542,6 +558,56 @@ defmodule VintageNetCellular.Config do
 
   defp roaming!(_path, value) when is_boolean(value) or is_nil(value), do: value
   defp roaming!(path, other), do: bad!(path, "expected true, false or nil, got #{inspect(other)}")
+
+  # hostname (top level, as vintage_net_qmi has it)
+
+  defp put_hostname(config, nil), do: config
+  defp put_hostname(config, hostname), do: Map.put(config, :hostname, hostname)
+
+  defp hostname!(nil), do: nil
+  defp hostname!(""), do: bad!("hostname", "empty: leave it out (or nil) for no hostname")
+
+  defp hostname!(name) when is_binary(name) do
+    if byte_size(name) > @max_hostname do
+      bad!("hostname", "#{byte_size(name)} bytes long; a hostname has at most #{@max_hostname} characters (RFC 1123)")
+    end
+
+    case first_bad_byte(name, &hostname_byte?/1) do
+      nil ->
+        :ok
+
+      {pos, byte} ->
+        bad!(
+          "hostname",
+          "#{describe(byte)} at position #{pos} is not allowed: a hostname is labels of letters, digits and hyphens separated by dots (RFC 1123)"
+        )
+    end
+
+    name
+    |> String.split(".")
+    |> Enum.each(fn label ->
+      cond do
+        label == "" ->
+          bad!("hostname", "#{inspect(name)} has an empty label (a dot at the start or end, or two dots in a row)")
+
+        byte_size(label) > @max_label ->
+          bad!("hostname", "label #{inspect(label)} is longer than #{@max_label} characters")
+
+        String.starts_with?(label, "-") or String.ends_with?(label, "-") ->
+          bad!("hostname", "label #{inspect(label)} starts or ends with a hyphen (RFC 1123)")
+
+        true ->
+          :ok
+      end
+    end)
+
+    name
+  end
+
+  defp hostname!(other), do: bad!("hostname", "expected a string like \"my-device\", got #{inspect(other)}")
+
+  # Letters, digits and hyphens, as in an APN; dots separate labels.
+  defp hostname_byte?(b), do: apn_byte?(b)
 
   # options
 

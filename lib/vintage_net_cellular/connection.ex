@@ -38,7 +38,7 @@ defmodule VintageNetCellular.Connection do
   | `:sim_locked` | the SIM needs a PIN that isn't configured or was rejected, a PUK, or a network unlock code; checked again every `sim_poll_interval` and on `+CPIN: READY` | `:initializing` |
   | `:registering` | registration URCs on (`AT+CREG=2`, `+CGREG=2`, `+CEREG=2`), one read, then wait for URCs; denied/searching is reported with the reason | `:dialing` |
   | `:dialing` | pppd runs under `MuonTrap.Daemon` on the PPP tty and dials the context with `chat` | `:connected` on ip-up, `:retrying` if pppd exits or times out |
-  | `:connected` | route, DNS, connection `:lan`, InternetChecker | `:dialing` on ip-down (pppd redials), `:retrying` if pppd exits |
+  | `:connected` | route, DNS, connection `:lan`, InternetChecker, `statistics` polling (`VintageNetCellular.Statistics`) | `:dialing` on ip-down (pppd redials), `:retrying` if pppd exits |
   | `:retrying` | waits (exponential backoff), then checks the modem is still there | `:initializing` or `:searching_modem` |
 
   Every AT command has a timeout (`command_timeout`), every wait has a limit,
@@ -196,6 +196,7 @@ defmodule VintageNetCellular.Connection do
       at_port: nil,
       pppd: nil,
       checker: nil,
+      stats: nil,
       skip: [],
       pin_tried: %{},
       backoff: Backoff.new(settings.backoff_min, settings.backoff_max),
@@ -391,6 +392,9 @@ defmodule VintageNetCellular.Connection do
 
       match?({^ref, _}, data.checker) ->
         {:keep_state, %{data | checker: nil}}
+
+      match?({^ref, _}, data.stats) ->
+        {:keep_state, %{data | stats: nil}}
 
       true ->
         :keep_state_and_data
@@ -1132,7 +1136,19 @@ defmodule VintageNetCellular.Connection do
         _ -> nil
       end
 
-    %{data | link: %{link | applied?: true}, checker: checker}
+    stats_opts = [
+      ifname: ifname,
+      sysfs_root: data.settings.sysfs_root,
+      interval: Map.get(data.settings, :statistics_interval, VintageNetCellular.Statistics.default_interval())
+    ]
+
+    stats =
+      case DynamicSupervisor.start_child(data.workers, {VintageNetCellular.Statistics, stats_opts}) do
+        {:ok, pid} -> {Process.monitor(pid), pid}
+        _ -> nil
+      end
+
+    %{data | link: %{link | applied?: true}, checker: checker, stats: stats}
   catch
     # VintageNet restarting under us: the link stays recorded as not applied,
     # and is applied when the interface is reported present again.
@@ -1158,12 +1174,17 @@ defmodule VintageNetCellular.Connection do
     :exit, _ -> :ok
   end
 
-  defp stop_checker(%{checker: nil} = data), do: data
+  # The link's workers: InternetChecker and the statistics poller.
+  defp stop_checker(data) do
+    %{data | checker: stop_worker(data, data.checker), stats: stop_worker(data, data.stats)}
+  end
 
-  defp stop_checker(%{checker: {ref, pid}} = data) do
+  defp stop_worker(_data, nil), do: nil
+
+  defp stop_worker(data, {ref, pid}) do
     Process.demonitor(ref, [:flush])
     _ = DynamicSupervisor.terminate_child(data.workers, pid)
-    %{data | checker: nil}
+    nil
   end
 
   # Helpers

@@ -74,6 +74,7 @@ defmodule VintageNetCellular.Interface do
     dial_timeout: 60_000,
     pppd_debug: false,
     pppd_holdoff: 5,
+    statistics_interval: 30_000,
     monitor: []
   ]
 
@@ -97,6 +98,9 @@ defmodule VintageNetCellular.Interface do
   * `:pppd_debug` (false): pass `debug` to pppd;
   * `:pppd_holdoff` (5): seconds pppd waits before dialing again after the
     link drops (pppd runs with `persist`);
+  * `:statistics_interval` (30 s): how often `VintageNetCellular.Statistics`
+    reads the PPP interface's counters (under `:sysfs_root`) while the link
+    is up;
   * `:monitor` (`[]`): the polling intervals of `VintageNetCellular.Monitor`
     (its `:config` option).
   """

@@ -121,6 +121,21 @@ defmodule VintageNetCellular.ModemProfile do
   """
   @callback cell_info_commands() :: [String.t()]
 
+  @doc """
+  AT commands that make the modem push network time (NITZ) as URCs the
+  monitor follows (`+CTZE: <tz>,<dst>,<time>` or `+CTZV: <tz>`). Sent at
+  each monitor setup; a command the modem refuses three times is not sent
+  again. Default: `["AT+CTZR=2"]` (27.007 extended time zone reporting).
+  """
+  @callback network_time_urc_commands() :: [String.t()]
+
+  @doc """
+  Reads of the last network time, sent once at each monitor setup (a URC
+  sent before the monitor started is lost), e.g. Quectel `AT+QLTS`
+  (`+QLTS: "<UTC time><tz>,<dst>"`). Default: `[]`.
+  """
+  @callback network_time_commands() :: [String.t()]
+
   # Commands of the connection manager (VintageNetCellular.Connection).
 
   @typedoc """
@@ -203,6 +218,12 @@ defmodule VintageNetCellular.ModemProfile do
       def cell_info_commands, do: []
 
       @impl VintageNetCellular.ModemProfile
+      def network_time_urc_commands, do: ["AT+CTZR=2"]
+
+      @impl VintageNetCellular.ModemProfile
+      def network_time_commands, do: []
+
+      @impl VintageNetCellular.ModemProfile
       def init_commands, do: []
 
       @impl VintageNetCellular.ModemProfile
@@ -236,7 +257,9 @@ defmodule VintageNetCellular.ModemProfile do
                      driver_lists_usb_id?: 1,
                      signal_urc_commands: 0,
                      signal_commands: 0,
-                     cell_info_commands: 0
+                     cell_info_commands: 0,
+                     network_time_urc_commands: 0,
+                     network_time_commands: 0
     end
   end
 

@@ -13,7 +13,9 @@ defmodule VintageNetCellular.Monitor do
   * network: `mcc`, `mnc`, `provider`, `network`, `access_technology`, `radio`;
   * cell: `lac`, `tac`, `cid`, `band`, `channel`;
   * signal: `signal_asu`, `signal_dbm`, `signal_4bars`, `signal_rsrp`,
-    `signal_rsrq`, `signal_sinr`.
+    `signal_rsrq`, `signal_sinr`;
+  * network time: `network_datetime`, `utc_offset`, `std_offset`;
+  * `sim_rej_info`.
 
   The connection manager (`VintageNetCellular.Connection`) owns `state`,
   `reason`, `sim`, `iccid`, `imsi` and `apn`. `VintageNetCellular.Monitor.Facts`
@@ -26,12 +28,21 @@ defmodule VintageNetCellular.Monitor do
   `+CPIN: READY` URC) it turns on registration URCs with location
   (`AT+CREG=2`, `AT+CGREG=2`, `AT+CEREG=2`) and the profile's signal URCs
   (`c:VintageNetCellular.ModemProfile.signal_urc_commands/0`: Quectel
-  `AT+QINDCFG="csq",1,0`, SIMCom `AT+AUTOCSQ=1,1`), then reads registration
-  and `+CSQ` once. From then on it subscribes to `+CREG`, `+CGREG`,
-  `+CEREG`, `+C5GREG`, `+CSQ`, `+QIND`, `+CPIN` and `+SIMCARD` URCs on the
-  AT port, and each URC updates the properties at once. A registration change
-  (a new state, cell or area) makes it read the operator, cell and signal
-  details shortly after.
+  `AT+QINDCFG="csq",1,0`, SIMCom `AT+AUTOCSQ=1,1`) and network time URCs
+  (`c:VintageNetCellular.ModemProfile.network_time_urc_commands/0`, 27.007
+  `AT+CTZR=2` by default), then reads registration, `+CSQ` and the profile's
+  network time (`c:VintageNetCellular.ModemProfile.network_time_commands/0`:
+  Quectel `AT+QLTS`) once. From then on it subscribes to `+CREG`, `+CGREG`,
+  `+CEREG`, `+C5GREG`, `+CSQ`, `+QIND`, `+CPIN`, `+SIMCARD`, `+CTZV` and
+  `+CTZE` URCs on the AT port, and each URC updates the properties at once.
+  A registration change (a new state, cell or area) makes it read the
+  operator, cell and signal details shortly after.
+
+  The registration URCs stay at `n=2` (what the connection manager and
+  every modem support), which carries no reject cause. When a domain is
+  denied without one, the monitor switches that domain to `n=3` for one read
+  (`AT+CEREG=3`, `AT+CEREG?`, `AT+CEREG=2`) to learn the cause behind
+  `sim_rej_info`; a modem that refuses `n=3` is not asked again.
 
   What can't be pushed is polled, on the timetable of
   `VintageNetCellular.Monitor.Schedule` (`signal_poll_ms`, `cell_poll_ms`, ...).
@@ -87,10 +98,11 @@ defmodule VintageNetCellular.Monitor do
   @compile {:no_warn_undefined, VintageNet.PowerManager.PMControl}
   @pm_control VintageNet.PowerManager.PMControl
 
-  @urc_prefixes ["+CREG", "+CGREG", "+CEREG", "+C5GREG", "+CSQ", "+QIND", "+CPIN", "+SIMCARD"]
+  @urc_prefixes ["+CREG", "+CGREG", "+CEREG", "+C5GREG", "+CSQ", "+QIND", "+CPIN", "+SIMCARD", "+CTZV", "+CTZE"]
   @reg_kinds [:creg, :cgreg, :cereg, :c5greg]
   @operator_commands ["AT+COPS=3,2", "AT+COPS?", "AT+COPS=3,0", "AT+COPS?"]
   @default_signal_commands ["AT+CESQ"]
+  @default_time_urc_commands ["AT+CTZR=2"]
 
   @typedoc "What `stats/1` returns."
   @type stats :: %{
@@ -237,15 +249,19 @@ defmodule VintageNetCellular.Monitor do
     before = state.facts.reg[kind]
     state = state |> observe([parsed]) |> publish()
 
-    if changed_location?(before, state.facts.reg[kind]) and Facts.registered?(state.facts),
-      do: registration_changed(state),
-      else: state
+    state =
+      if changed_location?(before, state.facts.reg[kind]) and Facts.registered?(state.facts),
+        do: registration_changed(state),
+        else: state
+
+    if newly_denied?(before, state.facts.reg[kind]), do: maybe_read_reject_cause(state), else: state
   end
 
-  defp handle_urc({:cpin, %{state: :ready}}, state) do
+  defp handle_urc({:cpin, %{state: :ready}} = parsed, state) do
     # A modem reset or a SIM inserted: URC settings may be lost, and
     # registration starts over. Turn the URCs on and read everything again.
     identity_missing? = Facts.missing_identity(state.facts) != []
+    state = state |> observe([parsed]) |> publish()
     reschedule(state, &Schedule.trigger(&1, :modem_reset, now(), identity_missing?: identity_missing?))
   end
 
@@ -253,7 +269,22 @@ defmodule VintageNetCellular.Monitor do
     state |> observe([parsed]) |> publish() |> pet()
   end
 
+  # Network time: not a signal reading, so no watchdog pet.
+  defp handle_urc({kind, _} = parsed, state) when kind in [:ctzv, :ctze] do
+    state |> observe([parsed]) |> publish()
+  end
+
   defp handle_urc(_parsed, state), do: state
+
+  defp newly_denied?(before, %{stat: :denied}), do: not match?(%{stat: :denied}, before)
+  defp newly_denied?(_before, _new), do: false
+
+  # A denial without its cause (the n=2 URC has none): read it with n=3.
+  defp maybe_read_reject_cause(state) do
+    if Facts.denied_without_cause(state.facts) != [],
+      do: reschedule(state, &Schedule.trigger(&1, :denied, now())),
+      else: state
+  end
 
   defp changed_location?(nil, _new), do: true
 
@@ -330,11 +361,14 @@ defmodule VintageNetCellular.Monitor do
   defp plan(:setup, state) do
     reg_urcs = Registration.urc_commands()
     signal_urcs = profile_commands(state.profile, :signal_urc_commands, [])
+    time_urcs = profile_commands(state.profile, :network_time_urc_commands, @default_time_urc_commands)
+    time_reads = profile_commands(state.profile, :network_time_commands, [])
 
     Enum.map(reg_urcs, &{:urc_setup, &1}) ++
       Enum.map(signal_urcs, &{:signal_urc, &1}) ++
+      supported(time_urcs, state) ++
       Enum.map(Registration.read_commands(), fn {_domain, command} -> {:observe, command} end) ++
-      [{:observe, "AT+CSQ"}]
+      [{:observe, "AT+CSQ"}] ++ supported(time_reads, state)
   end
 
   defp plan(:identity, state) do
@@ -371,9 +405,26 @@ defmodule VintageNetCellular.Monitor do
     end
   end
 
+  # The reject cause is reported only with n=3, so each denied domain is
+  # switched to n=3 for one read and back to the n=2 the rest of the code
+  # expects. A modem that refuses n=3 (three ERRORs, or "not supported")
+  # is not asked again.
+  defp plan(:reject, state) do
+    for domain <- Facts.denied_without_cause(state.facts),
+        {set3, read, set2} = reject_commands(domain),
+        not MapSet.member?(state.unsupported, set3),
+        tagged <- [{:observe, set3}, {:observe, read}, {:urc_setup, set2}],
+        do: tagged
+  end
+
   defp plan(:operator, state) do
     if Facts.registered?(state.facts), do: Enum.map(@operator_commands, &{:observe, &1}), else: []
   end
+
+  defp reject_commands(:creg), do: {"AT+CREG=3", "AT+CREG?", "AT+CREG=2"}
+  defp reject_commands(:cgreg), do: {"AT+CGREG=3", "AT+CGREG?", "AT+CGREG=2"}
+  defp reject_commands(:cereg), do: {"AT+CEREG=3", "AT+CEREG?", "AT+CEREG=2"}
+  defp reject_commands(:c5greg), do: {"AT+C5GREG=3", "AT+C5GREG?", "AT+C5GREG=2"}
 
   defp signal_commands(state), do: profile_commands(state.profile, :signal_commands, @default_signal_commands)
 
@@ -416,11 +467,12 @@ defmodule VintageNetCellular.Monitor do
     parsed = for line <- lines, {:ok, p} <- [AT.parse(line)], do: p
     state = %{observe(state, parsed) | errors: Map.delete(state.errors, command)}
 
-    if task == :setup and Enum.any?(parsed, fn {kind, _} -> kind in @reg_kinds end) and
-         Facts.registered?(state.facts) do
-      registration_changed(state)
-    else
-      maybe_forget_silent(state, command, parsed)
+    setup_reg? = task == :setup and Enum.any?(parsed, fn {kind, _} -> kind in @reg_kinds end)
+
+    cond do
+      setup_reg? and Facts.registered?(state.facts) -> registration_changed(state)
+      setup_reg? -> maybe_read_reject_cause(state)
+      true -> maybe_forget_silent(state, command, parsed)
     end
   end
 

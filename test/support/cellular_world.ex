@@ -28,6 +28,7 @@ defmodule VintageNetCellular.Test.World do
   alias VintageNetCellular.Test.Simulator
 
   @env_keys [
+    :statistics_interval,
     :sysfs_root,
     :dev_root,
     :pppd,
@@ -78,6 +79,7 @@ defmodule VintageNetCellular.Test.World do
       registration_timeout: 10_000,
       dial_timeout: 20_000,
       pppd_holdoff: 1,
+      statistics_interval: 100,
       monitor: []
     ]
 

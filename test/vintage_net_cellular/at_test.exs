@@ -158,6 +158,16 @@ defmodule VintageNetCellular.ATTest do
     {"+CPSI: WCDMA,Online,250-20,0x4D07,4487261,WCDMA IMT 2000,38,10563,0,4.0,69,32,46,500", :cpsi,
      %{band: "WCDMA IMT 2000", psc: 38, channel: 10_563, ecio: 4, rscp: 69}},
     {"+CPSI: NO SERVICE,Online", :cpsi, %{system_mode: "NO SERVICE", operation_mode: "Online", mcc: nil}},
+    # Network time: +CTZE/+CTZV (AT+CTZR), Quectel +QLTS
+    {~s(+CTZE: "+32",0,"2016/04/22,09:07:38"), :ctze,
+     %{tz: 32, dst: 0, time: %{year: 2016, month: 4, day: 22, hour: 9, minute: 7, second: 38}}},
+    {~s(+CTZE: "-16",1,"2024/07/04,12:00:05"), :ctze, %{tz: -16, dst: 1}},
+    {~s(+CTZE: "+04",0), :ctze, %{tz: 4, dst: 0, time: nil}},
+    {~s(+CTZV: "+32"), :ctzv, %{tz: 32, dst: nil}},
+    {"+CTZV: -20", :ctzv, %{tz: -20, dst: nil}},
+    {~s(+QLTS: "2020/03/13,13:21:36-16,1"), :qlts,
+     %{tz: -16, dst: 1, time: %{year: 2020, month: 3, day: 13, hour: 13, minute: 21, second: 36}}},
+    {~s(+QLTS: ""), :qlts, %{tz: nil, dst: nil, time: nil}},
     # Unknown but well-formed
     {~s(+QIND: "csq",21,99), :unknown, %{prefix: "+QIND", fields: ["csq", "21", "99"]}},
     {~s(+QSPN: "Twilio","Twilio","",0,"310260"), :unknown,
@@ -197,6 +207,9 @@ defmodule VintageNetCellular.ATTest do
     qcsq: [:ecio, :rscp, :rsrp, :rsrq, :rssi, :sinr, :sinr_raw, :sysmode, :values],
     cpsi:
       ~w(band cell_id channel dl_bandwidth ecio lac mcc mnc operation_mode pci psc rscp rsrp rsrq rssi rxlev sinr system_mode tac ul_bandwidth)a,
+    ctzv: [:dst, :tz],
+    ctze: [:dst, :time, :tz],
+    qlts: [:dst, :time, :tz],
     unknown: [:fields, :prefix]
   }
 

@@ -583,7 +583,7 @@ defmodule VintageNetCellular.ConfigTest do
     end
 
     test "unknown top-level key" do
-      rejects(Map.put(with_provider(%{apn: "a"}), :hostname, "x"), ":hostname", "unknown key")
+      rejects(Map.put(with_provider(%{apn: "a"}), :ipv4, %{method: :dhcp}), ":ipv4", "unknown key")
     end
 
     test "options that aren't a map, and a config that isn't a map" do
@@ -730,6 +730,41 @@ defmodule VintageNetCellular.ConfigTest do
 
       assert {:ok, %{apn: "second-favorite-apn"}} =
                VintageNetCellular.ServiceProviders.select(options.service_providers, "5678900000")
+    end
+
+    test "a top-level hostname is kept in the normalized config" do
+      config = %{
+        type: VintageNetCellular,
+        vintage_net_qmi: %{service_providers: [%{apn: "internet"}]},
+        hostname: "field-unit-7"
+      }
+
+      result = Config.normalize(config)
+      assert result.hostname == "field-unit-7"
+      assert Map.keys(result) == [:hostname, :type, :vintage_net_cellular]
+      # Normalizing again gives the same map (VintageNet compares them).
+      assert Config.normalize(result) == result
+
+      assert Config.normalize(Map.put(with_provider(%{apn: "a"}), :hostname, "a.b-c.example")).hostname ==
+               "a.b-c.example"
+    end
+
+    test "no hostname, or nil, leaves the key out" do
+      refute Map.has_key?(Config.normalize(with_provider(%{apn: "a"})), :hostname)
+      refute Map.has_key?(Config.normalize(Map.put(with_provider(%{apn: "a"}), :hostname, nil)), :hostname)
+    end
+
+    test "a bad hostname is refused naming the key" do
+      config = with_provider(%{apn: "a"})
+      rejects(Map.put(config, :hostname, :device), "hostname", "expected a string")
+      rejects(Map.put(config, :hostname, ""), "hostname", "empty")
+      rejects(Map.put(config, :hostname, "my device"), "hostname", ["a space", "position 3"])
+      rejects(Map.put(config, :hostname, "dev_1"), "hostname", "RFC 1123")
+      rejects(Map.put(config, :hostname, "-dev"), "hostname", "hyphen")
+      rejects(Map.put(config, :hostname, "dev..local"), "hostname", "empty label")
+      rejects(Map.put(config, :hostname, String.duplicate("a", 64)), "hostname", "longer than 63")
+      long = Enum.map_join(1..64, ".", fn _ -> "abc" end)
+      rejects(Map.put(config, :hostname, long), "hostname", "at most 253")
     end
 
     test "several catch-alls are allowed, as in vintage_net_qmi" do

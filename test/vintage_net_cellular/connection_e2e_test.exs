@@ -92,6 +92,11 @@ defmodule VintageNetCellular.ConnectionE2ETest do
     MuonTrap.Daemon.os_pid(pid)
   end
 
+  defp statistics_pollers(ifname) do
+    children = DynamicSupervisor.which_children(VintageNetCellular.Interface.workers(ifname))
+    Enum.count(children, &match?({_, _, _, [VintageNetCellular.Statistics]}, &1))
+  end
+
   defp alive?(os_pid), do: match?({_, 0}, System.cmd("kill", ["-0", "#{os_pid}"], stderr_to_stdout: true))
 
   defp count(lines, prefix), do: Enum.count(lines, &String.starts_with?(&1, prefix))
@@ -156,6 +161,20 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       # :internet comes from the InternetChecker's real check, never asserted.
       assert :ok = VintageNet.Double.internet_check("ppp0", :pass)
       assert VintageNet.Double.await(["interface", "ppp0", "connection"], :internet) == :internet
+
+      # While the link is up, the kernel's counters of ppp0 are published
+      # (statistics_interval is 100 ms in this world); the fixture sysfs has
+      # no ppp0 until the test writes it, and that stops nothing.
+      refute VintageNet.get(mobile("ppp0", "statistics"))
+      stats_dir = Path.join([world.sysfs, "class", "net", "ppp0", "statistics"])
+      File.mkdir_p!(stats_dir)
+
+      for {file, value} <- [rx_bytes: 5000, tx_bytes: 1200, rx_packets: 40, tx_packets: 30],
+          do: File.write!(Path.join(stats_dir, "#{file}"), "#{value}\n")
+
+      stats = VintageNet.Double.await(mobile("ppp0", "statistics"), &is_map/1)
+      assert %{rx_bytes: 5000, tx_bytes: 1200, rx_packets: 40, tx_packets: 30, timestamp: t} = stats
+      assert is_integer(t)
 
       # Raw AT goes to the AT port while PPP holds the other one.
       assert {:ok, [~s(+CGDCONT: 1,"IP","iot.1nce.net") <> _ | _]} = VintageNetCellular.at("AT+CGDCONT?")
@@ -300,9 +319,12 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
       await_state("ppp0", :connected, 20_000)
       VintageNet.subscribe(mobile("ppp0", "state"))
+      assert statistics_pollers("ppp0") == 1
 
       :ok = Simulator.control(World.sim(world, :m1), "hangup")
       assert_receive {VintageNet, _, :connected, :dialing, _}, 5_000
+      # The counters are read only while the link is up.
+      assert statistics_pollers("ppp0") == 0
       assert VintageNet.get(mobile("ppp0", "reason")) =~ "the PPP link went down; pppd redials"
       assert {:clear_route, "ppp0"} in VintageNet.Double.calls(:route_manager)
       assert {:clear, "ppp0"} in VintageNet.Double.calls(:name_resolver)

@@ -152,6 +152,19 @@ defmodule VintageNetCellular.ModemProfileTest do
       end
     end
 
+    test "network time: 27.007 CTZR=2 URCs everywhere, Quectel also reads AT+QLTS" do
+      for profile <- VintageNetCellular.ModemProfile.all() do
+        assert profile.network_time_urc_commands() == ["AT+CTZR=2"], inspect(profile)
+      end
+
+      for profile <- [Modem.QuectelEC25, Modem.QuectelEG95, Modem.QuectelEC21, Modem.QuectelBG96] do
+        assert profile.network_time_commands() == ["AT+QLTS"]
+      end
+
+      assert Modem.SIMCom7600.network_time_commands() == []
+      assert Modem.Generic.network_time_commands() == []
+    end
+
     test "BG96 sets Cat-M1/NB-IoT with iotopmode, the LTE modules with nwscanmode" do
       assert inspect(Modem.QuectelBG96.radio_settings([:lte_cat_m1])) =~ "iotopmode"
       assert inspect(Modem.QuectelEC25.radio_settings([:lte])) =~ "nwscanmode"

@@ -93,8 +93,10 @@ defmodule VintageNetCellular.MonitorFactsTest do
        "signal_4bars" => 2,
        "signal_rsrp" => -101,
        "signal_rsrq" => -9,
-       "signal_sinr" => 14
-     }, ["lac"]},
+       "signal_sinr" => 14,
+       # No CREG/CGREG LAC on LTE: lac carries the TAC for dashboards that read lac
+       "lac" => 0x2C15
+     }, []},
     {"SIMCom SIM7080 on Cat-M1, roaming (CPSI whole units)",
      [
        ~s(+CEREG: 5,"0A1B","0C0D0E0F",7),
@@ -182,10 +184,59 @@ defmodule VintageNetCellular.MonitorFactsTest do
      %{"signal_asu" => nil, "signal_dbm" => nil, "signal_4bars" => nil, "signal_rsrp" => nil}, []},
     {"Searching: registration only, no operator or cell keys", [~s(+CEREG: 2), ~s(+CREG: 0,2)],
      %{"registration" => :searching}, @network_keys},
-    {"Denied with a reject cause", [~s(+CEREG: 3,"1F00","079D903",7,0,15)], %{"registration" => :denied},
-     @network_keys},
+    {"Denied with a reject cause that leaves the SIM valid (#15)", [~s(+CEREG: 3,"1F00","079D903",7,0,15)],
+     %{"registration" => :denied, "sim_rej_info" => :available}, @network_keys},
+    {"EPS services not allowed (#7): SIM invalid for PS", [~s(+CEREG: 3,3,,,,0,7)],
+     %{"registration" => :denied, "sim_rej_info" => :ps_invalid}, @network_keys},
+    {"Illegal UE (#3): SIM invalid for CS and PS", [~s(+CEREG: 3,3,,,,0,3)], %{"sim_rej_info" => :cs_ps_invalid}, []},
+    {"IMSI unknown in HLR (#2) on CS, #7 on EPS: both", [~s(+CREG: 3,3,,,,0,2), ~s(+CEREG: 3,3,,,,0,7)],
+     %{"sim_rej_info" => :cs_ps_invalid}, []},
+    {"IMSI unknown in HLR (#2) alone: SIM invalid for CS", [~s(+CREG: 3,3,,,,0,2)], %{"sim_rej_info" => :cs_invalid},
+     []},
+    {"A manufacturer-specific cause (cause_type 1) says nothing about the SIM", [~s(+CEREG: 3,3,,,,1,7)],
+     %{"registration" => :denied}, ["sim_rej_info"]},
+    {"Denied without a cause (n=2): unknown", [~s(+CEREG: 3)], %{"registration" => :denied}, ["sim_rej_info"]},
+    {"Registered: the SIM is available", [~s(+CEREG: 1,"1F00","079D903",7)], %{"sim_rej_info" => :available}, []},
+    {"SIM removed: not available", [~s(+CEREG: 1,"1F00","079D903",7), "+CPIN: NOT INSERTED"],
+     %{"sim_rej_info" => :not_available}, ["registration"]},
+    {"SIM back and registered again: available",
+     [~s(+CEREG: 1,"1F00","079D903",7), "+CPIN: NOT INSERTED", "+CPIN: READY", ~s(+CEREG: 1,"1F00","079D903",7)],
+     %{"sim_rej_info" => :available}, []},
+    {"SIM back (READY), not registered yet: unknown", ["+CPIN: NOT INSERTED", "+CPIN: READY", "+CEREG: 2"],
+     %{"registration" => :searching}, ["sim_rej_info"]},
+    {"A later registration clears an old reject", [~s(+CEREG: 3,3,,,,0,7), ~s(+CEREG: 1,"1F00","079D903",7)],
+     %{"sim_rej_info" => :available}, []},
+    {"LTE only (CEREG, no CREG/CGREG): lac mirrors the TAC",
+     [~s(+CEREG: 1,"1F00","079D903",7), ~s(+COPS: 0,2,"310410",7)],
+     %{"tac" => 0x1F00, "lac" => 0x1F00, "cid" => 0x079D903}, []},
+    {"LTE with a CS registration in another area: the real LAC wins over the TAC",
+     [~s(+CREG: 1,"8BE3","00002BAF",7), ~s(+CEREG: 1,"1F00","079D903",7)],
+     %{"tac" => 0x1F00, "lac" => 0x8BE3, "cid" => 0x079D903}, []},
     {"No Service from QNWINFO: no band or channel", [~s(+CEREG: 1,"1F00","079D903",7), "+QNWINFO: No Service"],
      %{"radio" => :lte, "cid" => 0x079D903}, ["band", "channel"]},
+    {"Network time from +CTZE (local time, China UTC+8): network_datetime is UTC",
+     [~s(+CTZE: "+32",0,"2016/04/22,09:07:38")],
+     %{"network_datetime" => ~N[2016-04-22 01:07:38], "utc_offset" => 28_800, "std_offset" => 0}, []},
+    {"+CTZE in US Eastern daylight time: the zone includes 1 h of DST", [~s(+CTZE: "-16",1,"2024/07/04,12:00:05")],
+     %{"network_datetime" => ~N[2024-07-04 16:00:05], "utc_offset" => -18_000, "std_offset" => 3600}, []},
+    {"+CTZE across midnight, half-hour zone (India UTC+5:30)", [~s(+CTZE: "+22",0,"2024/01/01,03:00:00")],
+     %{"network_datetime" => ~N[2023-12-31 21:30:00], "utc_offset" => 19_800, "std_offset" => 0}, []},
+    {"Quectel +QLTS is UTC already", [~s(+QLTS: "2020/03/13,13:21:36-16,1")],
+     %{"network_datetime" => ~N[2020-03-13 13:21:36], "utc_offset" => -18_000, "std_offset" => 3600}, []},
+    {"+QLTS with no network time yet publishes nothing", [~s(+QLTS: "")], %{},
+     ["network_datetime", "utc_offset", "std_offset"]},
+    {"+CTZV alone: the whole offset, DST part unknown, no date", [~s(+CTZV: "-20")],
+     %{"utc_offset" => -18_000, "std_offset" => nil}, ["network_datetime"]},
+    {"+CTZV with the same zone keeps the DST split and the last date",
+     [~s(+CTZE: "-16",1,"2024/07/04,12:00:05"), ~s(+CTZV: "-16")],
+     %{"network_datetime" => ~N[2024-07-04 16:00:05], "utc_offset" => -18_000, "std_offset" => 3600}, []},
+    {"+CTZV with a new zone: DST unknown, last date kept", [~s(+CTZE: "-16",1,"2024/07/04,12:00:05"), ~s(+CTZV: "-20")],
+     %{"network_datetime" => ~N[2024-07-04 16:00:05], "utc_offset" => -18_000, "std_offset" => nil}, []},
+    {"A day that does not exist gives no network_datetime", [~s(+CTZE: "+04",0,"2023/02/30,10:00:00")],
+     %{"utc_offset" => 3600, "std_offset" => 0}, ["network_datetime"]},
+    {"Network time outlives a SIM removal",
+     [~s(+CEREG: 1,"1F00","079D903",7), ~s(+CTZE: "+04",0,"2023/02/28,10:00:00"), "+CPIN: NOT READY"],
+     %{"network_datetime" => ~N[2023-02-28 09:00:00], "utc_offset" => 3600}, ["registration"]},
     {"Nothing observed yet", [], %{}, Facts.owned_keys()}
   ]
 
@@ -213,6 +264,7 @@ defmodule VintageNetCellular.MonitorFactsTest do
         [~s(+CEREG: 1,"1A2B","01A2D301",7), ~s(+COPS: 0,2,"310410",7), ~s(+COPS: 0,0,"AT&T",7)]
         |> Kernel.++([~s(+QNWINFO: "FDD LTE","310410","LTE BAND 12",5110), ~s(+QCSQ: "LTE",-52,-81,195,-10)])
         |> Kernel.++(["+CSQ: 21,99", ~s(+CREG: 1,"1A2B","01A2D301",7)])
+        |> Kernel.++([~s(+CTZE: "-16",1,"2024/07/04,12:00:05")])
         |> facts()
         |> Facts.put_identity("manufacturer", "Quectel")
         |> Facts.put_identity("model", "EC25")
@@ -227,6 +279,10 @@ defmodule VintageNetCellular.MonitorFactsTest do
 
       for key <- ~w(lac tac cid channel signal_asu signal_dbm signal_4bars signal_rsrp signal_rsrq signal_sinr),
           do: assert(is_integer(props[key]), key)
+
+      for key <- ~w(utc_offset std_offset), do: assert(is_integer(props[key]), key)
+      assert props["sim_rej_info"] in [:not_available, :available, :cs_invalid, :ps_invalid, :cs_ps_invalid]
+      assert %NaiveDateTime{} = props["network_datetime"]
 
       assert is_boolean(props["roaming"])
       assert props["radio"] in [:gsm, :umts, :lte, :lte_cat_m1, :lte_cat_nb1, :nr5g]

@@ -93,7 +93,7 @@ defmodule VintageNetCellular.MonitorTest do
 
   describe "a Quectel EC25" do
     test "every key appears with its documented type" do
-      start_modem("ec25", QuectelEC25)
+      %{sim: sim} = start_modem("ec25", QuectelEC25)
 
       assert await("manufacturer", "Quectel") == "Quectel"
       assert await("model", "EC25") == "EC25"
@@ -117,6 +117,12 @@ defmodule VintageNetCellular.MonitorTest do
       assert get("signal_asu") == 20
       assert get("signal_dbm") == -73
       assert get("signal_4bars") in 0..4
+
+      # The simulated modem sends no network time by itself.
+      :ok = Simulator.control(sim, ~s(urc +CTZE: "+04",0,"2025/05/01,14:00:00"))
+      assert await("network_datetime", ~N[2025-05-01 13:00:00])
+      assert get("utc_offset") == 3600
+      assert get("std_offset") == 0
 
       props = Map.new(VintageNet.get_by_prefix(@prefix), fn {name, value} -> {List.last(name), value} end)
       assert props |> Map.keys() |> Enum.sort() == Enum.sort(Facts.owned_keys())
@@ -169,6 +175,34 @@ defmodule VintageNetCellular.MonitorTest do
       assert await("network", "AT&T")
       assert await("band", &is_binary/1)
       assert_no_duplicates(events())
+    end
+
+    test "a denial without a cause is read with n=3 once; sim_rej_info follows the cause" do
+      %{sim: sim, monitor: monitor} = start_modem("ec25", QuectelEC25)
+      await("network", "AT&T")
+      assert await("sim_rej_info", :available) == :available
+
+      # #7 "EPS services not allowed": the SIM is invalid for packet data.
+      :ok = Simulator.control(sim, "reg denied 7")
+      assert await("registration", :denied)
+      assert await("sim_rej_info", :ps_invalid) == :ps_invalid
+
+      stats = Monitor.stats(monitor)
+      assert stats.by_command["AT+CEREG=3"] == 1
+      assert stats.by_command["AT+CEREG?"] >= 2
+      # n=2 is put back: the setup sent it once, the reject read once more.
+      assert stats.by_command["AT+CEREG=2"] == 2
+
+      :ok = Simulator.control(sim, "reg home")
+      assert await("sim_rej_info", :available) == :available
+
+      # #15 "no suitable cells" leaves the SIM valid.
+      :ok = Simulator.control(sim, "reg denied 15")
+      assert await("registration", :denied)
+      assert eventually(fn -> Monitor.stats(monitor).by_command["AT+CEREG=3"] == 2 end)
+      assert eventually(fn -> Monitor.stats(monitor).by_command["AT+CEREG=2"] == 3 end)
+      # Absent while the cause is unknown, then :available once #15 is read.
+      assert await("sim_rej_info", :available) == :available
     end
 
     test "denied and roaming registrations" do
@@ -272,6 +306,26 @@ defmodule VintageNetCellular.MonitorTest do
 
       :ok = Monitor.stop(monitor)
       assert VintageNet.get_by_prefix(@prefix) == [{name("state"), :connected}]
+    end
+
+    test "network time: AT+CTZR=2 and AT+QLTS at setup, a +CTZE URC sets the time keys at once" do
+      %{sim: sim, monitor: monitor} = start_modem("ec25", QuectelEC25)
+      await("registration", :registered_home)
+
+      stats = Monitor.stats(monitor)
+      assert stats.by_command["AT+CTZR=2"] == 1
+      assert stats.by_command["AT+QLTS"] == 1
+
+      :ok = Simulator.control(sim, ~s(urc +CTZE: "-16",1,"2024/07/04,12:00:05"))
+      assert await("network_datetime", ~N[2024-07-04 16:00:05]) == ~N[2024-07-04 16:00:05]
+      assert get("utc_offset") == -18_000
+      assert get("std_offset") == 3600
+
+      # A zone change without DST information (+CTZV) keeps the last date.
+      :ok = Simulator.control(sim, ~s(urc +CTZV: "-20"))
+      assert await("std_offset", nil) == nil
+      assert get("utc_offset") == -18_000
+      assert get("network_datetime") == ~N[2024-07-04 16:00:05]
     end
 
     test "with signal URCs on, AT+CSQ is read once and never polled" do

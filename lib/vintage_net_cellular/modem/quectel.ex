@@ -8,6 +8,8 @@ defmodule VintageNetCellular.Modem.Quectel do
     for PPP).
   * `AT+QURCCFG="urcport","usbat"` sends URCs to the USB AT port.
   * ICCID with `AT+QCCID`.
+  * Network time: `+CTZE` URCs (`AT+CTZR=2`) and, at start, the last
+    network time from `AT+QLTS` (UTC).
   * Signal is pushed with `AT+QINDCFG="csq",1,0` (`+QIND: "csq",<rssi>,<ber>`)
     and read with `AT+QCSQ`; serving-cell facts with `AT+QNWINFO`.
   * Roaming: `AT+QCFG="roamservice"`; radio technologies:
@@ -56,6 +58,9 @@ defmodule VintageNetCellular.Modem.Quectel do
 
       @impl true
       def cell_info_commands(), do: ["AT+QNWINFO"]
+
+      @impl true
+      def network_time_commands(), do: ["AT+QLTS"]
 
       @impl true
       def roaming_settings(allowed?), do: Commands.quectel_roaming(allowed?)

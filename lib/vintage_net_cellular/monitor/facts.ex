@@ -25,6 +25,10 @@ defmodule VintageNetCellular.Monitor.Facts do
   | registered on a domain that reports no location | `lac` / `tac` / `cid` nil |
   | no vendor cell report (generic modems) | `band`, `channel` absent |
   | no signal reading yet | the six `signal_*` keys absent |
+  | SIM state unknown: no registration, no reject cause and no SIM removal seen (or denied without a cause) | `sim_rej_info` absent |
+  | no network time seen yet | `network_datetime`, `utc_offset`, `std_offset` absent |
+  | network time without a date (`+CTZV`, `+CTZE` without `<time>`) | `network_datetime` absent (or the last one kept) |
+  | zone without its DST part (`+CTZV`) | `std_offset` nil, `utc_offset` the whole offset |
   | signal unknown, or not an LTE-family radio | see `VintageNetCellular.Monitor.SignalRules` (nil) |
 
   A SIM that disappears (`+CPIN: NOT READY`, `NOT INSERTED`, ...) drops what
@@ -47,11 +51,26 @@ defmodule VintageNetCellular.Monitor.Facts do
   * `radio`: `VintageNetCellular.Monitor.Radio` of the vendor text, else of
     the registration AcT (`+C5GREG`, `+CEREG`, `+CGREG`, `+CREG`), else of
     the `+COPS` AcT.
-  * `lac`: `+CGREG`/`+CREG` (`n=2`), else the vendor report; `tac`:
-    `+C5GREG`/`+CEREG`, else the vendor report; `cid`: the registered domain
-    of the current radio first, else the vendor report.
+  * `lac`: `+CGREG`/`+CREG` (`n=2`), else the vendor report, else the
+    `tac` (so that `lac` is filled on LTE for dashboards that read only
+    `lac`); `tac`: `+C5GREG`/`+CEREG`, else the vendor report; `cid`: the
+    registered domain of the current radio first, else the vendor report.
   * `band`, `channel`: the vendor cell report.
   * signal: `VintageNetCellular.Monitor.SignalRules`.
+  * `sim_rej_info`, with vintage_net_qmi's values: `:cs_invalid`,
+    `:ps_invalid` or `:cs_ps_invalid` when a registration line carries a
+    3GPP reject cause after which the SIM is invalid for those services
+    (#2 CS; #3, #6, #8 both; #7 PS), else `:not_available` after the SIM
+    went away (`+CPIN: NOT INSERTED`, ...), else `:available` when a domain
+    is registered or was rejected for a cause that leaves the SIM valid
+    (#11, #15, ...). The causes come with `n=3` lines, which the monitor
+    reads after a denial (see `VintageNetCellular.Monitor`).
+  * `network_datetime` (a `NaiveDateTime` in UTC), `utc_offset`,
+    `std_offset` (seconds, split as `Calendar` and vintage_net_qmi split
+    them: `utc_offset + std_offset` is the local offset): the latest
+    `+CTZE` (local time minus the zone), Quectel `+QLTS` (UTC) or `+CTZV`
+    (zone only). They describe the last network time seen and outlive
+    deregistration.
 
       iex> alias VintageNetCellular.Monitor.Facts
       iex> facts =
@@ -72,7 +91,9 @@ defmodule VintageNetCellular.Monitor.Facts do
   @network_keys ["mcc", "mnc", "provider", "network", "access_technology", "radio"]
   @cell_keys ["lac", "tac", "cid", "band", "channel"]
   @signal_keys ["signal_asu", "signal_dbm", "signal_4bars", "signal_rsrp", "signal_rsrq", "signal_sinr"]
-  @owned @identity_keys ++ @registration_keys ++ @network_keys ++ @cell_keys ++ @signal_keys
+  @time_keys ["network_datetime", "utc_offset", "std_offset"]
+  @owned @identity_keys ++
+           @registration_keys ++ @network_keys ++ @cell_keys ++ @signal_keys ++ @time_keys ++ ["sim_rej_info"]
 
   @domains [:creg, :cgreg, :cereg, :c5greg]
   @registered [
@@ -87,7 +108,7 @@ defmodule VintageNetCellular.Monitor.Facts do
   @sim_gone [:not_ready, :not_inserted, :sim_not_inserted, :sim_removed]
   @lte_modes ~w(LTE CAT-M1 CAT-NB1 EMTC NBIOT)
 
-  defstruct identity: %{}, reg: %{}, operator: nil, vendor: nil, signal: %{}
+  defstruct identity: %{}, reg: %{}, operator: nil, vendor: nil, signal: %{}, clock: nil, sim_gone?: false
 
   @typedoc "Identity key: `\"manufacturer\"`, `\"model\"`, `\"revision\"` or `\"imei\"`."
   @type identity_key :: String.t()
@@ -103,8 +124,13 @@ defmodule VintageNetCellular.Monitor.Facts do
           reg: %{optional(atom()) => map()},
           operator: map() | nil,
           vendor: map() | nil,
-          signal: SignalRules.readings()
+          signal: SignalRules.readings(),
+          clock: %{tz: integer(), dst: 0..2 | nil, utc: NaiveDateTime.t() | nil} | nil,
+          sim_gone?: boolean()
         }
+
+  @typedoc "vintage_net_qmi's `sim_rej_info` values."
+  @type sim_rej_info :: :not_available | :available | :cs_invalid | :ps_invalid | :cs_ps_invalid
 
   @doc "Nothing known yet."
   @spec new() :: t()
@@ -187,7 +213,10 @@ defmodule VintageNetCellular.Monitor.Facts do
   end
 
   def observe(facts, {domain, %{stat: stat} = m}) when domain in @domains do
-    %{facts | reg: Map.put(facts.reg, domain, m)}
+    # A network that registers or rejects the modem has seen its SIM.
+    sim_gone? = facts.sim_gone? and stat not in [:denied | @registered]
+
+    %{facts | reg: Map.put(facts.reg, domain, m), sim_gone?: sim_gone?}
     |> then(fn f -> if stat in @registered, do: f, else: forget_if_unregistered(f) end)
   end
 
@@ -215,9 +244,33 @@ defmodule VintageNetCellular.Monitor.Facts do
     %{facts | operator: op}
   end
 
-  def observe(facts, {:cpin, %{state: state}}) when state in @sim_gone do
-    %{facts | reg: %{}, operator: nil, vendor: nil}
+  # Network time (NITZ). +CTZE carries the local time: UTC is that minus the
+  # zone. +QLTS (AT+QLTS) carries UTC already.
+  def observe(facts, {:ctze, %{tz: tz, dst: dst, time: time}}) when is_integer(tz) do
+    put_clock(facts, tz, dst, time |> naive() |> shift(-tz * 900))
   end
+
+  def observe(facts, {:qlts, %{tz: tz, dst: dst, time: time}}) when is_integer(tz) do
+    put_clock(facts, tz, dst, naive(time))
+  end
+
+  # +CTZV has the zone only (DST included, split unknown): the DST part
+  # known for the same zone is kept, any other zone's is unknown.
+  def observe(facts, {:ctzv, %{tz: tz, dst: dst}}) when is_integer(tz) do
+    dst =
+      case {dst, facts.clock} do
+        {nil, %{tz: ^tz, dst: known}} -> known
+        _ -> dst
+      end
+
+    put_clock(facts, tz, dst, nil)
+  end
+
+  def observe(facts, {:cpin, %{state: state}}) when state in @sim_gone do
+    %{facts | reg: %{}, operator: nil, vendor: nil, sim_gone?: true}
+  end
+
+  def observe(facts, {:cpin, %{state: :ready}}), do: %{facts | sim_gone?: false}
 
   # SIMCom's SIM hot-plug URC: +SIMCARD: NOT AVAILABLE
   def observe(facts, {:unknown, %{prefix: "+SIMCARD", fields: [text | _]}}) do
@@ -325,6 +378,81 @@ defmodule VintageNetCellular.Monitor.Facts do
     |> Map.merge(if registered?, do: network(facts, radio, lookup), else: %{})
     |> Map.merge(if registered?, do: cell(facts, radio), else: %{})
     |> Map.merge(SignalRules.properties(facts.signal, radio))
+    |> Map.merge(clock(facts.clock))
+    |> Map.merge(sim_rej_info(facts, registered?))
+  end
+
+  @doc """
+  The registration domains that were denied without a reject cause (the URC
+  of `n=2` has none): a read with `n=3` can tell why.
+
+      iex> alias VintageNetCellular.Monitor.Facts
+      iex> Facts.new() |> Facts.observe({:cereg, %{stat: :denied, reject_cause: nil}}) |> Facts.denied_without_cause()
+      [:cereg]
+  """
+  @spec denied_without_cause(t()) :: [atom()]
+  def denied_without_cause(facts) do
+    for d <- @domains, m = facts.reg[d], m.stat == :denied, m[:reject_cause] == nil, do: d
+  end
+
+  ## SIM reject information
+
+  # 3GPP TS 24.301 (EMM) and 24.008 (MM/GMM) reject causes after which the
+  # UE treats its (U)SIM as invalid, and for which services:
+  # #2 IMSI unknown in HLR/HSS -> non-EPS/CS; #3 illegal UE, #6 illegal ME,
+  # #8 EPS (GPRS) and non-EPS services not allowed -> both; #7 EPS (GPRS)
+  # services not allowed -> PS. Every other cause leaves the SIM valid.
+  defp invalid_domains(2), do: [:cs]
+  defp invalid_domains(cause) when cause in [3, 6, 8], do: [:cs, :ps]
+  defp invalid_domains(7), do: [:ps]
+  defp invalid_domains(_cause), do: []
+
+  defp sim_rej_info(facts, registered?) do
+    # cause_type 0 is a 3GPP cause; 1 is manufacturer specific.
+    rejects = for {_d, %{cause_type: 0, reject_cause: cause}} <- facts.reg, is_integer(cause), do: cause
+    invalid = rejects |> Enum.flat_map(&invalid_domains/1) |> Enum.uniq() |> Enum.sort()
+
+    value =
+      cond do
+        invalid == [:cs] -> :cs_invalid
+        invalid == [:ps] -> :ps_invalid
+        invalid == [:cs, :ps] -> :cs_ps_invalid
+        facts.sim_gone? -> :not_available
+        registered? or rejects != [] -> :available
+        true -> nil
+      end
+
+    if value, do: %{"sim_rej_info" => value}, else: %{}
+  end
+
+  ## Network time
+
+  defp put_clock(facts, tz, dst, utc) do
+    dst = if dst in 0..2, do: dst
+    utc = utc || (facts.clock && facts.clock.utc)
+    %{facts | clock: %{tz: tz, dst: dst, utc: utc}}
+  end
+
+  defp naive(%{year: y, month: mo, day: d, hour: h, minute: mi, second: s}) do
+    case NaiveDateTime.new(y, mo, d, h, mi, s) do
+      {:ok, time} -> time
+      {:error, _} -> nil
+    end
+  end
+
+  defp naive(_time), do: nil
+
+  defp shift(nil, _seconds), do: nil
+  defp shift(time, seconds), do: NaiveDateTime.add(time, seconds, :second)
+
+  # As vintage_net_qmi (and Calendar) split it: the zone the modem reports
+  # includes DST, `utc_offset` is the standard part and `std_offset` the DST.
+  defp clock(nil), do: %{}
+
+  defp clock(%{tz: tz, dst: dst, utc: utc}) do
+    std_offset = if dst, do: dst * 3600
+    props = %{"utc_offset" => tz * 900 - (std_offset || 0), "std_offset" => std_offset}
+    if utc, do: Map.put(props, "network_datetime", utc), else: props
   end
 
   ## Registration, network, cell
@@ -397,12 +525,15 @@ defmodule VintageNetCellular.Monitor.Facts do
     cid_order =
       if Radio.lte_family?(radio), do: [:c5greg, :cereg, :cgreg, :creg], else: [:cgreg, :creg, :cereg, :c5greg]
 
-    lac = first_field(ps_cs, :lac) || vendor[:lac]
     tac = first_field(eps, :lac) || vendor[:tac]
+    # Dashboards written for vintage_net_mobile/vintage_net_qmi read `lac`
+    # only: where no LAC is reported (LTE without a CS registration) it
+    # carries the TAC, as `tac` does.
+    lac = first_field(ps_cs, :lac) || vendor[:lac] || tac
     cid = first_field(registered_domains(facts, cid_order), :ci) || vendor[:cid]
 
     %{"cid" => cid}
-    |> put_if(ps_cs != [] or lac != nil, "lac", lac)
+    |> put_if(ps_cs != [] or eps != [] or lac != nil, "lac", lac)
     |> put_if(eps != [] or tac != nil, "tac", tac)
     |> put_if(facts.vendor != nil, "band", vendor[:band])
     |> put_if(facts.vendor != nil, "channel", vendor[:channel])

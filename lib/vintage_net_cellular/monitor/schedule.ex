@@ -12,6 +12,7 @@ defmodule VintageNetCellular.Monitor.Schedule do
   | `:identity` | `AT+CGMI`, `+CGMM`, `+CGMR`, `+CGSN` (only the ones not read yet) | at start; on failure after `identity_retry_ms`, doubling up to `identity_retry_max_ms`, until all are read |
   | `:signal` | the profile's signal commands (`+QCSQ`, `+CPSI?`, `+CESQ`), plus `+CSQ` when the modem doesn't push it | every `signal_poll_ms`, and `refresh_delay_ms` after a registration change |
   | `:cell` | while registered: the profile's cell commands (`+QNWINFO`, `+CPSI?`; the periodic run skips those the signal poll already reads); for a profile without any, one `AT+COPS?` that checks the operator | every `cell_poll_ms`, and `refresh_delay_ms` after a registration change |
+  | `:reject` | for each domain denied without a reject cause: `AT+CxREG=3`, `AT+CxREG?`, `AT+CxREG=2` (the cause comes only with `n=3`; `n=2` is put back) | `refresh_delay_ms` after a denial without a cause; not retried |
   | `:operator` | `+COPS` numeric and long name while registered | `refresh_delay_ms` after a registration change (a new cell or PLMN always sends one with `n=2`), and when the vendor report names another PLMN; on failure after `cell_poll_ms` |
 
   `refresh_delay_ms` merges the burst of `+CREG`/`+CGREG`/`+CEREG` URCs one
@@ -47,12 +48,12 @@ defmodule VintageNetCellular.Monitor.Schedule do
   ]
 
   # Run order when several are due at once.
-  @tasks [:setup, :identity, :signal, :operator, :cell]
+  @tasks [:setup, :identity, :signal, :reject, :operator, :cell]
 
   defstruct config: @defaults, due: %{}, identity_delay: nil
 
   @typedoc "A unit of work of the monitor."
-  @type task :: :setup | :identity | :signal | :operator | :cell
+  @type task :: :setup | :identity | :signal | :reject | :operator | :cell
 
   @type t :: %__MODULE__{config: keyword(), due: %{optional(task()) => integer()}, identity_delay: pos_integer()}
 
@@ -152,6 +153,7 @@ defmodule VintageNetCellular.Monitor.Schedule do
 
   def done(schedule, :signal, _result, now), do: plan(schedule, :signal, now + schedule.config[:signal_poll_ms])
   def done(schedule, :cell, _result, now), do: plan(schedule, :cell, now + schedule.config[:cell_poll_ms])
+  def done(schedule, :reject, _result, _now), do: schedule
   def done(schedule, :operator, :ok, _now), do: schedule
   def done(schedule, :operator, :error, now), do: plan(schedule, :operator, now + schedule.config[:cell_poll_ms])
 
@@ -162,6 +164,8 @@ defmodule VintageNetCellular.Monitor.Schedule do
     `refresh_delay_ms` later (or sooner if they were due sooner): a new cell
     means new measurements;
   * `:operator_stale`: `:operator` runs at once;
+  * `:denied`: `:reject` runs `refresh_delay_ms` later (or sooner if it was
+    due sooner);
   * `:modem_reset`: `:setup` and `:signal` run at once, `:identity` too
     when `identity_missing?` (the option) is true, and the backoff restarts.
 
@@ -172,8 +176,10 @@ defmodule VintageNetCellular.Monitor.Schedule do
       {1_200, 1_200, 1_200}
       iex> Schedule.trigger(s, :registration_changed, 1_100).due.operator
       1_200
+      iex> Schedule.trigger(s, :denied, 2_000).due.reject
+      2_200
   """
-  @spec trigger(t(), :registration_changed | :operator_stale | :modem_reset, integer(), keyword()) :: t()
+  @spec trigger(t(), :registration_changed | :operator_stale | :denied | :modem_reset, integer(), keyword()) :: t()
   def trigger(schedule, event, now, opts \\ [])
 
   def trigger(%__MODULE__{} = schedule, :registration_changed, now, _opts) do
@@ -182,6 +188,9 @@ defmodule VintageNetCellular.Monitor.Schedule do
   end
 
   def trigger(%__MODULE__{} = schedule, :operator_stale, now, _opts), do: plan_earlier(schedule, :operator, now)
+
+  def trigger(%__MODULE__{} = schedule, :denied, now, _opts),
+    do: plan_earlier(schedule, :reject, now + schedule.config[:refresh_delay_ms])
 
   def trigger(%__MODULE__{} = schedule, :modem_reset, now, opts) do
     schedule = schedule |> plan(:setup, now) |> plan(:signal, now)

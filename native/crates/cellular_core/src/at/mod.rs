@@ -34,6 +34,7 @@ mod quectel;
 mod reg;
 mod signal_quality;
 mod simcom;
+mod time;
 mod unknown;
 
 #[cfg(test)]
@@ -115,6 +116,9 @@ pub fn parse(line: &[u8]) -> Result<(&'static str, Value), ParseError> {
         b"+QNWINFO" => quectel::qnwinfo(&line).map(|v| ("qnwinfo", v)),
         b"+QCSQ" => quectel::qcsq(&line).map(|v| ("qcsq", v)),
         b"+CPSI" => simcom::cpsi(&line).map(|v| ("cpsi", v)),
+        b"+CTZV" => time::ctzv(&line).map(|v| ("ctzv", v)),
+        b"+CTZE" => time::ctze(&line).map(|v| ("ctze", v)),
+        b"+QLTS" => time::qlts(&line).map(|v| ("qlts", v)),
         _ => Ok(("unknown", unknown::parse(&line))),
     }
 }
