@@ -94,7 +94,96 @@ defmodule VintageNetCellular.ConnectionE2ETest do
 
   defp alive?(os_pid), do: match?({_, 0}, System.cmd("kill", ["-0", "#{os_pid}"], stderr_to_stdout: true))
 
+  # Zombies don't count: PID 1 in this container doesn't reap orphans.
+  defp running?(os_pid) do
+    {out, _} = System.cmd("ps", ["-o", "stat=", "-p", "#{os_pid}"])
+    out |> String.split("\n", trim: true) |> Enum.any?(&(not String.starts_with?(String.trim(&1), "Z")))
+  end
+
+  defp children(os_pid) do
+    {out, _} = System.cmd("ps", ["-o", "pid=", "--ppid", "#{os_pid}"])
+    String.split(out, ~r/\s+/, trim: true)
+  end
+
   defp count(lines, prefix), do: Enum.count(lines, &String.starts_with?(&1, prefix))
+
+  describe "the pppd stand-in ends like pppd" do
+    # pppd ends its connect script's process group on SIGTERM; MuonTrap
+    # only signals pppd itself.
+    test "stopped while the connect script runs: the script and fake_pppd are gone" do
+      # A path without spaces or quotes: it goes into a shell command line.
+      dir = Path.join(System.tmp_dir!(), "fake_pppd_#{System.unique_integer([:positive])}")
+      File.mkdir_p!(dir)
+      on_exit(fn -> File.rm_rf(dir) end)
+      pid_file = Path.join(dir, "connect.pid")
+      # Stands in for a chat that waits for an answer that never comes.
+      connect = "sh -c 'echo $$ > #{pid_file}; sleep 30 & wait'"
+
+      {:ok, daemon} =
+        MuonTrap.Daemon.start_link(Path.expand("../support/fake_pppd", __DIR__), [
+          "connect",
+          connect,
+          "/dev/null",
+          "ip-up-script",
+          "/bin/true",
+          "ip-down-script",
+          "/bin/true"
+        ])
+
+      pppd = MuonTrap.Daemon.os_pid(daemon)
+      connector = eventually(fn -> File.exists?(pid_file) and String.trim(File.read!(pid_file)) end)
+      # The script's own child (like chat started by sh -c).
+      sleeper = eventually(fn -> children(connector) |> List.first() end)
+      assert running?(pppd) and running?(connector) and running?(sleeper)
+
+      GenServer.stop(daemon)
+      # SIGTERM is handled at once, well before MuonTrap's SIGKILL (500 ms).
+      eventually(fn -> not running?(pppd) end, 400)
+      eventually(fn -> not running?(connector) and not running?(sleeper) end, 1_000)
+    end
+  end
+
+  describe "no pppd or chat outlives the interface" do
+    # A chat that never gets an answer: it records its pid and waits. It
+    # ignores SIGHUP, so only pppd's SIGTERM to its group ends it (a hangup
+    # of the tty when fake_pppd dies would otherwise hide a leak).
+    defp slow_chat(world) do
+      pids = Path.join(world.dir, "chat.pids")
+      script = Path.join(world.dir, "slow_chat")
+      File.write!(script, "#!/bin/sh\necho $$ >> #{pids}\ntrap '' HUP\nexec sleep 60\n")
+      File.chmod!(script, 0o755)
+      Application.put_env(:vintage_net_cellular, :chat, script)
+      pids
+    end
+
+    defp dialing_chat(world) do
+      pids = slow_chat(world)
+      world = World.add_modem(world, :m1, args: ["--provisioned", "internet"])
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+      await_state("ppp0", :dialing, 20_000)
+      chat = eventually(fn -> File.exists?(pids) and String.trim(File.read!(pids)) end)
+      pppd = pppd_os_pid("ppp0")
+      assert running?(chat) and running?(pppd)
+      {world, chat, pppd}
+    end
+
+    test "deconfigure while chat dials", %{world: world} do
+      {_world, chat, pppd} = dialing_chat(world)
+      assert :ok = VintageNet.deconfigure("ppp0")
+      eventually(fn -> not running?(pppd) and not running?(chat) end, 2_000)
+    end
+
+    test "VintageNet stopping (the application) while chat dials", %{world: world} do
+      {_world, chat, pppd} = dialing_chat(world)
+      :ok = VintageNet.Double.stop()
+
+      try do
+        eventually(fn -> not running?(pppd) and not running?(chat) end, 2_000)
+      after
+        {:ok, _} = VintageNet.Double.start()
+      end
+    end
+  end
 
   describe "a modem that connects" do
     test "finds the modem, chooses the APN by ICCID, writes the context, dials with chat, and routes on ip-up",
