@@ -16,8 +16,8 @@ defmodule VintageNetCellular.Connection do
   Each AT command is a round trip to the modem, so the checks go out as
   compound command lines (`VintageNetCellular.Connection.Compound`): one line
   sets the modem up (`ATE0;+CMEE=2;` and the profile's init commands), one
-  checks the SIM and reads the ICCID, the IMSI and the PDP contexts
-  (`AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGAUTH?`), and one turns on the
+  checks the SIM and reads the ICCID, the IMSI, the PDP contexts and which
+  are active (`AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGACT?;+CGAUTH?`), and one turns on the
   registration URCs and reads the registration. On an already-provisioned
   modem that is three lines on the AT port before chat dials (`AT`, then
   `ATD*99***<cid>#`, on the PPP port: five round trips in all). When a
@@ -34,7 +34,7 @@ defmodule VintageNetCellular.Connection do
   | state | what happens | leaves for |
   |---|---|---|
   | `:searching_modem` | scan sysfs every `scan_interval` for a modem this interface may claim | `:initializing` once claimed and its AT port started |
-  | `:initializing` | `ATE0`, `AT+CMEE=2`, the profile's init commands; IMEI check when pinned; SIM, ICCID, IMSI and the PDP contexts; provider; PDP compare-write; roaming and radio settings | `:registering`, `:sim_locked`, `:retrying` |
+  | `:initializing` | `ATE0`, `AT+CMEE=2`, the profile's init commands; IMEI check when pinned; SIM, ICCID, IMSI and the PDP contexts; provider; a data call left up on the context to dial is ended (the profile's `end_call/1`); PDP compare-write; roaming and radio settings | `:registering`, `:sim_locked`, `:retrying` |
   | `:sim_locked` | the SIM needs a PIN that isn't configured or was rejected, a PUK, or a network unlock code; checked again every `sim_poll_interval` and on `+CPIN: READY` | `:initializing` |
   | `:registering` | registration URCs on (`AT+CREG=2`, `+CGREG=2`, `+CEREG=2`), one read, then wait for URCs; denied/searching is reported with the reason | `:dialing` |
   | `:dialing` | pppd runs under `MuonTrap.Daemon` on the PPP tty and dials the context with `chat` | `:connected` on ip-up, `:retrying` if pppd exits or times out |
@@ -73,6 +73,7 @@ defmodule VintageNetCellular.Connection do
   alias VintageNetCellular.Connection.SIM
   alias VintageNetCellular.Discovery
   alias VintageNetCellular.Interface
+  alias VintageNetCellular.ModemProfile
   alias VintageNetCellular.ModemProfile.Commands
   alias VintageNetCellular.PPP
   alias VintageNetCellular.PropertyWriter
@@ -427,6 +428,7 @@ defmodule VintageNetCellular.Connection do
          {:ok, data} <- check_imei(data),
          {:ok, data, contexts} <- check_sim_and_read(data),
          {:ok, data} <- choose_provider(data),
+         {:ok, data} <- end_call_left_up(data, contexts),
          {:ok, data} <- write_pdp_context(data, contexts) do
       apply_radio_settings(data)
     end
@@ -514,7 +516,7 @@ defmodule VintageNetCellular.Connection do
          :ready <- SIM.status({:cpin, read.cpin}) do
       PropertyWriter.put(data.ifname, "sim", SIM.property(:ready))
       data = put_identity(data, read.iccid, read.imsi)
-      {:ok, data, %{cgdcont: read.cgdcont, cgauth: read.cgauth}}
+      {:ok, data, %{cgdcont: read.cgdcont, cgauth: read.cgauth, active_cids: read.active_cids}}
     else
       _not_simply_ready ->
         with {:ok, data} <- check_sim(data),
@@ -690,6 +692,50 @@ defmodule VintageNetCellular.Connection do
            "(one without only_iccid_prefixes). Add one, or a prefix for this SIM; retrying in case the SIM changes",
          %{data | provider: nil}}
     end
+  end
+
+  # A data call left up on the context to dial (a pppd that was stopped
+  # without ending it, before a deconfigure, a restart or a crash) keeps the
+  # PPP port in data mode: chat's AT would go unanswered and no dial would
+  # ever succeed. The profile says how to end it; a failure is logged and the
+  # setup goes on (the dial then fails and is retried).
+  defp end_call_left_up(data, contexts) do
+    cid = profile_call(data, :pdp_cid, [], 1)
+
+    if cid in active_cids(data, contexts) do
+      case profile_call(data, :end_call, [cid], ModemProfile.default_end_call(cid)) do
+        {:at_port, [_ | _] = commands} ->
+          log(data, :info, "a data call is still up on context #{cid}; ending it (#{Enum.join(commands, ", ")})")
+          run_end_call(data, commands)
+
+        other ->
+          log(data, :warning, "#{inspect(data.modem.profile)}.end_call/1 gave #{inspect(other)}; the call stays up")
+      end
+    end
+
+    {:ok, data}
+  end
+
+  defp active_cids(_data, %{active_cids: cids}), do: cids
+
+  defp active_cids(data, _not_read) do
+    case command(data, "AT+CGACT?") do
+      {:ok, lines} -> Compound.active_cids(lines)
+      _ -> []
+    end
+  end
+
+  defp run_end_call(data, commands) do
+    Enum.reduce_while(commands, :ok, fn cmd, :ok ->
+      case command(data, cmd) do
+        {:ok, _} ->
+          {:cont, :ok}
+
+        error ->
+          log(data, :warning, "#{redact(cmd)} failed (#{format_error(error)}); the data call may still be up")
+          {:halt, :error}
+      end
+    end)
   end
 
   # The contexts come from the compound SIM line, or are read here.

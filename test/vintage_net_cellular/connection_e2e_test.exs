@@ -220,7 +220,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       assert count(at, "AT+CFUN=4") == 1
       assert count(at, "AT+CFUN=1") == 1
       # The SIM, ICCID, IMSI and contexts were read on one compound line.
-      assert "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGAUTH?" in at and "AT+CEREG=2" in at
+      assert "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGACT?;+CGAUTH?" in at and "AT+CEREG=2" in at
 
       # chat dialed the context on the PPP port and got CONNECT.
       assert "ATD*99***1#" in World.received(world, :m1, "ppp")
@@ -262,13 +262,43 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       refute File.exists?(Path.join(world.tmpdir, "chatscript.ppp0"))
     end
 
+    test "deconfigure, then configure the same APN again: the call left up is ended and it connects again",
+         %{world: world} do
+      world = World.add_modem(world, :m1, args: ["--provisioned", "internet"])
+      sim = World.sim(world, :m1)
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+      VintageNet.Double.link_up("ppp0")
+      await_state("ppp0", :connected, 20_000)
+      pppd = pppd_os_pid("ppp0")
+
+      # pppd is stopped; like a real pppd that is simply stopped, it doesn't
+      # end the data call: the modem stays in data mode on its PPP port.
+      assert :ok = VintageNet.deconfigure("ppp0")
+      VintageNet.Double.await(mobile("ppp0", "state"), nil)
+      eventually(fn -> not running?(pppd) end, 2_000)
+      trace = Simulator.trace(sim)
+      assert Enum.any?(trace, &(&1 =~ "ppp: data call up on cid 1"))
+      refute Enum.any?(trace, &(&1 =~ "data call down"))
+
+      VintageNet.Double.reset()
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+      VintageNet.Double.link_up("ppp0")
+      await_state("ppp0", :connected, 20_000)
+
+      # The call left up was ended on the AT port before chat dialed again.
+      at = World.received(world, :m1, "at")
+      assert count(at, "AT+CGACT=0,1") == 1
+      assert count(World.received(world, :m1, "ppp"), "ATD*99***1#") == 2
+      assert [{:start, _, _, _}] = VintageNet.Double.calls(:muontrap)
+    end
+
     test "a context that already matches is not touched", %{world: world} do
       world = World.add_modem(world, :m1, args: ["--provisioned", "internet"])
       assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
       await_state("ppp0", :connected, 20_000)
 
       at = World.received(world, :m1, "at")
-      assert "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGAUTH?" in at
+      assert "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGACT?;+CGAUTH?" in at
       assert count(at, "AT+CGDCONT=") == 0
       assert count(at, "AT+CFUN=") == 0
       assert VintageNet.get(mobile("ppp0", "apn")) == "internet"
@@ -426,7 +456,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
     # The connection manager's own lines; the monitor sends other commands on
     # the same port at the same time (registration, identity, signal), but
     # never these.
-    @step_by_step ["ATE0", "AT+CMEE=2", "AT+CPIN?", "AT+CIMI", "AT+CGDCONT?", "AT+CGAUTH?"]
+    @step_by_step ["ATE0", "AT+CMEE=2", "AT+CPIN?", "AT+CIMI", "AT+CGDCONT?", "AT+CGACT?", "AT+CGAUTH?"]
 
     for {model, iccid_cmd, init} <- [
           {:ec25, "+QCCID", ~s(ATE0;+CMEE=2;+QURCCFG="urcport","usbat")},
@@ -439,7 +469,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
 
         at = World.received(world, :m1, "at")
         assert count(at, unquote(init)) == 1
-        assert count(at, "AT+CPIN?;#{unquote(iccid_cmd)};+CIMI;+CGDCONT?;+CGAUTH?") == 1
+        assert count(at, "AT+CPIN?;#{unquote(iccid_cmd)};+CIMI;+CGDCONT?;+CGACT?;+CGAUTH?") == 1
         assert count(at, "AT+CREG=2;+CGREG=2;+CEREG=2;+CREG?;+CGREG?;+CEREG?") == 1
         assert Enum.filter(at, &(&1 in @step_by_step)) == []
         refute Enum.any?(at, &(&1 == "AT#{unquote(iccid_cmd)}"))
@@ -463,7 +493,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       assert VintageNet.get(mobile("ppp0", "sim")) == :absent
 
       at = World.received(world, :m1, "at")
-      compound = Enum.find_index(at, &(&1 == "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGAUTH?"))
+      compound = Enum.find_index(at, &(&1 == "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGACT?;+CGAUTH?"))
       alone = Enum.find_index(at, &(&1 == "AT+CPIN?"))
       assert is_integer(compound) and is_integer(alone) and compound < alone
       assert "+CME ERROR: SIM not inserted" in World.sent(world, :m1, "at")
@@ -482,7 +512,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       assert count(at, "AT+CPIN=") == 1
       # After the unlock, the step-by-step path read what the line would have.
       assert Enum.drop_while(at, &(not String.starts_with?(&1, "AT+CPIN="))) |> Enum.filter(&(&1 in @step_by_step)) ==
-               ["AT+CPIN?", "AT+CIMI", "AT+CGDCONT?", "AT+CGAUTH?"]
+               ["AT+CPIN?", "AT+CIMI", "AT+CGACT?", "AT+CGDCONT?", "AT+CGAUTH?"]
 
       assert VintageNet.get(mobile("ppp0", "sim")) == :ready
       assert is_binary(VintageNet.get(mobile("ppp0", "imsi")))
