@@ -34,7 +34,7 @@ defmodule VintageNetCellular.Connection do
   | state | what happens | leaves for |
   |---|---|---|
   | `:searching_modem` | scan sysfs every `scan_interval` for a modem this interface may claim | `:initializing` once claimed and its AT port started |
-  | `:initializing` | `ATE0`, `AT+CMEE=2`, the profile's init commands; IMEI check when pinned; SIM, ICCID, IMSI and the PDP contexts; provider; a data call left up on the context to dial is ended (the profile's `end_call/1`); PDP compare-write; roaming and radio settings | `:registering`, `:sim_locked`, `:retrying` |
+  | `:initializing` | `ATE0`, `AT+CMEE=2`, the profile's init commands (a single-port modem that doesn't answer gets the `+++` escape after the guard time, then `ATH`: it may be in data mode with a call left up); IMEI check when pinned; SIM, ICCID, IMSI and the PDP contexts; provider; a data call left up on the context to dial is ended (the profile's `end_call/1`); PDP compare-write; roaming and radio settings | `:registering`, `:sim_locked`, `:retrying` |
   | `:sim_locked` | the SIM needs a PIN that isn't configured or was rejected, a PUK, or a network unlock code; checked again every `sim_poll_interval` and on `+CPIN: READY` | `:initializing` |
   | `:registering` | registration URCs on (`AT+CREG=2`, `+CGREG=2`, `+CEREG=2`), one read, then wait for URCs; denied/searching is reported with the reason | `:dialing` |
   | `:dialing` | pppd runs under `MuonTrap.Daemon` on the PPP tty and dials the context with `chat` | `:connected` on ip-up, `:retrying` if pppd exits or times out |
@@ -103,6 +103,8 @@ defmodule VintageNetCellular.Connection do
           | :retrying
 
   @sim_urcs ["+CPIN", "+SIMCARD", "+QUSIM"]
+  # V.250's default escape guard time (S12 = 50, in fiftieths of a second).
+  @escape_guard_ms 1_000
   @sim_gone [:not_inserted, :sim_not_inserted, :sim_removed, :not_ready]
 
   @doc false
@@ -184,7 +186,8 @@ defmodule VintageNetCellular.Connection do
       denied: nil,
       link: nil,
       reason: nil,
-      pppd_version: nil
+      pppd_version: nil,
+      escape_tried?: false
     }
 
     data = set_reason(data, "looking for the modem")
@@ -244,6 +247,13 @@ defmodule VintageNetCellular.Connection do
   end
 
   def handle_event(:info, {ATPort, _port, :opened}, :initializing, data), do: run_bring_up(data)
+
+  # A single-port modem still in data mode (a call left up): +++ after the
+  # guard time of silence, then ATH, then the set-up again.
+  def handle_event(:state_timeout, :escape, :initializing, data) do
+    escape_call(data)
+    run_bring_up(data)
+  end
 
   def handle_event(:state_timeout, :port_timeout, :initializing, data) do
     fail({:retry, "could not open the modem's AT port #{data.modem.at_tty}", data})
@@ -410,6 +420,16 @@ defmodule VintageNetCellular.Connection do
         data = set_reason(data, "waiting for the network registration")
         {:next_state, :registering, data, [{:next_event, :internal, :start}]}
 
+      {:escape, data} ->
+        # The guard time of silence before +++ passes as a state timeout.
+        data =
+          set_reason(
+            data,
+            "the modem's only port does not answer: a data call may have been left up; trying the +++ escape"
+          )
+
+        {:keep_state, %{data | escape_tried?: true}, [{:state_timeout, @escape_guard_ms, :escape}]}
+
       failure ->
         fail(failure)
     end
@@ -441,11 +461,50 @@ defmodule VintageNetCellular.Connection do
     profile_init = profile_call(data, :init_commands, [], [])
 
     case command(data, Compound.line(Compound.init_commands(profile_init))) do
-      {:ok, _} -> {:ok, data}
-      {:error, :closed} -> {:retry, "the modem's AT port #{data.modem.at_tty} is closed", data}
-      {:error, _} -> init_modem_step_by_step(data, profile_init, 2)
+      {:ok, _} ->
+        {:ok, data}
+
+      {:error, :closed} ->
+        {:retry, "the modem's AT port #{data.modem.at_tty} is closed", data}
+
+      # No answer at all on the only port: it may be in data mode, with a
+      # call a stopped pppd left up. Escape once per bring-up.
+      {:error, :timeout} when data.modem.ppp_tty == nil and not data.escape_tried? ->
+        {:escape, data}
+
+      {:error, _} ->
+        init_modem_step_by_step(data, profile_init, 2)
     end
   end
+
+  # V.250: the escape is +++ between two guard times of silence (S12, 1 s by
+  # default); the modem answers OK in online command mode, and ATH ends the
+  # call. A modem that was not in data mode takes +++ as the start of a line
+  # and gives ERROR or nothing, which the set-up's retries absorb.
+  # ATH goes out even when the OK of +++ was missed: in command mode it is
+  # harmless, and the set-up's AT+CGACT? check catches a call still up.
+  defp escape_call(%{at_port: {_ref, pid}} = data) do
+    escaped = ATPort.send_body(pid, "+++", @escape_guard_ms + data.settings.command_timeout)
+
+    case {escaped, command(data, "ATH")} do
+      {{:ok, _}, {:ok, _}} ->
+        log(data, :info, "ended a data call left up on the modem's only port (+++, ATH)")
+
+      {escaped, hung_up} ->
+        log(
+          data,
+          :info,
+          "+++ escape: #{format_result(escaped)}, ATH: #{format_result(hung_up)}; setting the modem up again"
+        )
+    end
+  catch
+    :exit, _ -> :ok
+  end
+
+  defp escape_call(_data), do: :ok
+
+  defp format_result({:ok, _}), do: "OK"
+  defp format_result(error), do: format_error(error)
 
   defp init_modem_step_by_step(data, profile_init, tries) do
     case first_answer(data, "ATE0", tries) do
@@ -947,6 +1006,7 @@ defmodule VintageNetCellular.Connection do
 
       true ->
         data = if data.at_port, do: data, else: start_at_port(data)
+        data = %{data | escape_tried?: false}
         {:next_state, :initializing, set_reason(data, "setting up the modem"), [{:next_event, :internal, :run}]}
     end
   end

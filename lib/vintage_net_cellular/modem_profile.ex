@@ -194,6 +194,11 @@ defmodule VintageNetCellular.ModemProfile do
 
   Default (3GPP TS 27.007): `{:at_port, ["AT+CGACT=0,<cid>"]}`, deactivate
   the context from the AT port.
+
+  A modem with a single port (AT and PPP on one tty) that is still in data
+  mode answers nothing, so no command can reach it: there the connection
+  manager uses the V.250 escape (`+++` between guard times, then `ATH`)
+  before this check.
   """
   @callback end_call(1..99) :: end_call()
 

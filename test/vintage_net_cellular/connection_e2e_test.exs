@@ -292,6 +292,33 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       assert [{:start, _, _, _}] = VintageNet.Double.calls(:muontrap)
     end
 
+    test "one port for AT and PPP: a call left up is escaped (+++ with guard time, then ATH)", %{world: world} do
+      world = World.add_modem(world, :m1, args: ["--provisioned", "internet"])
+      sim = World.sim(world, :m1)
+      # The PPP port as the only port: AT commands and pppd share it.
+      single = config([%{apn: "internet"}], %{at_tty: "ttyUSB3"})
+      assert :ok = VintageNet.configure("ppp0", single)
+      VintageNet.Double.link_up("ppp0")
+      await_state("ppp0", :connected, 20_000)
+      assert {:ok, %{modem: "1-1.2 (ttyUSB3)"}} = VintageNet.ioctl("ppp0", :status)
+
+      assert :ok = VintageNet.deconfigure("ppp0")
+      VintageNet.Double.await(mobile("ppp0", "state"), nil)
+      refute Enum.any?(Simulator.trace(sim), &(&1 =~ "data call down"))
+
+      VintageNet.Double.reset()
+      assert :ok = VintageNet.configure("ppp0", single)
+      VintageNet.Double.link_up("ppp0")
+      # Its set-up lines go unanswered (command_timeout is 3 s here), then
+      # the escape ends the call and the bring-up starts again.
+      await_state("ppp0", :connected, 40_000)
+
+      trace = Simulator.trace(sim)
+      assert Enum.any?(trace, &(&1 =~ "+++ escape, online command mode"))
+      assert count(World.received(world, :m1, "ppp"), "ATH") == 1
+      assert count(World.received(world, :m1, "ppp"), "ATD*99***1#") == 2
+    end
+
     test "a context that already matches is not touched", %{world: world} do
       world = World.add_modem(world, :m1, args: ["--provisioned", "internet"])
       assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
