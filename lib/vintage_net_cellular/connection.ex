@@ -105,6 +105,9 @@ defmodule VintageNetCellular.Connection do
   @sim_urcs ["+CPIN", "+SIMCARD", "+QUSIM"]
   # V.250's default escape guard time (S12 = 50, in fiftieths of a second).
   @escape_guard_ms 1_000
+  # How often to look whether the last pppd has exited, and for how long.
+  @old_pppd_poll_ms 50
+  @old_pppd_wait_ms 3_000
   @sim_gone [:not_inserted, :sim_not_inserted, :sim_removed, :not_ready]
 
   @doc false
@@ -187,7 +190,8 @@ defmodule VintageNetCellular.Connection do
       link: nil,
       reason: nil,
       pppd_version: nil,
-      escape_tried?: false
+      escape_tried?: false,
+      old_pppd: nil
     }
 
     data = set_reason(data, "looking for the modem")
@@ -300,18 +304,29 @@ defmodule VintageNetCellular.Connection do
   # Dialing
 
   def handle_event(:internal, :dial, :dialing, data) do
-    if data.pppd do
-      {:keep_state_and_data, [{:state_timeout, data.settings.dial_timeout, :dial_timeout}]}
-    else
-      case start_pppd(data) do
-        {:ok, data} ->
-          data = set_reason(data, "pppd is dialing APN #{data.provider.apn}")
-          {:keep_state, data, [{:state_timeout, data.settings.dial_timeout, :dial_timeout}]}
+    cond do
+      data.pppd ->
+        {:keep_state_and_data, [{:state_timeout, data.settings.dial_timeout, :dial_timeout}]}
 
-        {:error, reason} ->
-          fail({:retry, "could not start pppd: #{reason}", data})
-      end
+      # The pppd stopped last may still be exiting (MuonTrap sends SIGKILL
+      # 500 ms after SIGTERM): two pppds must never share the tty.
+      old_pppd_running?(data) ->
+        {:keep_state_and_data, [{{:timeout, :old_pppd}, @old_pppd_poll_ms, :dial}]}
+
+      true ->
+        case start_pppd(%{data | old_pppd: nil}) do
+          {:ok, data} ->
+            data = set_reason(data, "pppd is dialing APN #{data.provider.apn}")
+            {:keep_state, data, [{:state_timeout, data.settings.dial_timeout, :dial_timeout}]}
+
+          {:error, reason} ->
+            fail({:retry, "could not start pppd: #{reason}", data})
+        end
     end
+  end
+
+  def handle_event({:timeout, :old_pppd}, :dial, :dialing, _data) do
+    {:keep_state_and_data, [{:next_event, :internal, :dial}]}
   end
 
   def handle_event(:state_timeout, :dial_timeout, :dialing, data) do
@@ -1004,6 +1019,9 @@ defmodule VintageNetCellular.Connection do
       not ModemSelect.still_present?(data.modem, scan(data), data.config) ->
         lose_modem(data, "the modem went away (unplugged or re-enumerated); looking for it again")
 
+      data.at_port == nil and old_pppd_running?(data) ->
+        {:keep_state, data, [{:state_timeout, @old_pppd_poll_ms, :retry}]}
+
       true ->
         data = if data.at_port, do: data, else: start_at_port(data)
         data = %{data | escape_tried?: false}
@@ -1174,11 +1192,52 @@ defmodule VintageNetCellular.Connection do
 
   defp stop_pppd(%{pppd: {ref, pid}} = data) do
     Process.demonitor(ref, [:flush])
+    old = pppd_os_pid(pid)
     _ = DynamicSupervisor.terminate_child(data.workers, pid)
-    restart_at_port_after_ppp(%{data | pppd: nil})
+    restart_at_port_after_ppp(%{data | pppd: nil, old_pppd: old})
   end
 
-  defp restart_at_port_after_ppp(%{at_port: nil, modem: %{ppp_tty: nil}} = data), do: start_at_port(data)
+  # MuonTrap's OS process outlives its Daemon: SIGTERM, then SIGKILL up to
+  # 500 ms later. Remembered so that the next pppd, or an AT port on the same
+  # tty, waits until it is gone.
+  defp pppd_os_pid(pid) do
+    case @muontrap.os_pid(pid) do
+      os_pid when is_integer(os_pid) and os_pid > 0 ->
+        {os_pid, System.monotonic_time(:millisecond) + @old_pppd_wait_ms}
+
+      _ ->
+        nil
+    end
+  catch
+    :exit, _ -> nil
+  end
+
+  # Linux: gone when /proc has no such process, or only its zombie. Waited
+  # for at most @old_pppd_wait_ms (a pid reused by then is someone else).
+  defp old_pppd_running?(%{old_pppd: nil}), do: false
+
+  defp old_pppd_running?(%{old_pppd: {os_pid, until}}) do
+    System.monotonic_time(:millisecond) < until and process_running?(os_pid)
+  end
+
+  defp process_running?(os_pid) do
+    case File.read("/proc/#{os_pid}/stat") do
+      {:ok, stat} ->
+        # "pid (comm) state ...": comm may hold spaces or parentheses.
+        state = stat |> String.split(")") |> List.last() |> String.trim_leading() |> String.first()
+        state not in [nil, "Z", "X"]
+
+      {:error, _} ->
+        false
+    end
+  end
+
+  # A single-port modem's AT port opens the tty pppd had: not while that pppd
+  # is still exiting (restart/1 opens it then).
+  defp restart_at_port_after_ppp(%{at_port: nil, modem: %{ppp_tty: nil}} = data) do
+    if old_pppd_running?(data), do: data, else: start_at_port(data)
+  end
+
   defp restart_at_port_after_ppp(data), do: data
 
   defp pppd_exit({:exit_status, 8}), do: "the connect script failed (chat could not dial: no CONNECT)"

@@ -173,6 +173,44 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       eventually(fn -> not running?(pppd) and not running?(chat) end, 2_000)
     end
 
+    test "a pppd that takes its time to exit is gone before the next one dials", %{world: world} do
+      # Like a real pppd, which drops DTR and waits on SIGTERM; MuonTrap's
+      # SIGKILL comes 500 ms after the SIGTERM at the latest.
+      log = Path.join(world.dir, "pppd.log")
+      pppd = Path.join(world.dir, "lingering_pppd")
+
+      File.write!(pppd, """
+      #!/bin/sh
+      [ "$1" = "--version" ] && { echo "pppd version 2.4.9"; exit 0; }
+      echo "start $$" >> #{log}
+      sleep 60 &
+      child=$!
+      trap 'kill $child; sleep 0.4; echo "exit $$" >> #{log}; exit 5' TERM
+      wait
+      """)
+
+      File.chmod!(pppd, 0o755)
+      Application.put_env(:vintage_net_cellular, :pppd, pppd)
+      # It never connects: the dial times out and the manager dials again.
+      Application.put_env(:vintage_net_cellular, :dial_timeout, 1_000)
+
+      _world = World.add_modem(world, :m1, args: ["--provisioned", "internet"])
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+
+      lines = eventually(fn -> pppd_log(log) |> Enum.drop(2) |> Enum.any?() and pppd_log(log) end, 15_000)
+      assert :ok = VintageNet.deconfigure("ppp0")
+
+      # Each pppd exited before the next one started.
+      assert ["start " <> first, "exit " <> first, "start " <> _second | _] = lines
+    end
+
+    defp pppd_log(path) do
+      case File.read(path) do
+        {:ok, text} -> String.split(text, "\n", trim: true)
+        {:error, _} -> []
+      end
+    end
+
     test "VintageNet stopping (the application) while chat dials", %{world: world} do
       {_world, chat, pppd} = dialing_chat(world)
       :ok = VintageNet.Double.stop()
