@@ -806,7 +806,9 @@ defmodule VintageNetCellular.Connection do
           {:cont, :ok}
 
         error ->
-          log(data, :warning, "#{redact(cmd)} failed (#{format_error(error)}); the data call may still be up")
+          # Info, not a warning: on LTE the default bearer shows the context
+          # active without any call, and some modems refuse to deactivate it.
+          log(data, :info, "#{redact(cmd)} failed (#{format_error(error)}); a data call may still be up")
           {:halt, :error}
       end
     end)

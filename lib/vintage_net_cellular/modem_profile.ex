@@ -190,7 +190,9 @@ defmodule VintageNetCellular.ModemProfile do
   succeeds until the call ends. So before it dials, the connection manager
   reads which contexts are active (`AT+CGACT?`, on the SIM line of
   `VintageNetCellular.Connection.Compound`); when the context it dials is,
-  it ends the call this way. A failure is logged and the setup goes on.
+  it ends the call this way. A failure is logged and the setup goes on (on
+  LTE the default bearer may show the context active with no call at all,
+  and a modem may refuse to deactivate it; the dial then activates it again).
 
   Default (3GPP TS 27.007): `{:at_port, ["AT+CGACT=0,<cid>"]}`, deactivate
   the context from the AT port.
