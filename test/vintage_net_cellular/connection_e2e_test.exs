@@ -119,16 +119,13 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       # Stands in for a chat that waits for an answer that never comes.
       connect = "sh -c 'echo $$ > #{pid_file}; sleep 30 & wait'"
 
+      # SIGKILL only after 10 s: what ends it in time is its SIGTERM handling.
       {:ok, daemon} =
-        MuonTrap.Daemon.start_link(Path.expand("../support/fake_pppd", __DIR__), [
-          "connect",
-          connect,
-          "/dev/null",
-          "ip-up-script",
-          "/bin/true",
-          "ip-down-script",
-          "/bin/true"
-        ])
+        MuonTrap.Daemon.start_link(
+          Path.expand("../support/fake_pppd", __DIR__),
+          ["connect", connect, "/dev/null", "ip-up-script", "/bin/true", "ip-down-script", "/bin/true"],
+          delay_to_sigkill: 10_000
+        )
 
       pppd = MuonTrap.Daemon.os_pid(daemon)
       connector = eventually(fn -> File.exists?(pid_file) and String.trim(File.read!(pid_file)) end)
@@ -137,9 +134,9 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       assert running?(pppd) and running?(connector) and running?(sleeper)
 
       GenServer.stop(daemon)
-      # SIGTERM is handled at once, well before MuonTrap's SIGKILL (500 ms).
-      eventually(fn -> not running?(pppd) end, 400)
-      eventually(fn -> not running?(connector) and not running?(sleeper) end, 1_000)
+      # SIGTERM is handled at once, not after the connect script.
+      eventually(fn -> not running?(pppd) end, 3_000)
+      eventually(fn -> not running?(connector) and not running?(sleeper) end, 3_000)
     end
   end
 
