@@ -694,8 +694,59 @@ defmodule VintageNet.DoubleTest do
 
       assert group_alive?(os_pid)
       GenServer.stop(pid)
-      # the whole process group is gone (the sleep too)
-      refute group_alive?(os_pid)
+      # sh gets SIGTERM and ends
+      assert wait_until(fn -> not alive?(os_pid) end)
+    end
+
+    test "stop: SIGTERM to the program only, SIGKILL 500 ms later; the program outlives the server" do
+      # A program that ignores SIGTERM (as pppd may while it runs its scripts).
+      {:ok, pid} = MuonTrap.Daemon.start_link("sh", ["-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"])
+      os_pid = MuonTrap.Daemon.os_pid(pid)
+      assert wait_until(fn -> Double.daemon_output(pid) =~ "ready" end)
+
+      stopped_at = System.monotonic_time(:millisecond)
+      GenServer.stop(pid)
+      refute Process.alive?(pid)
+      # No terminate/2 kills it synchronously: it is still there right after the stop...
+      assert alive?(os_pid)
+      Process.sleep(300)
+      assert alive?(os_pid)
+      # ...and SIGKILL ends it after :delay_to_sigkill (500 ms).
+      assert wait_until(fn -> not alive?(os_pid) end, 50)
+      assert System.monotonic_time(:millisecond) - stopped_at >= 450
+    end
+
+    test "stop signals the direct child only, not its process group" do
+      {:ok, pid} = MuonTrap.Daemon.start_link("sh", ["-c", "sleep 30 & echo child $!; wait"])
+      os_pid = MuonTrap.Daemon.os_pid(pid)
+      assert wait_until(fn -> Double.daemon_output(pid) =~ ~r/child \d+/ end)
+      [_, child] = Regex.run(~r/child (\d+)/, Double.daemon_output(pid))
+
+      GenServer.stop(pid)
+      assert wait_until(fn -> not alive?(os_pid) end)
+      # The program's own child was not signalled: it is still running.
+      assert alive?(child)
+      System.cmd("kill", ["-KILL", child])
+    end
+
+    test "a brutal kill of the server still ends the program (the helper does it)" do
+      {:ok, pid} = MuonTrap.Daemon.start_link("sleep", ["30"])
+      os_pid = MuonTrap.Daemon.os_pid(pid)
+      Process.unlink(pid)
+      Process.exit(pid, :kill)
+      assert wait_until(fn -> not alive?(os_pid) end)
+    end
+
+    test ":delay_to_sigkill sets the delay" do
+      {:ok, pid} =
+        MuonTrap.Daemon.start_link("sh", ["-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"],
+          delay_to_sigkill: 100
+        )
+
+      os_pid = MuonTrap.Daemon.os_pid(pid)
+      assert wait_until(fn -> Double.daemon_output(pid) =~ "ready" end)
+      GenServer.stop(pid)
+      assert wait_until(fn -> not alive?(os_pid) end, 20)
     end
 
     test "exit status 0 stops normally, others with exit_status_to_reason" do
@@ -715,6 +766,9 @@ defmodule VintageNet.DoubleTest do
     test "unknown options raise; a missing program fails to start" do
       Process.flag(:trap_exit, true)
       assert {:error, {%ArgumentError{}, _}} = MuonTrap.Daemon.start_link("true", [], bogus: 1)
+      # Not in muontrap 1.6.
+      assert {:error, {%ArgumentError{}, _}} = MuonTrap.Daemon.start_link("true", [], wait_for: fn -> :ok end)
+      assert {:error, {%ArgumentError{}, _}} = MuonTrap.Daemon.start_link("true", [], capture_stderr_only: true)
       assert {:error, {:enoent, _}} = MuonTrap.Daemon.start_link("no-such-daemon", [])
     end
 
@@ -727,11 +781,17 @@ defmodule VintageNet.DoubleTest do
       assert :ok = VintageNet.deconfigure("ppp0")
       Double.await_state("ppp0")
       assert wait_until(fn -> Process.whereis(:double_test_daemon) == nil end)
-      refute group_alive?(os_pid)
+      # The OS process ends a moment after its Daemon (SIGTERM from the keeper).
+      assert wait_until(fn -> not group_alive?(os_pid) end)
     end
   end
 
   # Zombies don't count: PID 1 in this container doesn't reap orphans.
+  defp alive?(os_pid) do
+    {out, _} = System.cmd("ps", ["-o", "stat=", "-p", "#{os_pid}"])
+    out |> String.split("\n", trim: true) |> Enum.any?(&(not String.starts_with?(String.trim(&1), "Z")))
+  end
+
   defp group_alive?(pgid) do
     {out, _} = System.cmd("ps", ["-o", "stat=", "-s", "#{pgid}"])
     out |> String.split("\n", trim: true) |> Enum.any?(&(not String.starts_with?(String.trim(&1), "Z")))

@@ -16,8 +16,8 @@ defmodule VintageNetCellular.Connection do
   Each AT command is a round trip to the modem, so the checks go out as
   compound command lines (`VintageNetCellular.Connection.Compound`): one line
   sets the modem up (`ATE0;+CMEE=2;` and the profile's init commands), one
-  checks the SIM and reads the ICCID, the IMSI and the PDP contexts
-  (`AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGAUTH?`), and one turns on the
+  checks the SIM and reads the ICCID, the IMSI, the PDP contexts and which
+  are active (`AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGACT?;+CGAUTH?`), and one turns on the
   registration URCs and reads the registration. On an already-provisioned
   modem that is three lines on the AT port before chat dials (`AT`, then
   `ATD*99***<cid>#`, on the PPP port: five round trips in all). When a
@@ -34,7 +34,7 @@ defmodule VintageNetCellular.Connection do
   | state | what happens | leaves for |
   |---|---|---|
   | `:searching_modem` | scan sysfs every `scan_interval` for a modem this interface may claim | `:initializing` once claimed and its AT port started |
-  | `:initializing` | `ATE0`, `AT+CMEE=2`, the profile's init commands; IMEI check when pinned; SIM, ICCID, IMSI and the PDP contexts; provider; PDP compare-write; roaming and radio settings | `:registering`, `:sim_locked`, `:retrying` |
+  | `:initializing` | `ATE0`, `AT+CMEE=2`, the profile's init commands (a single-port modem that doesn't answer gets the `+++` escape after the guard time, then `ATH`: it may be in data mode with a call left up); IMEI check when pinned; SIM, ICCID, IMSI and the PDP contexts; provider; a data call left up on the context to dial is ended (the profile's `end_call/1`); PDP compare-write; roaming and radio settings | `:registering`, `:sim_locked`, `:retrying` |
   | `:sim_locked` | the SIM needs a PIN that isn't configured or was rejected, a PUK, or a network unlock code; checked again every `sim_poll_interval` and on `+CPIN: READY` | `:initializing` |
   | `:registering` | registration URCs on (`AT+CREG=2`, `+CGREG=2`, `+CEREG=2`), one read, then wait for URCs; denied/searching is reported with the reason | `:dialing` |
   | `:dialing` | pppd runs under `MuonTrap.Daemon` on the PPP tty and dials the context with `chat` | `:connected` on ip-up, `:retrying` if pppd exits or times out |
@@ -74,6 +74,7 @@ defmodule VintageNetCellular.Connection do
   alias VintageNetCellular.Connection.SIM
   alias VintageNetCellular.Discovery
   alias VintageNetCellular.Interface
+  alias VintageNetCellular.ModemProfile
   alias VintageNetCellular.ModemProfile.Commands
   alias VintageNetCellular.PPP
   alias VintageNetCellular.PropertyWriter
@@ -110,6 +111,11 @@ defmodule VintageNetCellular.Connection do
   @app_wait_interval 100
 
   @sim_urcs ["+CPIN", "+SIMCARD", "+QUSIM"]
+  # V.250's default escape guard time (S12 = 50, in fiftieths of a second).
+  @escape_guard_ms 1_000
+  # How often to look whether the last pppd has exited, and for how long.
+  @old_pppd_poll_ms 50
+  @old_pppd_wait_ms 3_000
   @sim_gone [:not_inserted, :sim_not_inserted, :sim_removed, :not_ready]
 
   @doc false
@@ -206,7 +212,9 @@ defmodule VintageNetCellular.Connection do
       denied: nil,
       link: nil,
       reason: nil,
-      pppd_version: nil
+      pppd_version: nil,
+      escape_tried?: false,
+      old_pppd: nil
     }
 
     # Routes and the connection status are set only while the kernel has the
@@ -254,6 +262,13 @@ defmodule VintageNetCellular.Connection do
 
   def handle_event(:info, {ATPort, _port, :opened}, :initializing, data), do: run_bring_up(data)
 
+  # A single-port modem still in data mode (a call left up): +++ after the
+  # guard time of silence, then ATH, then the set-up again.
+  def handle_event(:state_timeout, :escape, :initializing, data) do
+    escape_call(data)
+    run_bring_up(data)
+  end
+
   def handle_event(:state_timeout, :port_timeout, :initializing, data) do
     fail({:retry, "could not open the modem's AT port #{data.modem.at_tty}", data})
   end
@@ -299,18 +314,29 @@ defmodule VintageNetCellular.Connection do
   # Dialing
 
   def handle_event(:internal, :dial, :dialing, data) do
-    if data.pppd do
-      {:keep_state_and_data, [{:state_timeout, data.settings.dial_timeout, :dial_timeout}]}
-    else
-      case start_pppd(data) do
-        {:ok, data} ->
-          data = set_reason(data, "pppd is dialing APN #{data.provider.apn}")
-          {:keep_state, data, [{:state_timeout, data.settings.dial_timeout, :dial_timeout}]}
+    cond do
+      data.pppd ->
+        {:keep_state_and_data, [{:state_timeout, data.settings.dial_timeout, :dial_timeout}]}
 
-        {:error, reason} ->
-          fail({:retry, "could not start pppd: #{reason}", data})
-      end
+      # The pppd stopped last may still be exiting (MuonTrap sends SIGKILL
+      # 500 ms after SIGTERM): two pppds must never share the tty.
+      old_pppd_running?(data) ->
+        {:keep_state_and_data, [{{:timeout, :old_pppd}, @old_pppd_poll_ms, :dial}]}
+
+      true ->
+        case start_pppd(%{data | old_pppd: nil}) do
+          {:ok, data} ->
+            data = set_reason(data, "pppd is dialing APN #{data.provider.apn}")
+            {:keep_state, data, [{:state_timeout, data.settings.dial_timeout, :dial_timeout}]}
+
+          {:error, reason} ->
+            fail({:retry, "could not start pppd: #{reason}", data})
+        end
     end
+  end
+
+  def handle_event({:timeout, :old_pppd}, :dial, :dialing, _data) do
+    {:keep_state_and_data, [{:next_event, :internal, :dial}]}
   end
 
   def handle_event(:state_timeout, :dial_timeout, :dialing, data) do
@@ -430,6 +456,16 @@ defmodule VintageNetCellular.Connection do
         data = set_reason(data, "waiting for the network registration")
         {:next_state, :registering, data, [{:next_event, :internal, :start}]}
 
+      {:escape, data} ->
+        # The guard time of silence before +++ passes as a state timeout.
+        data =
+          set_reason(
+            data,
+            "the modem's only port does not answer: a data call may have been left up; trying the +++ escape"
+          )
+
+        {:keep_state, %{data | escape_tried?: true}, [{:state_timeout, @escape_guard_ms, :escape}]}
+
       failure ->
         fail(failure)
     end
@@ -448,6 +484,7 @@ defmodule VintageNetCellular.Connection do
          {:ok, data} <- check_imei(data),
          {:ok, data, contexts} <- check_sim_and_read(data),
          {:ok, data} <- choose_provider(data),
+         {:ok, data} <- end_call_left_up(data, contexts),
          {:ok, data} <- write_pdp_context(data, contexts) do
       apply_radio_settings(data)
     end
@@ -460,11 +497,50 @@ defmodule VintageNetCellular.Connection do
     profile_init = profile_call(data, :init_commands, [], [])
 
     case command(data, Compound.line(Compound.init_commands(profile_init))) do
-      {:ok, _} -> {:ok, data}
-      {:error, :closed} -> {:retry, "the modem's AT port #{data.modem.at_tty} is closed", data}
-      {:error, _} -> init_modem_step_by_step(data, profile_init, 2)
+      {:ok, _} ->
+        {:ok, data}
+
+      {:error, :closed} ->
+        {:retry, "the modem's AT port #{data.modem.at_tty} is closed", data}
+
+      # No answer at all on the only port: it may be in data mode, with a
+      # call a stopped pppd left up. Escape once per bring-up.
+      {:error, :timeout} when data.modem.ppp_tty == nil and not data.escape_tried? ->
+        {:escape, data}
+
+      {:error, _} ->
+        init_modem_step_by_step(data, profile_init, 2)
     end
   end
+
+  # V.250: the escape is +++ between two guard times of silence (S12, 1 s by
+  # default); the modem answers OK in online command mode, and ATH ends the
+  # call. A modem that was not in data mode takes +++ as the start of a line
+  # and gives ERROR or nothing, which the set-up's retries absorb.
+  # ATH goes out even when the OK of +++ was missed: in command mode it is
+  # harmless, and the set-up's AT+CGACT? check catches a call still up.
+  defp escape_call(%{at_port: {_ref, pid}} = data) do
+    escaped = ATPort.send_body(pid, "+++", @escape_guard_ms + data.settings.command_timeout)
+
+    case {escaped, command(data, "ATH")} do
+      {{:ok, _}, {:ok, _}} ->
+        log(data, :info, "ended a data call left up on the modem's only port (+++, ATH)")
+
+      {escaped, hung_up} ->
+        log(
+          data,
+          :info,
+          "+++ escape: #{format_result(escaped)}, ATH: #{format_result(hung_up)}; setting the modem up again"
+        )
+    end
+  catch
+    :exit, _ -> :ok
+  end
+
+  defp escape_call(_data), do: :ok
+
+  defp format_result({:ok, _}), do: "OK"
+  defp format_result(error), do: format_error(error)
 
   defp init_modem_step_by_step(data, profile_init, tries) do
     case first_answer(data, "ATE0", tries) do
@@ -535,7 +611,7 @@ defmodule VintageNetCellular.Connection do
          :ready <- SIM.status({:cpin, read.cpin}) do
       PropertyWriter.put(data.ifname, "sim", SIM.property(:ready))
       data = put_identity(data, read.iccid, read.imsi)
-      {:ok, data, %{cgdcont: read.cgdcont, cgauth: read.cgauth}}
+      {:ok, data, %{cgdcont: read.cgdcont, cgauth: read.cgauth, active_cids: read.active_cids}}
     else
       _not_simply_ready ->
         with {:ok, data} <- check_sim(data),
@@ -711,6 +787,52 @@ defmodule VintageNetCellular.Connection do
            "(one without only_iccid_prefixes). Add one, or a prefix for this SIM; retrying in case the SIM changes",
          %{data | provider: nil}}
     end
+  end
+
+  # A data call left up on the context to dial (a pppd that was stopped
+  # without ending it, before a deconfigure, a restart or a crash) keeps the
+  # PPP port in data mode: chat's AT would go unanswered and no dial would
+  # ever succeed. The profile says how to end it; a failure is logged and the
+  # setup goes on (the dial then fails and is retried).
+  defp end_call_left_up(data, contexts) do
+    cid = profile_call(data, :pdp_cid, [], 1)
+
+    if cid in active_cids(data, contexts) do
+      case profile_call(data, :end_call, [cid], ModemProfile.default_end_call(cid)) do
+        {:at_port, [_ | _] = commands} ->
+          log(data, :info, "a data call is still up on context #{cid}; ending it (#{Enum.join(commands, ", ")})")
+          run_end_call(data, commands)
+
+        other ->
+          log(data, :warning, "#{inspect(data.modem.profile)}.end_call/1 gave #{inspect(other)}; the call stays up")
+      end
+    end
+
+    {:ok, data}
+  end
+
+  defp active_cids(_data, %{active_cids: cids}), do: cids
+
+  defp active_cids(data, _not_read) do
+    case command(data, "AT+CGACT?") do
+      {:ok, lines} -> Compound.active_cids(lines)
+      _ -> []
+    end
+  end
+
+  defp run_end_call(data, commands) do
+    Enum.reduce_while(commands, :ok, fn cmd, :ok ->
+      case command(data, cmd) do
+        {:ok, _} ->
+          {:cont, :ok}
+
+        error ->
+          # Info, not a warning: on LTE the default bearer shows the context
+          # active without any call, and some modems refuse to deactivate it.
+          log(data, :info, "#{redact(cmd)} failed (#{format_error(error)}); a data call may still be up")
+          {:halt, :error}
+      end
+    end)
   end
 
   # The contexts come from the compound SIM line, or are read here.
@@ -920,8 +1042,12 @@ defmodule VintageNetCellular.Connection do
       not ModemSelect.still_present?(data.modem, scan(data), data.config) ->
         lose_modem(data, "the modem went away (unplugged or re-enumerated); looking for it again")
 
+      data.at_port == nil and old_pppd_running?(data) ->
+        {:keep_state, data, [{:state_timeout, @old_pppd_poll_ms, :retry}]}
+
       true ->
         data = if data.at_port, do: data, else: start_at_port(data)
+        data = %{data | escape_tried?: false}
         {:next_state, :initializing, set_reason(data, "setting up the modem"), [{:next_event, :internal, :run}]}
     end
   end
@@ -1089,11 +1215,52 @@ defmodule VintageNetCellular.Connection do
 
   defp stop_pppd(%{pppd: {ref, pid}} = data) do
     Process.demonitor(ref, [:flush])
+    old = pppd_os_pid(pid)
     _ = DynamicSupervisor.terminate_child(data.workers, pid)
-    restart_at_port_after_ppp(%{data | pppd: nil})
+    restart_at_port_after_ppp(%{data | pppd: nil, old_pppd: old})
   end
 
-  defp restart_at_port_after_ppp(%{at_port: nil, modem: %{ppp_tty: nil}} = data), do: start_at_port(data)
+  # MuonTrap's OS process outlives its Daemon: SIGTERM, then SIGKILL up to
+  # 500 ms later. Remembered so that the next pppd, or an AT port on the same
+  # tty, waits until it is gone.
+  defp pppd_os_pid(pid) do
+    case @muontrap.os_pid(pid) do
+      os_pid when is_integer(os_pid) and os_pid > 0 ->
+        {os_pid, System.monotonic_time(:millisecond) + @old_pppd_wait_ms}
+
+      _ ->
+        nil
+    end
+  catch
+    :exit, _ -> nil
+  end
+
+  # Linux: gone when /proc has no such process, or only its zombie. Waited
+  # for at most @old_pppd_wait_ms (a pid reused by then is someone else).
+  defp old_pppd_running?(%{old_pppd: nil}), do: false
+
+  defp old_pppd_running?(%{old_pppd: {os_pid, until}}) do
+    System.monotonic_time(:millisecond) < until and process_running?(os_pid)
+  end
+
+  defp process_running?(os_pid) do
+    case File.read("/proc/#{os_pid}/stat") do
+      {:ok, stat} ->
+        # "pid (comm) state ...": comm may hold spaces or parentheses.
+        state = stat |> String.split(")") |> List.last() |> String.trim_leading() |> String.first()
+        state not in [nil, "Z", "X"]
+
+      {:error, _} ->
+        false
+    end
+  end
+
+  # A single-port modem's AT port opens the tty pppd had: not while that pppd
+  # is still exiting (restart/1 opens it then).
+  defp restart_at_port_after_ppp(%{at_port: nil, modem: %{ppp_tty: nil}} = data) do
+    if old_pppd_running?(data), do: data, else: start_at_port(data)
+  end
+
   defp restart_at_port_after_ppp(data), do: data
 
   defp pppd_exit({:exit_status, 8}), do: "the connect script failed (chat could not dial: no CONNECT)"

@@ -185,6 +185,40 @@ defmodule VintageNetCellular.ModemProfile do
   """
   @callback radio_settings([atom()] | nil) :: [setting()]
 
+  @typedoc """
+  How the connection manager ends a data call left up (see `c:end_call/1`):
+
+  * `{:at_port, commands}`: send `commands`, in order, on the AT port (which
+    is not the port the call is on when the modem has a PPP port of its own),
+    e.g. `["AT+CGACT=0,1"]`: the modem ends the call, answers `NO CARRIER`
+    on the PPP port and leaves data mode there.
+  """
+  @type end_call() :: {:at_port, [String.t(), ...]}
+
+  @doc """
+  How to end a data call on context `cid` that is still up when the modem is
+  set up.
+
+  pppd that is stopped (or killed) doesn't always end the call: on a USB
+  modem that ignores DTR, or when pppd can't drop it, the modem stays in
+  data mode on its PPP port, swallows the next chat's `AT`, and no dial
+  succeeds until the call ends. So before it dials, the connection manager
+  reads which contexts are active (`AT+CGACT?`, on the SIM line of
+  `VintageNetCellular.Connection.Compound`); when the context it dials is,
+  it ends the call this way. A failure is logged and the setup goes on (on
+  LTE the default bearer may show the context active with no call at all,
+  and a modem may refuse to deactivate it; the dial then activates it again).
+
+  Default (3GPP TS 27.007): `{:at_port, ["AT+CGACT=0,<cid>"]}`, deactivate
+  the context from the AT port.
+
+  A modem with a single port (AT and PPP on one tty) that is still in data
+  mode answers nothing, so no command can reach it: there the connection
+  manager uses the V.250 escape (`+++` between guard times, then `ATH`)
+  before this check.
+  """
+  @callback end_call(1..99) :: end_call()
+
   @doc false
   defmacro __using__(_opts) do
     quote do
@@ -242,7 +276,11 @@ defmodule VintageNetCellular.ModemProfile do
       @impl VintageNetCellular.ModemProfile
       def radio_settings(_radio_technologies), do: []
 
+      @impl VintageNetCellular.ModemProfile
+      def end_call(cid), do: VintageNetCellular.ModemProfile.default_end_call(cid)
+
       defoverridable init_commands: 0,
+                     end_call: 1,
                      iccid_command: 0,
                      pdp_cid: 0,
                      cgauth_command: 4,
@@ -299,6 +337,16 @@ defmodule VintageNetCellular.ModemProfile do
   def default_kernel_options() do
     ["CONFIG_PPP", "CONFIG_PPP_ASYNC", "CONFIG_USB_SERIAL", "CONFIG_USB_SERIAL_OPTION"]
   end
+
+  @doc """
+  The 3GPP TS 27.007 way to end a data call on `cid`: deactivate its context
+  from the AT port.
+
+      iex> VintageNetCellular.ModemProfile.default_end_call(1)
+      {:at_port, ["AT+CGACT=0,1"]}
+  """
+  @spec default_end_call(1..99) :: end_call()
+  def default_end_call(cid) when is_integer(cid) and cid in 1..99, do: {:at_port, ["AT+CGACT=0,#{cid}"]}
 
   @doc """
   The kernel options of the QMI network interface (wwan0), which PPP doesn't need.

@@ -44,7 +44,7 @@ defmodule VintageNetCellular.ConnectionCompoundTest do
   end
 
   describe "sim_read/1" do
-    # Answers to AT+CPIN?;<iccid>;+CIMI;+CGDCONT?;+CGAUTH? as the line engine
+    # Answers to AT+CPIN?;<iccid>;+CIMI;+CGDCONT?;+CGACT?;+CGAUTH? as the line engine
     # returns them (information lines only), made of the answer lines the
     # vendors' modems give to each command alone (see at_test.exs).
     @answers [
@@ -55,6 +55,8 @@ defmodule VintageNetCellular.ConnectionCompoundTest do
          "310260859084743",
          ~s(+CGDCONT: 1,"IPV4V6","hologram","0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0",0,0,0,0),
          ~s(+CGDCONT: 2,"IPV4V6","ims","0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0",0,0,0,0),
+         "+CGACT: 1,1",
+         "+CGACT: 2,0",
          ~s(+CGAUTH: 1,0,""),
          ~s(+CGAUTH: 2,0,"")
        ],
@@ -63,6 +65,7 @@ defmodule VintageNetCellular.ConnectionCompoundTest do
          iccid: "8901260852290847433",
          imsi: "310260859084743",
          apns: [{1, "hologram"}, {2, "ims"}],
+         active: [1],
          auth: [{1, :none}, {2, :none}]
        }},
       {"SIMCom SIM7600",
@@ -102,6 +105,7 @@ defmodule VintageNetCellular.ConnectionCompoundTest do
         assert read.imsi == expected.imsi, who
         assert Enum.map(read.cgdcont, &{&1.cid, &1.apn}) == expected.apns, who
         assert Enum.map(read.cgauth, &{&1.cid, &1.auth}) == expected.auth, who
+        assert read.active_cids == Map.get(expected, :active, []), who
       end
     end
 
@@ -113,6 +117,11 @@ defmodule VintageNetCellular.ConnectionCompoundTest do
         assert %{reversed | cgdcont: Enum.reverse(reversed.cgdcont), cgauth: Enum.reverse(reversed.cgauth)} == read,
                who
       end
+    end
+
+    test "the SIM line reads which contexts are active, before AT+CGAUTH? (the one a modem may not know)" do
+      assert Compound.line(Compound.sim_commands("AT+QCCID")) == "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGACT?;+CGAUTH?"
+      assert Compound.active_cids(["+CGACT: 1,0", "+CGACT: 3,1", "+CGACT: 0,1", ~s(+CGDCONT: 1,"IP","a")]) == [3]
     end
 
     test "an answer without its +CPIN line is not understood" do

@@ -99,7 +99,131 @@ defmodule VintageNetCellular.ConnectionE2ETest do
 
   defp alive?(os_pid), do: match?({_, 0}, System.cmd("kill", ["-0", "#{os_pid}"], stderr_to_stdout: true))
 
+  # Zombies don't count: PID 1 in this container doesn't reap orphans.
+  defp running?(os_pid) do
+    {out, _} = System.cmd("ps", ["-o", "stat=", "-p", "#{os_pid}"])
+    out |> String.split("\n", trim: true) |> Enum.any?(&(not String.starts_with?(String.trim(&1), "Z")))
+  end
+
+  defp children(os_pid) do
+    {out, _} = System.cmd("ps", ["-o", "pid=", "--ppid", "#{os_pid}"])
+    String.split(out, ~r/\s+/, trim: true)
+  end
+
   defp count(lines, prefix), do: Enum.count(lines, &String.starts_with?(&1, prefix))
+
+  describe "the pppd stand-in ends like pppd" do
+    # pppd ends its connect script's process group on SIGTERM; MuonTrap
+    # only signals pppd itself.
+    test "stopped while the connect script runs: the script and fake_pppd are gone" do
+      # A path without spaces or quotes: it goes into a shell command line.
+      dir = Path.join(System.tmp_dir!(), "fake_pppd_#{System.unique_integer([:positive])}")
+      File.mkdir_p!(dir)
+      on_exit(fn -> File.rm_rf(dir) end)
+      pid_file = Path.join(dir, "connect.pid")
+      # Stands in for a chat that waits for an answer that never comes.
+      connect = "sh -c 'echo $$ > #{pid_file}; sleep 30 & wait'"
+
+      # SIGKILL only after 10 s: what ends it in time is its SIGTERM handling.
+      {:ok, daemon} =
+        MuonTrap.Daemon.start_link(
+          Path.expand("../support/fake_pppd", __DIR__),
+          ["connect", connect, "/dev/null", "ip-up-script", "/bin/true", "ip-down-script", "/bin/true"],
+          delay_to_sigkill: 10_000
+        )
+
+      pppd = MuonTrap.Daemon.os_pid(daemon)
+      connector = eventually(fn -> File.exists?(pid_file) and String.trim(File.read!(pid_file)) end)
+      # The script's own child (like chat started by sh -c).
+      sleeper = eventually(fn -> children(connector) |> List.first() end)
+      assert running?(pppd) and running?(connector) and running?(sleeper)
+
+      GenServer.stop(daemon)
+      # SIGTERM is handled at once, not after the connect script.
+      eventually(fn -> not running?(pppd) end, 3_000)
+      eventually(fn -> not running?(connector) and not running?(sleeper) end, 3_000)
+    end
+  end
+
+  describe "no pppd or chat outlives the interface" do
+    # A chat that never gets an answer: it records its pid and waits. It
+    # ignores SIGHUP, so only pppd's SIGTERM to its group ends it (a hangup
+    # of the tty when fake_pppd dies would otherwise hide a leak).
+    defp slow_chat(world) do
+      pids = Path.join(world.dir, "chat.pids")
+      script = Path.join(world.dir, "slow_chat")
+      File.write!(script, "#!/bin/sh\necho $$ >> #{pids}\ntrap '' HUP\nexec sleep 60\n")
+      File.chmod!(script, 0o755)
+      Application.put_env(:vintage_net_cellular, :chat, script)
+      pids
+    end
+
+    defp dialing_chat(world) do
+      pids = slow_chat(world)
+      world = World.add_modem(world, :m1, args: ["--provisioned", "internet"])
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+      await_state("ppp0", :dialing, 20_000)
+      chat = eventually(fn -> File.exists?(pids) and String.trim(File.read!(pids)) end)
+      pppd = pppd_os_pid("ppp0")
+      assert running?(chat) and running?(pppd)
+      {world, chat, pppd}
+    end
+
+    test "deconfigure while chat dials", %{world: world} do
+      {_world, chat, pppd} = dialing_chat(world)
+      assert :ok = VintageNet.deconfigure("ppp0")
+      eventually(fn -> not running?(pppd) and not running?(chat) end, 2_000)
+    end
+
+    test "a pppd that takes its time to exit is gone before the next one dials", %{world: world} do
+      # Like a real pppd, which drops DTR and waits on SIGTERM; MuonTrap's
+      # SIGKILL comes 500 ms after the SIGTERM at the latest.
+      log = Path.join(world.dir, "pppd.log")
+      pppd = Path.join(world.dir, "lingering_pppd")
+
+      File.write!(pppd, """
+      #!/bin/sh
+      [ "$1" = "--version" ] && { echo "pppd version 2.4.9"; exit 0; }
+      echo "start $$" >> #{log}
+      sleep 60 &
+      child=$!
+      trap 'kill $child; sleep 0.4; echo "exit $$" >> #{log}; exit 5' TERM
+      wait
+      """)
+
+      File.chmod!(pppd, 0o755)
+      Application.put_env(:vintage_net_cellular, :pppd, pppd)
+      # It never connects: the dial times out and the manager dials again.
+      Application.put_env(:vintage_net_cellular, :dial_timeout, 1_000)
+
+      _world = World.add_modem(world, :m1, args: ["--provisioned", "internet"])
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+
+      lines = eventually(fn -> pppd_log(log) |> Enum.drop(2) |> Enum.any?() and pppd_log(log) end, 15_000)
+      assert :ok = VintageNet.deconfigure("ppp0")
+
+      # Each pppd exited before the next one started.
+      assert ["start " <> first, "exit " <> first, "start " <> _second | _] = lines
+    end
+
+    defp pppd_log(path) do
+      case File.read(path) do
+        {:ok, text} -> String.split(text, "\n", trim: true)
+        {:error, _} -> []
+      end
+    end
+
+    test "VintageNet stopping (the application) while chat dials", %{world: world} do
+      {_world, chat, pppd} = dialing_chat(world)
+      :ok = VintageNet.Double.stop()
+
+      try do
+        eventually(fn -> not running?(pppd) and not running?(chat) end, 2_000)
+      after
+        {:ok, _} = VintageNet.Double.start()
+      end
+    end
+  end
 
   describe "a modem that connects" do
     test "finds the modem, chooses the APN by ICCID, writes the context, dials with chat, and routes on ip-up",
@@ -136,7 +260,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       assert count(at, "AT+CFUN=4") == 1
       assert count(at, "AT+CFUN=1") == 1
       # The SIM, ICCID, IMSI and contexts were read on one compound line.
-      assert "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGAUTH?" in at and "AT+CEREG=2" in at
+      assert "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGACT?;+CGAUTH?" in at and "AT+CEREG=2" in at
 
       # chat dialed the context on the PPP port and got CONNECT.
       assert "ATD*99***1#" in World.received(world, :m1, "ppp")
@@ -192,13 +316,70 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       refute File.exists?(Path.join(world.tmpdir, "chatscript.ppp0"))
     end
 
+    test "deconfigure, then configure the same APN again: the call left up is ended and it connects again",
+         %{world: world} do
+      world = World.add_modem(world, :m1, args: ["--provisioned", "internet"])
+      sim = World.sim(world, :m1)
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+      VintageNet.Double.link_up("ppp0")
+      await_state("ppp0", :connected, 20_000)
+      pppd = pppd_os_pid("ppp0")
+
+      # pppd is stopped; like a real pppd that is simply stopped, it doesn't
+      # end the data call: the modem stays in data mode on its PPP port.
+      assert :ok = VintageNet.deconfigure("ppp0")
+      VintageNet.Double.await(mobile("ppp0", "state"), nil)
+      eventually(fn -> not running?(pppd) end, 2_000)
+      trace = Simulator.trace(sim)
+      assert Enum.any?(trace, &(&1 =~ "ppp: data call up on cid 1"))
+      refute Enum.any?(trace, &(&1 =~ "data call down"))
+
+      VintageNet.Double.reset()
+      assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
+      VintageNet.Double.link_up("ppp0")
+      await_state("ppp0", :connected, 20_000)
+
+      # The call left up was ended on the AT port before chat dialed again.
+      at = World.received(world, :m1, "at")
+      assert count(at, "AT+CGACT=0,1") == 1
+      assert count(World.received(world, :m1, "ppp"), "ATD*99***1#") == 2
+      assert [{:start, _, _, _}] = VintageNet.Double.calls(:muontrap)
+    end
+
+    test "one port for AT and PPP: a call left up is escaped (+++ with guard time, then ATH)", %{world: world} do
+      world = World.add_modem(world, :m1, args: ["--provisioned", "internet"])
+      sim = World.sim(world, :m1)
+      # The PPP port as the only port: AT commands and pppd share it.
+      single = config([%{apn: "internet"}], %{at_tty: "ttyUSB3"})
+      assert :ok = VintageNet.configure("ppp0", single)
+      VintageNet.Double.link_up("ppp0")
+      await_state("ppp0", :connected, 20_000)
+      assert {:ok, %{modem: "1-1.2 (ttyUSB3)"}} = VintageNet.ioctl("ppp0", :status)
+
+      assert :ok = VintageNet.deconfigure("ppp0")
+      VintageNet.Double.await(mobile("ppp0", "state"), nil)
+      refute Enum.any?(Simulator.trace(sim), &(&1 =~ "data call down"))
+
+      VintageNet.Double.reset()
+      assert :ok = VintageNet.configure("ppp0", single)
+      VintageNet.Double.link_up("ppp0")
+      # Its set-up lines go unanswered (command_timeout is 3 s here), then
+      # the escape ends the call and the bring-up starts again.
+      await_state("ppp0", :connected, 40_000)
+
+      trace = Simulator.trace(sim)
+      assert Enum.any?(trace, &(&1 =~ "+++ escape, online command mode"))
+      assert count(World.received(world, :m1, "ppp"), "ATH") == 1
+      assert count(World.received(world, :m1, "ppp"), "ATD*99***1#") == 2
+    end
+
     test "a context that already matches is not touched", %{world: world} do
       world = World.add_modem(world, :m1, args: ["--provisioned", "internet"])
       assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
       await_state("ppp0", :connected, 20_000)
 
       at = World.received(world, :m1, "at")
-      assert "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGAUTH?" in at
+      assert "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGACT?;+CGAUTH?" in at
       assert count(at, "AT+CGDCONT=") == 0
       assert count(at, "AT+CFUN=") == 0
       assert VintageNet.get(mobile("ppp0", "apn")) == "internet"
@@ -359,7 +540,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
     # The connection manager's own lines; the monitor sends other commands on
     # the same port at the same time (registration, identity, signal), but
     # never these.
-    @step_by_step ["ATE0", "AT+CMEE=2", "AT+CPIN?", "AT+CIMI", "AT+CGDCONT?", "AT+CGAUTH?"]
+    @step_by_step ["ATE0", "AT+CMEE=2", "AT+CPIN?", "AT+CIMI", "AT+CGDCONT?", "AT+CGACT?", "AT+CGAUTH?"]
 
     for {model, iccid_cmd, init} <- [
           {:ec25, "+QCCID", ~s(ATE0;+CMEE=2;+QURCCFG="urcport","usbat")},
@@ -372,7 +553,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
 
         at = World.received(world, :m1, "at")
         assert count(at, unquote(init)) == 1
-        assert count(at, "AT+CPIN?;#{unquote(iccid_cmd)};+CIMI;+CGDCONT?;+CGAUTH?") == 1
+        assert count(at, "AT+CPIN?;#{unquote(iccid_cmd)};+CIMI;+CGDCONT?;+CGACT?;+CGAUTH?") == 1
         assert count(at, "AT+CREG=2;+CGREG=2;+CEREG=2;+CREG?;+CGREG?;+CEREG?") == 1
         assert Enum.filter(at, &(&1 in @step_by_step)) == []
         refute Enum.any?(at, &(&1 == "AT#{unquote(iccid_cmd)}"))
@@ -396,7 +577,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       assert VintageNet.get(mobile("ppp0", "sim")) == :absent
 
       at = World.received(world, :m1, "at")
-      compound = Enum.find_index(at, &(&1 == "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGAUTH?"))
+      compound = Enum.find_index(at, &(&1 == "AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGACT?;+CGAUTH?"))
       alone = Enum.find_index(at, &(&1 == "AT+CPIN?"))
       assert is_integer(compound) and is_integer(alone) and compound < alone
       assert "+CME ERROR: SIM not inserted" in World.sent(world, :m1, "at")
@@ -415,7 +596,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       assert count(at, "AT+CPIN=") == 1
       # After the unlock, the step-by-step path read what the line would have.
       assert Enum.drop_while(at, &(not String.starts_with?(&1, "AT+CPIN="))) |> Enum.filter(&(&1 in @step_by_step)) ==
-               ["AT+CPIN?", "AT+CIMI", "AT+CGDCONT?", "AT+CGAUTH?"]
+               ["AT+CPIN?", "AT+CIMI", "AT+CGACT?", "AT+CGDCONT?", "AT+CGAUTH?"]
 
       assert VintageNet.get(mobile("ppp0", "sim")) == :ready
       assert is_binary(VintageNet.get(mobile("ppp0", "imsi")))

@@ -40,6 +40,7 @@ defmodule VintageNetCellular.Connection.Compound do
           iccid: String.t() | nil,
           imsi: String.t() | nil,
           cgdcont: [map()],
+          active_cids: [pos_integer()],
           cgauth: [map()]
         }
 
@@ -105,16 +106,18 @@ defmodule VintageNetCellular.Connection.Compound do
   @doc """
   The commands that check the SIM and read what the connection needs from
   it and from the modem's contexts: the SIM state, the ICCID (with the
-  profile's command), the IMSI, the PDP contexts and their authentication.
+  profile's command), the IMSI, the PDP contexts, which of them are active
+  (a data call may have been left up) and their authentication.
 
   `AT+CGAUTH?` comes last: it is the one a modem may not know, and the
   others have run when it fails.
 
       iex> VintageNetCellular.Connection.Compound.sim_commands("AT+QCCID")
-      ["AT+CPIN?", "AT+QCCID", "AT+CIMI", "AT+CGDCONT?", "AT+CGAUTH?"]
+      ["AT+CPIN?", "AT+QCCID", "AT+CIMI", "AT+CGDCONT?", "AT+CGACT?", "AT+CGAUTH?"]
   """
   @spec sim_commands(String.t()) :: [String.t()]
-  def sim_commands(iccid_command), do: ["AT+CPIN?", iccid_command, "AT+CIMI", "AT+CGDCONT?", "AT+CGAUTH?"]
+  def sim_commands(iccid_command),
+    do: ["AT+CPIN?", iccid_command, "AT+CIMI", "AT+CGDCONT?", "AT+CGACT?", "AT+CGAUTH?"]
 
   @doc """
   Reads the answer (information lines) to the `sim_commands/1` line.
@@ -136,6 +139,7 @@ defmodule VintageNetCellular.Connection.Compound do
            iccid: iccid(lines),
            imsi: imsi(lines),
            cgdcont: for(line <- lines, ctx = fields(line, :cgdcont), do: ctx),
+           active_cids: active_cids(lines),
            cgauth: for(line <- lines, auth = fields(line, :cgauth), do: auth)
          }}
 
@@ -223,6 +227,23 @@ defmodule VintageNetCellular.Connection.Compound do
       line = String.trim(line)
       if Regex.match?(~r/\A[0-9]{6,15}\z/, line), do: line
     end)
+  end
+
+  @doc """
+  The context ids that `+CGACT:` lines (the answer to `AT+CGACT?`) show
+  active, in order. Other lines, and `+CGACT:` lines that don't read as
+  `<cid>,<state>`, are skipped.
+
+      iex> VintageNetCellular.Connection.Compound.active_cids(["+CGACT: 1,1", "+CGACT: 2,0", "+CGACT: 3, 1", "+CGACT: x"])
+      [1, 3]
+  """
+  @spec active_cids([String.t()]) :: [pos_integer()]
+  def active_cids(lines) do
+    for line <- lines,
+        [_, cid, "1"] <- [Regex.run(~r/\A\s*\+CGACT:\s*(\d{1,3})\s*,\s*([01])\s*\z/, line)],
+        cid = String.to_integer(cid),
+        cid > 0,
+        do: cid
   end
 
   defp fields(line, kind) do

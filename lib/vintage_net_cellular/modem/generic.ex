@@ -7,6 +7,10 @@ defmodule VintageNetCellular.Modem.Generic do
   EM7455), and it is the profile to name for a UART modem configured with an
   explicit `at_tty`.
 
+  A data call left up (e.g. by a pppd that was stopped) is ended the 3GPP
+  way, by deactivating its context from the AT port (`AT+CGACT=0,<cid>`, the
+  default of `c:VintageNetCellular.ModemProfile.end_call/1`).
+
   Ids that aren't in the mainline `option` driver can be bound at run time
   through its `new_id` file, which `VintageNetCellular.Diagnose` explains.
   """

@@ -10,17 +10,24 @@ defmodule MuonTrap.Daemon do
 
   Options with an effect here: `:name`, `:cd`, `:env` (`nil` values unset),
   `:arg0`, `:stderr_to_stdout`, `:log_output` (Logger level), `:log_prefix`,
-  `:log_transform`, `:logger_fun`, `:exit_status_to_reason`, `:wait_for`.
-  Accepted and ignored (they need muontrap's C helper): `:cgroup_controllers`,
-  `:cgroup_path`, `:cgroup_base`, `:cgroup_sets`, `:delay_to_sigkill`, `:uid`,
-  `:gid`, `:parallelism`, `:stdio_window`, `:capture_stderr_only`,
-  `:logger_metadata`. Anything else raises `ArgumentError`, like the real one.
+  `:log_transform`, `:logger_fun`, `:exit_status_to_reason`,
+  `:delay_to_sigkill` (ms, default 500). Accepted and ignored (they need
+  muontrap's C helper): `:cgroup_controllers`, `:cgroup_path`, `:cgroup_base`,
+  `:cgroup_sets`, `:uid`, `:gid`, `:parallelism`, `:stdio_window`,
+  `:logger_metadata`. Anything else raises `ArgumentError`, like muontrap 1.6
+  (which has neither `:wait_for` nor `:capture_stderr_only`).
 
   Exit status 0 stops the server `:normal`; any other status stops it with
-  `exit_status_to_reason.(status)` (default `:error_exit_status`). When the
-  server terminates (e.g. its supervisor stops it) the program's process group
-  gets SIGTERM, then SIGKILL after 200 ms. Unlike muontrap, a brutal kill of
-  the server leaves the program running with its stdin closed.
+  `exit_status_to_reason.(status)` (default `:error_exit_status`).
+
+  Stopping, as muontrap 1.6 does it: the server has no `terminate/2`. The
+  program is owned by a separate keeper process (muontrap's C helper plays
+  that part), which notices the server is gone (however it ended, a brutal
+  kill included), sends SIGTERM to the program only (its direct child: not
+  the program's own children, not its process group), and SIGKILL
+  `:delay_to_sigkill` ms later if it is still running. So the OS process
+  outlives the server for a moment, and its output pipe stays open (drained)
+  until it exits; what the program started and did not end itself survives.
 
   Recorded in `VintageNet.Double.calls(:muontrap)` as
   `{:start, command, args, opts}` and `{:exit, command, status}`.
@@ -58,6 +65,7 @@ defmodule VintageNet.Double.DaemonServer do
   @moduledoc false
   use GenServer
 
+  alias VintageNet.Double.DaemonKeeper
   alias VintageNet.Double.Store
 
   require Logger
@@ -67,44 +75,39 @@ defmodule VintageNet.Double.DaemonServer do
     :cgroup_path,
     :cgroup_base,
     :cgroup_sets,
-    :delay_to_sigkill,
     :uid,
     :gid,
     :parallelism,
     :stdio_window,
-    :capture_stderr_only,
     :logger_metadata
   ]
   @log_levels [:emergency, :alert, :critical, :error, :warning, :warn, :notice, :info, :debug]
   @max_output 65_536
   @max_line 256
 
+  # No trap_exit and no terminate/2, like muontrap 1.6's Daemon: cleanup is
+  # the keeper's job.
   @impl GenServer
   def init([command, args, opts]) do
-    Process.flag(:trap_exit, true)
     Enum.each(opts, &check_option/1)
     path = System.find_executable(command) || :erlang.error(:enoent, [command, args, opts])
 
     Store.record(:muontrap, {:start, command, args, opts})
 
+    {keeper, os_pid} = DaemonKeeper.start(self(), command, path, args, opts)
+
     state = %{
       command: command,
-      path: path,
-      args: args,
-      opts: opts,
-      port: nil,
-      os_pid: nil,
+      keeper: keeper,
+      keeper_ref: Process.monitor(keeper),
+      os_pid: os_pid,
       line: "",
       output: "",
       log: logger(command, opts),
-      to_reason: Keyword.get(opts, :exit_status_to_reason, fn _ -> :error_exit_status end),
-      wait_task: nil
+      to_reason: Keyword.get(opts, :exit_status_to_reason, fn _ -> :error_exit_status end)
     }
 
-    case Keyword.get(opts, :wait_for) do
-      nil -> {:ok, open_port(state)}
-      fun -> {:ok, %{state | wait_task: Task.async(fun)}}
-    end
+    {:ok, state}
   end
 
   defp check_option({key, _}) when key in @ignored, do: :ok
@@ -117,7 +120,7 @@ defmodule VintageNet.Double.DaemonServer do
   defp check_option({:logger_fun, fun}) when is_function(fun, 1), do: :ok
   defp check_option({:logger_fun, {m, f, a}}) when is_atom(m) and is_atom(f) and is_list(a), do: :ok
   defp check_option({:exit_status_to_reason, fun}) when is_function(fun, 1), do: :ok
-  defp check_option({:wait_for, fun}) when is_function(fun, 0), do: :ok
+  defp check_option({:delay_to_sigkill, ms}) when is_integer(ms) and ms >= 0, do: :ok
 
   defp check_option({:env, env}) do
     Enum.each(env, fn
@@ -151,35 +154,12 @@ defmodule VintageNet.Double.DaemonServer do
     if String.valid?(line), do: line, else: "** #{byte_size(line)} non-UTF8 bytes **"
   end
 
-  defp open_port(state) do
-    opts = state.opts
-
-    env =
-      for {k, v} <- Keyword.get(opts, :env, []),
-          do: {String.to_charlist(k), if(v, do: String.to_charlist(v), else: false)}
-
-    port_opts =
-      [:binary, :exit_status, :use_stdio, :hide, args: state.args, env: env] ++
-        if(opts[:cd], do: [cd: opts[:cd]], else: []) ++
-        if(opts[:arg0], do: [arg0: opts[:arg0]], else: []) ++
-        if(opts[:stderr_to_stdout], do: [:stderr_to_stdout], else: [])
-
-    port = Port.open({:spawn_executable, state.path}, port_opts)
-    {:os_pid, os_pid} = Port.info(port, :os_pid)
-    %{state | port: port, os_pid: os_pid}
-  end
-
   @impl GenServer
   def handle_call(:os_pid, _from, state), do: {:reply, state.os_pid || :error, state}
   def handle_call(:double_output, _from, state), do: {:reply, state.output, state}
 
   @impl GenServer
-  def handle_info({ref, _result}, %{wait_task: %Task{ref: ref}} = state) do
-    Process.demonitor(ref, [:flush])
-    {:noreply, open_port(%{state | wait_task: nil})}
-  end
-
-  def handle_info({port, {:data, data}}, %{port: port} = state) do
+  def handle_info({DaemonKeeper, keeper, {:data, data}}, %{keeper: keeper} = state) do
     output = state.output <> data
 
     output =
@@ -192,9 +172,8 @@ defmodule VintageNet.Double.DaemonServer do
     {:noreply, %{state | line: rest, output: output}}
   end
 
-  def handle_info({port, {:exit_status, status}}, %{port: port} = state) do
-    Store.record(:muontrap, {:exit, state.command, status})
-    state = %{state | port: nil, os_pid: nil}
+  def handle_info({DaemonKeeper, keeper, {:exit_status, status}}, %{keeper: keeper} = state) do
+    state = %{state | os_pid: nil}
 
     if status == 0 do
       {:stop, :normal, state}
@@ -202,6 +181,10 @@ defmodule VintageNet.Double.DaemonServer do
       Logger.error("#{state.command}: Process exited with status #{status}")
       {:stop, state.to_reason.(status), state}
     end
+  end
+
+  def handle_info({:DOWN, ref, :process, _pid, reason}, %{keeper_ref: ref} = state) do
+    {:stop, {:keeper_down, reason}, state}
   end
 
   def handle_info(_other, state), do: {:noreply, state}
@@ -212,43 +195,88 @@ defmodule VintageNet.Double.DaemonServer do
 
     if byte_size(rest) > @max_line, do: {lines ++ [rest], ""}, else: {lines, rest}
   end
+end
 
-  @impl GenServer
-  def terminate(_reason, %{port: port, os_pid: os_pid}) when is_port(port) do
-    # Erlang starts port programs as process group leaders: signal the group.
-    catch_port_close(port)
-    signal(os_pid, "TERM")
+defmodule VintageNet.Double.DaemonKeeper do
+  @moduledoc false
+  # Plays muontrap's C helper: owns the program's port, passes its output and
+  # exit status to the server, and when the server is gone sends SIGTERM to
+  # the program (the direct child only), then SIGKILL after :delay_to_sigkill.
 
-    if not wait_gone(os_pid, 10) do
-      signal(os_pid, "KILL")
+  alias VintageNet.Double.Store
+
+  @default_delay_to_sigkill 500
+
+  @spec start(pid(), String.t(), String.t(), [String.t()], keyword()) :: {pid(), non_neg_integer()}
+  def start(server, command, path, args, opts) do
+    caller = self()
+    ref = make_ref()
+
+    keeper =
+      spawn(fn ->
+        server_ref = Process.monitor(server)
+        port = open_port(path, args, opts)
+        {:os_pid, os_pid} = Port.info(port, :os_pid)
+        send(caller, {ref, os_pid})
+
+        loop(%{
+          server: server,
+          server_ref: server_ref,
+          command: command,
+          port: port,
+          os_pid: os_pid,
+          delay: Keyword.get(opts, :delay_to_sigkill, @default_delay_to_sigkill)
+        })
+      end)
+
+    receive do
+      {^ref, os_pid} -> {keeper, os_pid}
     end
-
-    :ok
   end
 
-  def terminate(_reason, _state), do: :ok
+  defp open_port(path, args, opts) do
+    env =
+      for {k, v} <- Keyword.get(opts, :env, []),
+          do: {String.to_charlist(k), if(v, do: String.to_charlist(v), else: false)}
 
-  defp catch_port_close(port) do
-    Port.close(port)
-  catch
-    :error, _ -> :ok
+    port_opts =
+      [:binary, :exit_status, :use_stdio, :hide, args: args, env: env] ++
+        if(opts[:cd], do: [cd: opts[:cd]], else: []) ++
+        if(opts[:arg0], do: [arg0: opts[:arg0]], else: []) ++
+        if(opts[:stderr_to_stdout], do: [:stderr_to_stdout], else: [])
+
+    Port.open({:spawn_executable, path}, port_opts)
+  end
+
+  defp loop(%{port: port, server_ref: server_ref} = state) do
+    receive do
+      {^port, {:data, data}} ->
+        if state.server, do: send(state.server, {__MODULE__, self(), {:data, data}})
+        loop(state)
+
+      # Recorded only when the server sees it: once the server is gone no one
+      # does (and the test that started it may be over).
+      {^port, {:exit_status, status}} ->
+        if state.server do
+          Store.record(:muontrap, {:exit, state.command, status})
+          send(state.server, {__MODULE__, self(), {:exit_status, status}})
+        end
+
+        :ok
+
+      {:DOWN, ^server_ref, :process, _pid, _reason} ->
+        signal(state.os_pid, "TERM")
+        Process.send_after(self(), :sigkill, state.delay)
+        loop(%{state | server: nil})
+
+      :sigkill ->
+        signal(state.os_pid, "KILL")
+        loop(state)
+    end
   end
 
   defp signal(os_pid, sig) do
-    _ = System.cmd("kill", ["-s", sig, "--", "-#{os_pid}"], stderr_to_stdout: true)
+    _ = System.cmd("kill", ["-s", sig, "#{os_pid}"], stderr_to_stdout: true)
     :ok
-  end
-
-  defp wait_gone(_os_pid, 0), do: false
-
-  defp wait_gone(os_pid, tries) do
-    case System.cmd("kill", ["-0", "#{os_pid}"], stderr_to_stdout: true) do
-      {_, 0} ->
-        Process.sleep(20)
-        wait_gone(os_pid, tries - 1)
-
-      _gone ->
-        true
-    end
   end
 end

@@ -141,6 +141,10 @@ pub enum Control {
     Fragment(FragmentMode),
     /// The network drops the data call: NO CARRIER.
     Hangup,
+    /// The client drops DTR on the port that carries the data call (a pty
+    /// has no modem control lines, so this stands for the line). What the
+    /// modem does follows that port's `AT&D`.
+    DtrDrop,
     /// Print a one-line summary of the modem state as a log event.
     Status,
     Quit,
@@ -251,6 +255,13 @@ pub fn parse_control(line: &str) -> Result<Control, String> {
             })
         }
         "hangup" => arity(0).map(|_| Control::Hangup),
+        "dtr" => {
+            arity(1)?;
+            match args[0] {
+                "drop" => Ok(Control::DtrDrop),
+                other => Err(format!("dtr: unknown action '{other}' (drop)")),
+            }
+        }
         "status" => arity(0).map(|_| Control::Status),
         "quit" => arity(0).map(|_| Control::Quit),
         other => Err(format!("unknown command '{other}'")),
@@ -410,6 +421,7 @@ mod tests {
             ("fragment random", Control::Fragment(FragmentMode::Random)),
             ("fragment none", Control::Fragment(FragmentMode::None)),
             ("hangup", Control::Hangup),
+            ("dtr drop", Control::DtrDrop),
             ("status", Control::Status),
             ("  quit  ", Control::Quit),
         ];

@@ -672,6 +672,39 @@ impl Modem {
         self.respond(port, Vec::new(), 0, Ok(Done::Ok));
     }
 
+    /// DTR went from on to off on the port of the data call (V.250 `&D`):
+    /// `&D0` ignores it, `&D1` goes to online command mode with OK (the call
+    /// stays up), `&D2` ends the call and goes back to command mode, without
+    /// a result code. Without a call it changes nothing.
+    fn dtr_drop(&mut self) {
+        let Some(port) = self.call.as_ref().map(|c| c.port) else {
+            self.trace("DTR drop: no data call".to_string());
+            return;
+        };
+        match self.ports[port.idx()].settings.amp_d {
+            0 => self.trace(format!("{}: DTR drop ignored (&D0)", port.name())),
+            1 => {
+                let was_online = self.call.as_ref().is_some_and(|c| c.online);
+                if let Some(call) = self.call.as_mut() {
+                    call.online = false;
+                    call.plus = 0;
+                    call.escape_due = None;
+                }
+                self.trace(format!(
+                    "{}: DTR drop, online command mode (&D1)",
+                    port.name()
+                ));
+                if was_online {
+                    self.respond(port, Vec::new(), 0, Ok(Done::Ok));
+                }
+            }
+            _ => {
+                self.trace(format!("{}: DTR drop, hanging up (&D2)", port.name()));
+                self.end_call(CallEnd::Local);
+            }
+        }
+    }
+
     // ----- output --------------------------------------------------------
 
     fn write(&mut self, port: PortId, bytes: Vec<u8>) {
@@ -1267,6 +1300,7 @@ impl Modem {
             }
             Control::Fragment(mode) => self.effects.push(Effect::Fragment(mode)),
             Control::Hangup => self.end_call(CallEnd::NoCarrier),
+            Control::DtrDrop => self.dtr_drop(),
             Control::Status => {
                 let summary = self.status();
                 self.event(Event::Log(summary));

@@ -761,6 +761,48 @@ fn network_drops_the_call() {
 }
 
 #[test]
+fn dtr_drop_follows_amp_d() {
+    // &D2 (default): the call ends, no result code, back in command mode.
+    let mut m = dial_ready(&[]);
+    m.input(PortId::Ppp, b"ATD*99#\r", 0);
+    m.take_effects();
+    m.control(Control::DtrDrop, 10);
+    let fx = events(&mut m);
+    assert!(
+        fx.contains(&Effect::Event(Event::Hangup(PortId::Ppp))),
+        "{fx:?}"
+    );
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::Write(PortId::Ppp, Out::Bytes(_)))),
+        "{fx:?}"
+    );
+    assert_eq!(on(&mut m, PortId::Ppp, 20, "AT"), "\r\nOK\r\n");
+
+    // &D1: online command mode with OK; the call stays up.
+    let mut m = dial_ready(&[]);
+    assert_eq!(on(&mut m, PortId::Ppp, 0, "AT&D1"), "\r\nOK\r\n");
+    m.input(PortId::Ppp, b"ATD*99#\r", 0);
+    m.take_effects();
+    m.control(Control::DtrDrop, 10);
+    assert_eq!(m.take_output(PortId::Ppp), "\r\nOK\r\n");
+    assert!(
+        m.status().contains("call=ppp:cid1:command"),
+        "{}",
+        m.status()
+    );
+
+    // &D0: ignored, still in data mode (AT is swallowed).
+    let mut m = dial_ready(&[]);
+    assert_eq!(on(&mut m, PortId::Ppp, 0, "AT&D0"), "\r\nOK\r\n");
+    m.input(PortId::Ppp, b"ATD*99#\r", 0);
+    m.take_effects();
+    m.control(Control::DtrDrop, 10);
+    assert_eq!(on(&mut m, PortId::Ppp, 20, "AT"), "");
+    assert!(m.status().contains("call=ppp:cid1:data"), "{}", m.status());
+}
+
+#[test]
 fn several_commands_per_line_stop_at_the_first_error() {
     let mut m = quiet_modem(&[]);
     m.control(
