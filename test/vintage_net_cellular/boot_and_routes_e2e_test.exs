@@ -78,6 +78,27 @@ defmodule VintageNetCellular.BootAndRoutesE2ETest do
     refute_received {:DOWN, ^ref, _, _, _}
   end
 
+  test "a reboot while connected: the saved config connects again on the same modem" do
+    world = World.start() |> World.add_modem(:m1)
+
+    on_exit(fn ->
+      {:ok, _} = Application.ensure_all_started(:vintage_net_cellular)
+      World.stop(world)
+    end)
+
+    assert :ok = VintageNet.configure("ppp0", config())
+    await_state(:connected)
+
+    # Everything on the host side stops; the modem keeps its data call up.
+    :ok = Double.stop()
+    :ok = Application.stop(:vintage_net_cellular)
+    {:ok, _} = Double.start()
+    {:ok, _} = Application.ensure_all_started(:vintage_net_cellular)
+
+    await_state(:connected, 30_000)
+    assert Double.running?()
+  end
+
   test "ip-up before the kernel's interface is present: no RouteManager call until it is" do
     world = World.start(netlink: false) |> World.add_modem(:m1)
     on_exit(fn -> World.stop(world) end)
