@@ -56,6 +56,8 @@ defmodule Demo do
     this_machine()
     talking_at(model, @profiles[model], seconds)
     technology(model, seconds)
+    # The double saved the demo's configuration, as vintage_net would; leave nothing behind.
+    VintageNet.Double.Persistence.clear()
     heading("Done")
     IO.puts("Everything the demo started has stopped. Run `scripts/test` for the full test suite.")
   end

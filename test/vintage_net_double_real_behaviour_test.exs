@@ -51,18 +51,9 @@ defmodule VintageNet.DoubleRealBehaviourTest do
   end
 
   setup do
-    ensure_running()
-    Double.reset()
-    on_exit(&ensure_running/0)
+    Double.ensure_started()
+    on_exit(&Double.ensure_started/0)
     :ok
-  end
-
-  # Leaves the double running with nothing saved.
-  defp ensure_running do
-    if Double.running?(), do: Double.stop()
-    Persistence.clear()
-    {:ok, _} = Double.start()
-    Double.reset()
   end
 
   defp config(extra \\ %{}), do: Map.merge(%{type: Tech}, extra)

@@ -74,21 +74,12 @@ defmodule VintageNet.DoubleTest do
   end
 
   setup %{tmp_dir: tmp_dir} do
-    ensure_double()
+    # A test may make the double shut itself down, as vintage_net does after
+    # repeated crashes; the next one starts from a running, empty double.
+    Double.ensure_started()
     Double.put_env(tmpdir: tmp_dir)
-    on_exit(&ensure_double/0)
+    on_exit(&Double.ensure_started/0)
     :ok
-  end
-
-  # A test may make the double shut itself down, as vintage_net does after
-  # repeated crashes; the next one starts from a running, empty double.
-  defp ensure_double do
-    if not Double.running?() do
-      VintageNet.Double.Persistence.clear()
-      {:ok, _} = Double.start()
-    end
-
-    Double.reset()
   end
 
   defp config(raw, extra \\ %{}), do: Map.merge(%{type: Tech, test: self(), raw: raw}, extra)
@@ -752,13 +743,13 @@ defmodule VintageNet.DoubleTest do
     test "exit status 0 stops normally, others with exit_status_to_reason" do
       Process.flag(:trap_exit, true)
       {:ok, ok} = MuonTrap.Daemon.start_link("true", [])
-      assert_receive {:EXIT, ^ok, :normal}, 2_000
+      assert_receive {:EXIT, ^ok, :normal}, 5_000
 
       {:ok, bad} = MuonTrap.Daemon.start_link("sh", ["-c", "exit 7"], exit_status_to_reason: &{:status, &1})
-      assert_receive {:EXIT, ^bad, {:status, 7}}, 2_000
+      assert_receive {:EXIT, ^bad, {:status, 7}}, 5_000
 
       {:ok, default} = MuonTrap.Daemon.start_link("false", [])
-      assert_receive {:EXIT, ^default, :error_exit_status}, 2_000
+      assert_receive {:EXIT, ^default, :error_exit_status}, 5_000
 
       assert {:exit, "sh", 7} in Double.calls(:muontrap)
     end

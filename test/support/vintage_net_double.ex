@@ -169,6 +169,22 @@ defmodule VintageNet.Double do
   @spec stop() :: :ok
   def stop, do: Supervisor.stop(VintageNet.Double.Supervisor)
 
+  @doc """
+  Leave the double running and clean: start it again if it shut itself down
+  (as vintage_net does after repeated crashes, which some tests cause on
+  purpose), with no saved configuration, then `reset/0`. For setup and
+  `on_exit` of tests that stop the double or crash it.
+  """
+  @spec ensure_started() :: :ok
+  def ensure_started do
+    if not running?() do
+      VintageNet.Double.Persistence.clear()
+      {:ok, _} = start()
+    end
+
+    reset()
+  end
+
   @doc "Whether the double is running (it may have shut itself down, as vintage_net does)."
   @spec running?() :: boolean()
   def running?, do: Process.whereis(VintageNet.Double.Supervisor) != nil

@@ -27,18 +27,9 @@ defmodule VintageNetCellular.BootAndRoutesE2ETest do
       raise "these tests need the simulator (mix compile) and chat (apt-get install ppp)"
     end
 
-    ensure_double()
-    on_exit(&ensure_double/0)
+    Double.ensure_started()
+    on_exit(&Double.ensure_started/0)
     :ok
-  end
-
-  defp ensure_double do
-    if not Double.running?() do
-      VintageNet.Double.Persistence.clear()
-      {:ok, _} = Double.start()
-    end
-
-    Double.reset()
   end
 
   defp config, do: %{type: VintageNetCellular, vintage_net_cellular: %{service_providers: [%{apn: "internet"}]}}
