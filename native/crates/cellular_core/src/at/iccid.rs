@@ -8,19 +8,22 @@
 //!    its nibbles swapped (Huawei sends these): swap each pair back
 //!    (`98101430121181157002` → `89014103211118510720`);
 //! 4. drop the trailing `F` padding of a 19-digit ICCID;
-//! 5. check the characters: the first 7 (the `89` industry code, the country
-//!    code and the issuer number of ITU-T E.118) must be decimal digits;
-//!    after them hexadecimal digits are accepted, because some issuers (test
-//!    and eUICC profiles among them) use them. Anything else is an error that
-//!    names the character and its position in the value;
-//! 6. the result must be 18 to 22 characters long.
+//! 5. check the characters: the first 6 (the `89` industry code and the
+//!    country code of ITU-T E.118) must be decimal digits; after them
+//!    hexadecimal digits are accepted as they are, because some issuers use
+//!    them in the issuer and account digits (China Mobile's
+//!    `898602F9091830030220`, test and eUICC profiles). Anything else is an
+//!    error that names the character and its position in the value;
+//! 6. it must start with `89`, the telecom industry identifier: any other
+//!    start (`0044200053671052499`) is not an ICCID;
+//! 7. the result must be 18 to 22 characters long.
 
 use super::fields::{show_char, Line};
 use super::ParseError;
 use crate::Value;
 
-/// The leading characters that must be decimal digits.
-const ISSUER_DIGITS: usize = 7;
+/// The leading characters that must be decimal digits (industry code and country code).
+const ISSUER_DIGITS: usize = 6;
 
 /// `… : <iccid>` → `%{iccid: "89…"}` (see the module documentation).
 pub(super) fn parse(line: &Line) -> Result<Value, ParseError> {
@@ -54,7 +57,7 @@ pub fn normalize(raw: &str) -> Result<String, ParseError> {
         if !ok {
             let text: String = c.to_string();
             let what = if i < ISSUER_DIGITS {
-                "a decimal digit (the first 7 must be)"
+                "a decimal digit (the first 6 must be)"
             } else {
                 "a hexadecimal digit"
             };
@@ -67,6 +70,13 @@ pub fn normalize(raw: &str) -> Result<String, ParseError> {
                 ),
             ));
         }
+    }
+    if chars.len() >= 2 && (chars[0], chars[1]) != ('8', '9') {
+        let start: String = chars[..2].iter().collect();
+        return Err(ParseError::new(
+            "invalid_field",
+            format!("iccid: the ICCID starts with {start:?}, not 89, the telecom industry identifier (ITU-T E.118)"),
+        ));
     }
     if !(18..=22).contains(&chars.len()) {
         return Err(ParseError::new(
@@ -127,6 +137,10 @@ mod tests {
             // hex after the issuer part
             ("+CCID: 8988303000ABCDEF1234", "8988303000ABCDEF1234"),
             ("+CCID: 8988303000abcdef1234", "8988303000ABCDEF1234"),
+            // hex in the issuer/account digits (China Mobile)
+            ("+CCID: \"898602F9091830030220\"", "898602F9091830030220"),
+            ("+ICCID: 898602C0123456789012", "898602C0123456789012"),
+            ("+QCCID: 898602c0123456789012", "898602C0123456789012"),
         ];
         for (line, want) in rows {
             assert_eq!(iccid(line), Ok(want.to_owned()), "{line:?}");
@@ -157,6 +171,21 @@ mod tests {
                 "hexadecimal",
             ),
             ("+CCID: 8901260852", "has 10 digits", "18 to 22"),
+            // not the telecom industry identifier 89
+            (
+                "+CCID: \"0044200053671052499\"",
+                "starts with \"00\"",
+                "not 89",
+            ),
+            ("+CCID: 0044200053671052499", "starts with \"00\"", "not 89"),
+            ("+CCID: 1234567890123456789", "starts with \"12\"", "not 89"),
+            // a swapped dump is always 20 long: 15 are not swapped, so not 89
+            ("+CCID: 982314203264096", "starts with \"98\"", "not 89"),
+            (
+                "+CCID: 98231420326pl9614067",
+                "'P' (0x50) at position 11",
+                "hexadecimal",
+            ),
             ("+CCID: FFFF", "has 0 digits", "18 to 22"),
         ];
         for (line, a, b) in rows {

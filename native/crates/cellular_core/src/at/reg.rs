@@ -10,13 +10,16 @@
 //! 1. one field → it is `<stat>`;
 //! 2. the second field is quoted or empty → it is the area code, so the
 //!    first is `<stat>` (`+CREG: 1,"00C3","0B2D3F0",7`, `+CREG: 2,,`);
-//! 3. the first field is not a possible `<n>` (0..5) or the second is not a
+//! 3. the third field is quoted (the area code) and the first two are
+//!    possible `<n>` and `<stat>` values, with any zero padding → `<n>,<stat>`
+//!    (`+CGREG:002,0011,"0f0d","14c3"`);
+//! 4. the first field is not a possible `<n>` (0..5) or the second is not a
 //!    possible `<stat>` (at most 3 digits, 0..11) → the first is `<stat>`
 //!    (`+CREG: 1,84CD,00D30156`, `+CEREG: 2, 0001, 00000100, 7`: a 4-digit
 //!    LAC/TAC is never a stat);
-//! 4. two fields, or a quoted third field → `<n>,<stat>`
+//! 5. two fields → `<n>,<stat>`
 //!    (`+CREG: 0,1`, `+CREG: 2,1,"00C3","0B2D3F0",7`);
-//! 5. otherwise (all unquoted) both readings are checked: the field count
+//! 6. otherwise (all unquoted) both readings are checked: the field count
 //!    must fit the command's layout and `<AcT>` must be 0..13. `<n>,<stat>`
 //!    wins unless only the other reading fits (`+CREG: 1,1,84CD,00D30173` is
 //!    `<n>,<stat>,<lac>,<ci>`).
@@ -114,10 +117,17 @@ fn stat_index(kind: Kind, f: &[Field]) -> usize {
     if f.len() < 2 || f[1].quoted || f[1].is_empty() {
         return 0;
     }
+    if f.len() > 2
+        && f[2].quoted
+        && unquoted_int_in(&f[0], 5, usize::MAX)
+        && unquoted_int_in(&f[1], 11, usize::MAX)
+    {
+        return 1;
+    }
     if !unquoted_int_in(&f[0], 5, 3) || !unquoted_int_in(&f[1], 11, 3) {
         return 0;
     }
-    if f.len() == 2 || f[2].quoted {
+    if f.len() == 2 {
         return 1;
     }
     if plausible(kind, f, 0) && !plausible(kind, f, 1) {
@@ -581,6 +591,66 @@ mod tests {
             Some(0xAB12),
             Some(0x0123456789),
             Some("nr_5gcn"),
+        ),
+        // Zero-padded n and multi-digit stat (11 = attached for RLOS in
+        // 27.007; 8 is "emergency bearer services only"), solicited and URC
+        (
+            "+CGREG:002,0011,\"0f0d\",\"14c3\"",
+            "cgreg",
+            "attached_rlos",
+            Some(0x0F0D),
+            Some(0x14C3),
+            None,
+        ),
+        (
+            "+CREG: 0011,\"0001\",\"0010\",000",
+            "creg",
+            "attached_rlos",
+            Some(0x0001),
+            Some(0x0010),
+            Some("gsm"),
+        ),
+        (
+            "+CREG: 001,\"0001\",\"0010\",000",
+            "creg",
+            H,
+            Some(0x0001),
+            Some(0x0010),
+            Some("gsm"),
+        ),
+        (
+            "+CGREG:2,10,ebbd,f025",
+            "cgreg",
+            "csfb_not_preferred_roaming",
+            Some(0xEBBD),
+            Some(0xF025),
+            None,
+        ),
+        (
+            "+CGREG: 11,\"B092\",\"00000697\",3,\"00\"",
+            "cgreg",
+            "attached_rlos",
+            Some(0xB092),
+            Some(0x0697),
+            Some("gsm_egprs"),
+        ),
+        // Samsung Wave S8500: multi-digit stat among unquoted fields
+        (
+            "+CREG: 2,11,003F,8FE3, B, C2816",
+            "creg",
+            "attached_rlos",
+            Some(0x003F),
+            Some(0x8FE3),
+            None,
+        ),
+        // Qualcomm Gobi 1000, solicited: spaces inside the LAC field
+        (
+            "+CREG: 2,1,  0 5, 2715",
+            "creg",
+            H,
+            Some(0x05),
+            Some(0x2715),
+            None,
         ),
     ];
 
