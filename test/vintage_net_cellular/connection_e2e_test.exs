@@ -140,8 +140,8 @@ defmodule VintageNetCellular.ConnectionE2ETest do
 
       GenServer.stop(daemon)
       # SIGTERM is handled at once, not after the connect script.
-      eventually(fn -> not running?(pppd) end, 3_000)
-      eventually(fn -> not running?(connector) and not running?(sleeper) end, 3_000)
+      eventually(fn -> not running?(pppd) end, 5_000)
+      eventually(fn -> not running?(connector) and not running?(sleeper) end, 5_000)
     end
   end
 
@@ -172,7 +172,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
     test "deconfigure while chat dials", %{world: world} do
       {_world, chat, pppd} = dialing_chat(world)
       assert :ok = VintageNet.deconfigure("ppp0")
-      eventually(fn -> not running?(pppd) and not running?(chat) end, 2_000)
+      eventually(fn -> not running?(pppd) and not running?(chat) end, 5_000)
     end
 
     test "a pppd that takes its time to exit is gone before the next one dials", %{world: world} do
@@ -218,7 +218,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       :ok = VintageNet.Double.stop()
 
       try do
-        eventually(fn -> not running?(pppd) and not running?(chat) end, 2_000)
+        eventually(fn -> not running?(pppd) and not running?(chat) end, 5_000)
       after
         {:ok, _} = VintageNet.Double.start()
       end
@@ -329,7 +329,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       # end the data call: the modem stays in data mode on its PPP port.
       assert :ok = VintageNet.deconfigure("ppp0")
       VintageNet.Double.await(mobile("ppp0", "state"), nil)
-      eventually(fn -> not running?(pppd) end, 2_000)
+      eventually(fn -> not running?(pppd) end, 5_000)
       trace = Simulator.trace(sim)
       assert Enum.any?(trace, &(&1 =~ "ppp: data call up on cid 1"))
       refute Enum.any?(trace, &(&1 =~ "data call down"))
