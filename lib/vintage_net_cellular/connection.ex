@@ -206,7 +206,8 @@ defmodule VintageNetCellular.Connection do
       checker: nil,
       stats: nil,
       skip: [],
-      pin_tried: %{},
+      # Survives a restart of this process (kept by the interface).
+      pin_tried: Interface.recall(ifname, :pin_tried, %{}),
       backoff: Backoff.new(settings.backoff_min, settings.backoff_max),
       iccid: nil,
       provider: nil,
@@ -754,17 +755,17 @@ defmodule VintageNetCellular.Connection do
   defp unlock(data, key, pin) do
     # Remember the attempt before sending it: whatever happens next, this PIN
     # is never sent to this SIM again.
-    data = %{data | pin_tried: Map.put(data.pin_tried, key, :sent)}
+    data = pin_tried(data, key, :sent)
     log(data, :info, "the SIM asks for its PIN; sending the configured sim_pin once")
     result = command(data, ~s(AT+CPIN="#{pin}"))
 
     cond do
       match?({:ok, _}, result) ->
-        data = %{data | pin_tried: Map.put(data.pin_tried, key, :accepted)}
+        data = pin_tried(data, key, :accepted)
         check_sim_after_unlock(data)
 
       SIM.wrong_pin?(result) ->
-        data = %{data | pin_tried: Map.put(data.pin_tried, key, :wrong)}
+        data = pin_tried(data, key, :wrong)
         PropertyWriter.put(data.ifname, "sim", :pin_required)
         log(data, :error, "the SIM rejected the configured sim_pin")
 
@@ -779,6 +780,14 @@ defmodule VintageNetCellular.Connection do
            "(#{format_error(result)}); it will not be sent again to this SIM. " <>
            "Check the SIM with VintageNetCellular.at(ifname, \"AT+CPIN?\")", data}
     end
+  end
+
+  # What became of the PIN sent to a SIM, also kept by the interface so that
+  # a restarted manager never sends a refused PIN again.
+  defp pin_tried(data, key, outcome) do
+    pin_tried = Map.put(data.pin_tried, key, outcome)
+    Interface.remember(data.ifname, :pin_tried, pin_tried)
+    %{data | pin_tried: pin_tried}
   end
 
   # The SIM may take a moment after the PIN: when it isn't ready yet, the

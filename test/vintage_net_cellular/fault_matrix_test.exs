@@ -78,6 +78,7 @@ defmodule VintageNetCellular.FaultMatrixTest do
             current = pppd_os_pid()
 
             state() == :connected and at_answers?() and current != nil and running?(current) and
+              workers_running?() and
               (not Keyword.get(result, :new_pppd?, false) or current != pppd) and
               Enum.all?(gone, &(not running?(&1)))
           end,
@@ -293,6 +294,13 @@ defmodule VintageNetCellular.FaultMatrixTest do
     :exit, _ -> nil
   end
 
+  # The property monitor and, while connected, the statistics poller.
+  defp workers_running? do
+    worker(VintageNetCellular.Monitor) != nil and worker(VintageNetCellular.Statistics) != nil
+  catch
+    :exit, _ -> false
+  end
+
   defp worker(module) do
     Enum.find_value(DynamicSupervisor.which_children(Interface.workers(@ifname)), fn
       {_, pid, _, [^module]} when is_pid(pid) -> pid
@@ -315,6 +323,10 @@ defmodule VintageNetCellular.FaultMatrixTest do
     signal(os_pid, "STOP")
     Process.sleep(ms)
     signal(os_pid, "CONT")
+  end
+
+  defp count_sent(world, prefix) do
+    world |> World.received(:m1, "at") |> Enum.count(&String.starts_with?(&1, prefix))
   end
 
   defp chat_os_pid(world) do
@@ -391,6 +403,48 @@ defmodule VintageNetCellular.FaultMatrixTest do
         kill_process(worker(VintageNetCellular.Statistics))
         []
       end)
+    end
+
+    # Documented end state: :sim_locked, the refused PIN never sent again.
+    test "the connection manager, after the SIM refused the PIN", %{world: world} do
+      baseline = MapSet.new(Process.list())
+
+      # The refusal itself is logged as an error: only what follows the kill
+      # is checked.
+      _before =
+        capture_log(fn ->
+          world = World.add_modem(world, :m1, args: ["--sim", "locked", "--pin", "2468"])
+          config = put_in(config(), [:vintage_net_cellular, :sim_pin], "1111")
+          assert :ok = VintageNet.configure(@ifname, config)
+          eventually(fn -> state() == :sim_locked end, @budget, fn -> "not :sim_locked: #{inspect(state())}" end)
+          assert count_sent(world, "AT+CPIN=") == 1
+          send(self(), {:world, world})
+        end)
+
+      world = receive(do: ({:world, world} -> world))
+
+      log =
+        capture_log(fn ->
+          old = Interface.whereis(@ifname, :connection)
+          checks = count_sent(world, "AT+CPIN?")
+          kill_process(old)
+
+          # The new manager checks the SIM again, and stays locked.
+          eventually(
+            fn ->
+              new = Interface.whereis(@ifname, :connection)
+              new not in [nil, old] and count_sent(world, "AT+CPIN?") >= checks + 2 and state() == :sim_locked
+            end,
+            @budget,
+            fn -> "state #{inspect(state())}" end
+          )
+
+          assert count_sent(world, "AT+CPIN=") == 1
+          assert :ok = VintageNet.deconfigure(@ifname)
+          eventually(fn -> library_processes(baseline) == [] end, 5_000, fn -> "BEAM processes left" end)
+        end)
+
+      refute_crash_reports(log)
     end
 
     test "pppd's MuonTrap.Daemon", %{world: world} do
