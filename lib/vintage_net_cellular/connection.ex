@@ -1373,9 +1373,11 @@ defmodule VintageNetCellular.Connection do
 
   defp self_os_pid, do: String.to_integer(System.pid())
 
+  # The path ends an argument (NUL) or a word of one (the connect command):
+  # chatscript.ppp1 must not match chatscript.ppp10.
   defp cmdline_has?(pid, marker) do
     case File.read("/proc/#{pid}/cmdline") do
-      {:ok, cmdline} -> String.contains?(cmdline, marker)
+      {:ok, cmdline} -> String.contains?(cmdline, [marker <> <<0>>, marker <> " "])
       {:error, _} -> false
     end
   end
