@@ -338,7 +338,8 @@ defmodule VintageNetCellular.ATPort do
   def handle_info({:backstop, id}, state) do
     case Map.fetch(state.pending, id) do
       {:ok, %{text: text}} ->
-        Logger.error(
+        # A warning: the hung program is replaced and the caller answered.
+        Logger.warning(
           "ATPort #{state.path}: the port program did not answer #{redact(text)} in time; " <>
             "killing and restarting it"
         )

@@ -499,6 +499,17 @@ defmodule VintageNetCellular.FaultMatrixTest do
       end)
     end
 
+    # Stopped for longer than a command's timeout, drain and margin: the
+    # AT port's backstop kills it and starts a new one.
+    test "the port program SIGSTOP with a command in flight, never continued", %{world: world} do
+      survive(world, fn _ctx ->
+        port = port_os_pid()
+        signal(port, "STOP")
+        assert {:error, :closed} = VintageNetCellular.at(@ifname, "AT+CSQ", 1_000)
+        [gone: [port]]
+      end)
+    end
+
     test "the port program SIGSTOP then SIGCONT", %{world: world} do
       survive(world, fn _ctx ->
         stop_and_continue(port_os_pid(), 2_000)
