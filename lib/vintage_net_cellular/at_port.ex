@@ -71,7 +71,7 @@ defmodule VintageNetCellular.ATPort do
   `{:error, :closed}`. When the device vanishes, pending commands return
   `{:error, :closed}`; it is reopened when it comes back.
 
-  If the port program exits, this process logs an error, answers pending calls
+  If the port program exits, this process logs a warning, answers pending calls
   `{:error, :closed}` and starts a new program (backoff 100 ms doubling to 5 s,
   reset once a tty opens). It does not stop, so its subscribers stay. When
   the program died with a command in flight, the modem may still owe that
@@ -226,7 +226,9 @@ defmodule VintageNetCellular.ATPort do
 
   @impl GenServer
   def init(opts) do
-    Process.flag(:trap_exit, true)
+    # No trap_exit: killed with its supervisor, or by anyone, this process
+    # just ends (no crash report); the port program, linked to it, gets end
+    # of file on stdin and exits.
     dev_root = Keyword.get(opts, :dev_root, Application.get_env(:vintage_net_cellular, :dev_root, "/dev"))
     path = tty_path(Keyword.fetch!(opts, :tty), dev_root)
 
@@ -320,7 +322,8 @@ defmodule VintageNetCellular.ATPort do
   end
 
   def handle_info({port, {:exit_status, status}}, %{port: port} = state) do
-    Logger.error(
+    # A warning: the program is restarted, nothing is lost but pending calls.
+    Logger.warning(
       "ATPort #{state.path}: the port program exited with status #{status}; " <>
         "restarting it in #{state.restart_delay} ms"
     )
@@ -335,7 +338,8 @@ defmodule VintageNetCellular.ATPort do
   def handle_info({:backstop, id}, state) do
     case Map.fetch(state.pending, id) do
       {:ok, %{text: text}} ->
-        Logger.error(
+        # A warning: the hung program is replaced and the caller answered.
+        Logger.warning(
           "ATPort #{state.path}: the port program did not answer #{redact(text)} in time; " <>
             "killing and restarting it"
         )

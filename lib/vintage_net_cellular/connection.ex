@@ -200,11 +200,14 @@ defmodule VintageNetCellular.Connection do
       workers: Keyword.fetch!(opts, :workers),
       modem: nil,
       at_port: nil,
+      monitor: nil,
       pppd: nil,
+      pppd_os: nil,
       checker: nil,
       stats: nil,
       skip: [],
-      pin_tried: %{},
+      # Survives a restart of this process (kept by the interface).
+      pin_tried: Interface.recall(ifname, :pin_tried, %{}),
       backoff: Backoff.new(settings.backoff_min, settings.backoff_max),
       iccid: nil,
       provider: nil,
@@ -214,13 +217,20 @@ defmodule VintageNetCellular.Connection do
       reason: nil,
       pppd_version: nil,
       escape_tried?: false,
-      old_pppd: nil
+      old_pppd: nil,
+      # What was last logged as a warning (failures repeat at each retry).
+      last_failure: nil,
+      last_scan_error: nil
     }
 
     # Routes and the connection status are set only while the kernel has the
     # interface (VintageNet's RouteManager crashes on one it doesn't have).
     @vintage_net.subscribe(["interface", ifname, "present"])
 
+    # Crash-only: a manager that was killed left no state behind but may have
+    # left its pppd (and chat) running for a moment; the next dial waits for
+    # them and ends any that outlive the wait.
+    data = %{data | old_pppd: end_leftovers(data)}
     data = set_reason(data, "looking for the modem")
     {:ok, :searching_modem, data, [{:next_event, :internal, :scan}]}
   end
@@ -323,19 +333,20 @@ defmodule VintageNetCellular.Connection do
       old_pppd_running?(data) ->
         {:keep_state_and_data, [{{:timeout, :old_pppd}, @old_pppd_poll_ms, :dial}]}
 
-      true ->
-        case start_pppd(%{data | old_pppd: nil}) do
-          {:ok, data} ->
-            data = set_reason(data, "pppd is dialing APN #{data.provider.apn}")
-            {:keep_state, data, [{:state_timeout, data.settings.dial_timeout, :dial_timeout}]}
-
-          {:error, reason} ->
-            fail({:retry, "could not start pppd: #{reason}", data})
+      # A pppd or chat of this interface that nothing owns any more (its
+      # Daemon or manager was killed): ended, and waited for, before dialing.
+      data.old_pppd == nil ->
+        case end_leftovers(data) do
+          nil -> dial_now(data)
+          old -> {:keep_state, %{data | old_pppd: old}, [{{:timeout, :old_pppd}, @old_pppd_poll_ms, :dial}]}
         end
+
+      true ->
+        dial_now(data)
     end
   end
 
-  def handle_event({:timeout, :old_pppd}, :dial, :dialing, _data) do
+  def handle_event({:timeout, :old_pppd}, :dial, :dialing, %{pppd: nil}) do
     {:keep_state_and_data, [{:next_event, :internal, :dial}]}
   end
 
@@ -344,16 +355,29 @@ defmodule VintageNetCellular.Connection do
     fail({:retry, "pppd did not bring the link up within #{div(data.settings.dial_timeout, 1000)} s", data})
   end
 
+  def handle_event({:timeout, :old_pppd}, :dial, _state, _data), do: :keep_state_and_data
+
   # pppd's events
 
-  def handle_event(:info, {:ppp_event, %{kind: :ip_up} = event}, state, data)
+  # An event of another pppd (one of a killed manager, still exiting) says
+  # nothing about this one's link.
+  def handle_event(:info, {:ppp_event, event}, _state, data) when is_map(event) do
+    if foreign_event?(data, event) do
+      log(data, :debug, "ignored pppd event #{inspect(event[:kind])} of pppd #{event_pppd_pid(event)}")
+      :keep_state_and_data
+    else
+      {:keep_state_and_data, [{:next_event, :internal, {:pppd_event, event}}]}
+    end
+  end
+
+  def handle_event(:internal, {:pppd_event, %{kind: :ip_up} = event}, state, data)
       when state in [:dialing, :connected] do
     data = link_up(data, event)
     data = set_reason(data, "PPP is up: #{format_ip(event.local)} via #{format_ip(event.remote)}")
     {:next_state, :connected, data}
   end
 
-  def handle_event(:info, {:ppp_event, %{kind: :ip_down}}, :connected, data) do
+  def handle_event(:internal, {:pppd_event, %{kind: :ip_down}}, :connected, data) do
     data = link_down(data) |> set_reason("the PPP link went down; pppd redials")
     {:next_state, :dialing, data, [{:next_event, :internal, :dial}]}
   end
@@ -366,7 +390,7 @@ defmodule VintageNetCellular.Connection do
       else: :keep_state_and_data
   end
 
-  def handle_event(:info, {:ppp_event, %{kind: kind} = event}, _state, data) do
+  def handle_event(:internal, {:pppd_event, %{kind: kind} = event}, _state, data) do
     log(data, :debug, "pppd event #{kind}: #{inspect(Map.take(event, [:local, :remote, :ll_local, :ll_remote]))}")
     :keep_state_and_data
   end
@@ -381,11 +405,28 @@ defmodule VintageNetCellular.Connection do
 
   def handle_event({:timeout, :modem_check}, :check, _state, %{modem: nil}), do: :keep_state_and_data
 
-  def handle_event({:timeout, :modem_check}, :check, _state, data) do
-    if ModemSelect.still_present?(data.modem, scan(data), data.config) do
-      {:keep_state_and_data, [modem_check(data)]}
-    else
-      lose_modem(data, "the modem went away (unplugged or re-enumerated); looking for it again")
+  def handle_event({:timeout, :modem_check}, :check, state, data) do
+    {present?, data} = modem_present?(data)
+
+    cond do
+      not present? ->
+        lose_modem(data, "the modem went away (unplugged or re-enumerated); looking for it again")
+
+      # pppd's OS process is gone but its Daemon has not said so (its exit
+      # can wait on a pipe that something pppd started still holds open).
+      data.pppd != nil and data.pppd_os != nil and not process_running?(data.pppd_os) ->
+        data = data |> stop_pppd() |> link_down()
+        data = %{data | old_pppd: nil}
+
+        if state in [:dialing, :connected] do
+          {:next_state, next, data, actions} = fail({:retry, "pppd exited: its process is gone (killed?)", data})
+          {:next_state, next, data, [modem_check(data) | actions]}
+        else
+          {:keep_state, data, [modem_check(data)]}
+        end
+
+      true ->
+        {:keep_state, data, [modem_check(data)]}
     end
   end
 
@@ -400,27 +441,46 @@ defmodule VintageNetCellular.Connection do
   def handle_event(:info, {:DOWN, ref, :process, _pid, reason}, state, data) do
     cond do
       match?({^ref, _}, data.pppd) ->
-        data = %{data | pppd: nil} |> link_down() |> restart_at_port_after_ppp()
+        data = %{data | pppd: nil, pppd_os: nil} |> link_down() |> restart_at_port_after_ppp()
 
         if state in [:dialing, :connected],
           do: fail({:retry, "pppd exited: #{pppd_exit(reason)}", data}),
           else: {:keep_state, data}
 
       match?({^ref, _}, data.at_port) ->
-        data = %{data | at_port: nil}
+        data = %{data | at_port: nil, monitor: stop_worker(data, data.monitor)}
         log(data, :warning, "the AT port stopped: #{inspect(reason)}")
 
-        if state in [:dialing, :connected] and data.pppd != nil do
-          {:keep_state, data}
-        else
-          fail({:retry, "the AT port closed (#{inspect(reason)})", data})
+        cond do
+          # PPP carries on; the AT port (for at/3 and the monitor) starts again.
+          state in [:dialing, :connected] and data.pppd != nil and data.modem.ppp_tty != nil ->
+            {:keep_state, start_at_port(data)}
+
+          state in [:dialing, :connected] and data.pppd != nil ->
+            {:keep_state, data}
+
+          true ->
+            fail({:retry, "the AT port closed (#{inspect(reason)})", data})
         end
+
+      match?({^ref, _}, data.monitor) ->
+        # The property monitor stops by itself (normally) when its port goes;
+        # killed or crashed, it starts again beside the port that still runs.
+        data = %{data | monitor: nil}
+
+        if reason not in [:normal, :shutdown] and data.at_port != nil,
+          do: {:keep_state, start_monitor(data, data.modem)},
+          else: {:keep_state, data}
 
       match?({^ref, _}, data.checker) ->
         {:keep_state, %{data | checker: nil}}
 
       match?({^ref, _}, data.stats) ->
-        {:keep_state, %{data | stats: nil}}
+        data = %{data | stats: nil}
+
+        if data.link != nil and data.link.applied? and state == :connected,
+          do: {:keep_state, %{data | stats: start_stats(data)}},
+          else: {:keep_state, data}
 
       true ->
         :keep_state_and_data
@@ -447,6 +507,17 @@ defmodule VintageNetCellular.Connection do
   # No terminate/3: this process doesn't trap exits. When VintageNet stops the
   # interface, the RawConfig's down_cmds clear DNS, routes and properties, the
   # worker supervisor stops pppd, and the claims die with this process.
+
+  defp dial_now(data) do
+    case start_pppd(%{data | old_pppd: nil}) do
+      {:ok, data} ->
+        data = set_reason(data, "pppd is dialing APN #{data.provider.apn}")
+        {:keep_state, data, [{:state_timeout, data.settings.dial_timeout, :dial_timeout}]}
+
+      {:error, reason} ->
+        fail({:retry, "could not start pppd: #{reason}", data})
+    end
+  end
 
   # The setup sequence
 
@@ -684,21 +755,24 @@ defmodule VintageNetCellular.Connection do
   defp unlock(data, key, pin) do
     # Remember the attempt before sending it: whatever happens next, this PIN
     # is never sent to this SIM again.
-    data = %{data | pin_tried: Map.put(data.pin_tried, key, :sent)}
+    data = pin_tried(data, key, :sent)
     log(data, :info, "the SIM asks for its PIN; sending the configured sim_pin once")
     result = command(data, ~s(AT+CPIN="#{pin}"))
 
     cond do
       match?({:ok, _}, result) ->
-        data = %{data | pin_tried: Map.put(data.pin_tried, key, :accepted)}
+        data = pin_tried(data, key, :accepted)
         check_sim_after_unlock(data)
 
       SIM.wrong_pin?(result) ->
-        data = %{data | pin_tried: Map.put(data.pin_tried, key, :wrong)}
-        {:locked, reason} = SIM.decide(:pin_required, pin, true)
+        data = pin_tried(data, key, :wrong)
         PropertyWriter.put(data.ifname, "sim", :pin_required)
         log(data, :error, "the SIM rejected the configured sim_pin")
-        {:locked, reason, data}
+
+        case SIM.decide(:pin_required, pin, true) do
+          {:locked, reason} -> {:locked, reason, data}
+          _other -> {:locked, "The SIM rejected the configured sim_pin", data}
+        end
 
       true ->
         {:locked,
@@ -708,16 +782,22 @@ defmodule VintageNetCellular.Connection do
     end
   end
 
-  # The SIM takes a moment after the PIN: ask again, briefly.
-  defp check_sim_after_unlock(data, tries \\ 10) do
+  # What became of the PIN sent to a SIM, also kept by the interface so that
+  # a restarted manager never sends a refused PIN again.
+  defp pin_tried(data, key, outcome) do
+    pin_tried = Map.put(data.pin_tried, key, outcome)
+    Interface.remember(data.ifname, :pin_tried, pin_tried)
+    %{data | pin_tried: pin_tried}
+  end
+
+  # The SIM may take a moment after the PIN: when it isn't ready yet, the
+  # set-up is retried after the backoff (no waiting here: nothing blocks the
+  # state machine). The PIN is not sent again (it was accepted).
+  defp check_sim_after_unlock(data) do
     case read_cpin(data) do
       {:ok, {:cpin, :ready}} ->
         PropertyWriter.put(data.ifname, "sim", :ready)
         {:ok, data}
-
-      _other when tries > 1 ->
-        Process.sleep(200)
-        check_sim_after_unlock(data, tries - 1)
 
       _other ->
         {:retry, "the SIM accepted the PIN but is not ready yet", data}
@@ -889,13 +969,16 @@ defmodule VintageNetCellular.Connection do
     rats = data.config.only_radio_technologies
     radio = profile_call(data, :radio_settings, [rats], [])
 
-    if rats != nil and radio == [] do
-      log_once(
-        data,
-        {:rats, rats},
-        "#{inspect(data.modem.profile)} has no setting for #{inspect(rats)}; the modem keeps its own"
-      )
-    end
+    data =
+      if rats != nil and radio == [] do
+        log_once(
+          data,
+          {:rats, rats},
+          "#{inspect(data.modem.profile)} has no setting for #{inspect(rats)}; the modem keeps its own"
+        )
+      else
+        data
+      end
 
     settings = profile_call(data, :roaming_settings, [data.provider.roaming_allowed?], []) ++ radio
 
@@ -1016,13 +1099,13 @@ defmodule VintageNetCellular.Connection do
 
   defp fail({:retry, reason, data}) do
     {delay, backoff} = Backoff.next(data.backoff)
-    log_once(data, reason, "#{reason}; retrying in #{delay} ms")
+    data = log_once(data, reason, "#{reason}; retrying in #{delay} ms")
     data = set_reason(%{data | backoff: backoff}, reason)
     {:next_state, :retrying, data, [{:state_timeout, delay, :retry}]}
   end
 
   defp fail({:locked, reason, data}) do
-    log_once(data, reason, reason)
+    data = log_once(data, reason, reason)
     data = set_reason(data, reason)
     {:next_state, :sim_locked, data, [{:state_timeout, data.settings.sim_poll_interval, :retry}]}
   end
@@ -1034,12 +1117,15 @@ defmodule VintageNetCellular.Connection do
     {:next_state, :searching_modem, data, [{:next_event, :internal, :scan}]}
   end
 
-  defp restart(data) do
-    cond do
-      data.modem == nil ->
-        {:next_state, :searching_modem, data, [{:next_event, :internal, :scan}]}
+  defp restart(%{modem: nil} = data) do
+    {:next_state, :searching_modem, data, [{:next_event, :internal, :scan}]}
+  end
 
-      not ModemSelect.still_present?(data.modem, scan(data), data.config) ->
+  defp restart(data) do
+    {present?, data} = modem_present?(data)
+
+    cond do
+      not present? ->
         lose_modem(data, "the modem went away (unplugged or re-enumerated); looking for it again")
 
       data.at_port == nil and old_pppd_running?(data) ->
@@ -1082,14 +1168,23 @@ defmodule VintageNetCellular.Connection do
 
     case DynamicSupervisor.start_child(data.workers, spec) do
       {:ok, pid} ->
-        Enum.each(Registration.urc_prefixes() ++ @sim_urcs, &ATPort.subscribe(pid, &1))
-        start_monitor(data, modem)
-        %{data | at_port: {Process.monitor(pid), pid}}
+        ref = Process.monitor(pid)
+        subscribe_at_port(pid)
+        start_monitor(%{data | at_port: {ref, pid}}, modem)
 
       {:error, reason} ->
-        log(data, :error, "could not start the AT port on #{modem.at_tty}: #{inspect(reason)}")
+        # A failure to start is retried: the state waits for the port to
+        # open, and times out into :retrying.
+        log(data, :warning, "could not start the AT port on #{modem.at_tty}: #{inspect(reason)}")
         data
     end
+  end
+
+  # The port may die between its start and these calls: its :DOWN follows.
+  defp subscribe_at_port(pid) do
+    Enum.each(Registration.urc_prefixes() ++ @sim_urcs, &ATPort.subscribe(pid, &1))
+  catch
+    :exit, _ -> :ok
   end
 
   # The property monitor follows the AT port: it stops by itself when the
@@ -1104,8 +1199,12 @@ defmodule VintageNetCellular.Connection do
     ]
 
     case DynamicSupervisor.start_child(data.workers, {VintageNetCellular.Monitor, opts}) do
-      {:ok, _pid} -> :ok
-      {:error, reason} -> log(data, :warning, "the property monitor did not start: #{inspect(reason)}")
+      {:ok, pid} ->
+        %{data | monitor: {Process.monitor(pid), pid}}
+
+      other ->
+        log(data, :warning, "the property monitor did not start: #{inspect(other)}")
+        data
     end
   end
 
@@ -1114,7 +1213,8 @@ defmodule VintageNetCellular.Connection do
   defp stop_at_port(%{at_port: {ref, pid}} = data) do
     Process.demonitor(ref, [:flush])
     _ = DynamicSupervisor.terminate_child(data.workers, pid)
-    %{data | at_port: nil}
+    # The monitor stops by itself when its port goes.
+    %{data | at_port: nil, monitor: stop_worker(data, data.monitor)}
   end
 
   defp start_pppd(data) do
@@ -1164,8 +1264,13 @@ defmodule VintageNetCellular.Connection do
       spec = Supervisor.child_spec({@muontrap, [data.settings.pppd, args, opts]}, id: :pppd, restart: :temporary)
 
       case DynamicSupervisor.start_child(data.workers, spec) do
-        {:ok, pid} -> {:ok, %{data | pppd: {Process.monitor(pid), pid}}}
-        {:error, reason} -> {:error, inspect(reason)}
+        {:ok, pid} ->
+          ref = Process.monitor(pid)
+          os_pid = with {os_pid, _until} <- pppd_os_pid(pid), do: os_pid
+          {:ok, %{data | pppd: {ref, pid}, pppd_os: os_pid}}
+
+        other ->
+          {:error, inspect(other)}
       end
     rescue
       e -> {:error, Exception.message(e)}
@@ -1217,7 +1322,7 @@ defmodule VintageNetCellular.Connection do
     Process.demonitor(ref, [:flush])
     old = pppd_os_pid(pid)
     _ = DynamicSupervisor.terminate_child(data.workers, pid)
-    restart_at_port_after_ppp(%{data | pppd: nil, old_pppd: old})
+    restart_at_port_after_ppp(%{data | pppd: nil, pppd_os: nil, old_pppd: old})
   end
 
   # MuonTrap's OS process outlives its Daemon: SIGTERM, then SIGKILL up to
@@ -1233,6 +1338,48 @@ defmodule VintageNetCellular.Connection do
     end
   catch
     :exit, _ -> nil
+  end
+
+  # The programs of this interface's pppd (pppd, its connect script, chat)
+  # name its chat script on their command line. Any of them running while
+  # this manager has no pppd is a leftover: SIGTERM, and the first one is
+  # returned to be waited for like a stopped pppd.
+  defp end_leftovers(data) do
+    marker = Interface.paths(data.ifname, data.settings).chat_script
+
+    leftovers = for pid <- os_pids(), pid != data.pppd_os, process_running?(pid), cmdline_has?(pid, marker), do: pid
+
+    Enum.each(leftovers, &safe_cmd("kill", ["-TERM", Integer.to_string(&1)]))
+
+    case leftovers do
+      [] ->
+        nil
+
+      [first | _] ->
+        log(data, :info, "ended #{length(leftovers)} leftover pppd/chat process(es): #{inspect(leftovers)}")
+        {first, System.monotonic_time(:millisecond) + @old_pppd_wait_ms}
+    end
+  end
+
+  defp os_pids do
+    case File.ls("/proc") do
+      {:ok, entries} ->
+        for entry <- entries, {pid, ""} <- [Integer.parse(entry)], pid != self_os_pid(), do: pid
+
+      {:error, _} ->
+        []
+    end
+  end
+
+  defp self_os_pid, do: String.to_integer(System.pid())
+
+  # The path ends an argument (NUL) or a word of one (the connect command):
+  # chatscript.ppp1 must not match chatscript.ppp10.
+  defp cmdline_has?(pid, marker) do
+    case File.read("/proc/#{pid}/cmdline") do
+      {:ok, cmdline} -> String.contains?(cmdline, [marker <> <<0>>, marker <> " "])
+      {:error, _} -> false
+    end
   end
 
   # Linux: gone when /proc has no such process, or only its zombie. Waited
@@ -1303,19 +1450,7 @@ defmodule VintageNetCellular.Connection do
         _ -> nil
       end
 
-    stats_opts = [
-      ifname: ifname,
-      sysfs_root: data.settings.sysfs_root,
-      interval: Map.get(data.settings, :statistics_interval, VintageNetCellular.Statistics.default_interval())
-    ]
-
-    stats =
-      case DynamicSupervisor.start_child(data.workers, {VintageNetCellular.Statistics, stats_opts}) do
-        {:ok, pid} -> {Process.monitor(pid), pid}
-        _ -> nil
-      end
-
-    %{data | link: %{link | applied?: true}, checker: checker, stats: stats}
+    %{data | link: %{link | applied?: true}, checker: checker, stats: start_stats(data)}
   catch
     # VintageNet restarting under us: the link stays recorded as not applied,
     # and is applied when the interface is reported present again.
@@ -1323,6 +1458,40 @@ defmodule VintageNetCellular.Connection do
       log(data, :warning, "VintageNet did not take the routes for #{ifname}: #{inspect(reason)}")
       data
   end
+
+  defp start_stats(data) do
+    opts = [
+      ifname: data.ifname,
+      sysfs_root: data.settings.sysfs_root,
+      interval: Map.get(data.settings, :statistics_interval, VintageNetCellular.Statistics.default_interval())
+    ]
+
+    case DynamicSupervisor.start_child(data.workers, {VintageNetCellular.Statistics, opts}) do
+      {:ok, pid} -> {Process.monitor(pid), pid}
+      _ -> nil
+    end
+  end
+
+  # pppd passes its pid to the ip-up/ip-down scripts (PPPD_PID). An event
+  # that names another pppd than the one running is a leftover's.
+  defp foreign_event?(%{pppd_os: ours}, event) when is_integer(ours) do
+    case event_pppd_pid(event) do
+      nil -> false
+      theirs -> theirs != ours
+    end
+  end
+
+  defp foreign_event?(%{pppd: nil}, event), do: event_pppd_pid(event) != nil
+  defp foreign_event?(_data, _event), do: false
+
+  defp event_pppd_pid(%{env: %{"PPPD_PID" => pid}}) when is_binary(pid) do
+    case Integer.parse(pid) do
+      {n, ""} -> n
+      _ -> nil
+    end
+  end
+
+  defp event_pppd_pid(_event), do: nil
 
   defp interface_present?(ifname), do: @vintage_net.get(["interface", ifname, "present"]) == true
 
@@ -1388,19 +1557,21 @@ defmodule VintageNetCellular.Connection do
 
   defp profile_call(_data, _fun, _args, default), do: default
 
+  # The modems in sysfs, and the data (which remembers the last failure).
   defp scan(data) do
-    Discovery.scan(data.settings.sysfs_root)
+    {Discovery.scan(data.settings.sysfs_root), %{data | last_scan_error: nil}}
   rescue
     e ->
       # Said once per distinct failure, not at every rescan.
       message = Exception.message(e)
+      level = if data.last_scan_error == message, do: :debug, else: :warning
+      log(data, level, "USB discovery failed: #{message}")
+      {[], %{data | last_scan_error: message}}
+  end
 
-      if Process.get(:last_scan_error) != message do
-        Process.put(:last_scan_error, message)
-        log(data, :warning, "USB discovery failed: #{message}")
-      end
-
-      []
+  defp modem_present?(data) do
+    {found, data} = scan(data)
+    {ModemSelect.still_present?(data.modem, found, data.config), data}
   end
 
   defp put_or_delete(ifname, key, nil), do: PropertyWriter.delete(ifname, key)
@@ -1425,13 +1596,14 @@ defmodule VintageNetCellular.Connection do
 
   # A failure that repeats at every retry is logged as a warning the first
   # time, and at debug level after that.
+  defp log_once(%{last_failure: reason} = data, reason, message) do
+    log(data, :debug, message)
+    data
+  end
+
   defp log_once(data, reason, message) do
-    if Process.get(:last_failure) == reason do
-      log(data, :debug, message)
-    else
-      Process.put(:last_failure, reason)
-      log(data, :warning, message)
-    end
+    log(data, :warning, message)
+    %{data | last_failure: reason}
   end
 
   defp log(data, level, message) do
@@ -1440,7 +1612,7 @@ defmodule VintageNetCellular.Connection do
 
   # Searching: one sysfs scan, then claim the first free candidate.
   defp search(data) do
-    scan = scan(data)
+    {scan, data} = scan(data)
     candidates = ModemSelect.candidates(scan, data.config)
 
     case ModemSelect.first_free(candidates, data.skip) do

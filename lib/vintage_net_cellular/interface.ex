@@ -180,10 +180,38 @@ defmodule VintageNetCellular.Interface do
     Supervisor.start_link(__MODULE__, opts, name: via(Keyword.fetch!(opts, :ifname), :supervisor))
   end
 
+  @doc """
+  Keeps `value` under `key` for the interface as long as its supervisor
+  runs: across restarts of its children (the connection manager may be
+  killed at any time), not across a deconfigure. Used for what must
+  survive the manager, such as a SIM PIN the SIM refused. A no-op when the
+  interface's supervisor is not running.
+  """
+  @spec remember(String.t(), term(), term()) :: :ok
+  def remember(ifname, key, value) do
+    _ = :ets.insert(name(ifname, :memory), {key, value})
+    :ok
+  rescue
+    ArgumentError -> :ok
+  end
+
+  @doc "What `remember/3` kept under `key`, or `default`."
+  @spec recall(String.t(), term(), term()) :: term()
+  def recall(ifname, key, default) do
+    case :ets.lookup(name(ifname, :memory), key) do
+      [{^key, value}] -> value
+      [] -> default
+    end
+  rescue
+    ArgumentError -> default
+  end
+
   @impl Supervisor
   def init(opts) do
     ifname = Keyword.fetch!(opts, :ifname)
     settings = Keyword.fetch!(opts, :settings)
+    # Owned by this supervisor: it outlives the children it restarts.
+    _ = :ets.new(name(ifname, :memory), [:named_table, :public, :set])
 
     children = [
       {DynamicSupervisor, name: workers(ifname), strategy: :one_for_one},

@@ -148,7 +148,8 @@ defmodule VintageNetCellular.Monitor do
 
     case GenServer.whereis(at_port) do
       pid when is_pid(pid) ->
-        Process.flag(:trap_exit, true)
+        # No trap_exit: killed (or its task crashing), it ends without a
+        # crash report and the connection manager starts it again.
         port_ref = Process.monitor(pid)
         Enum.each(@urc_prefixes, &ATPort.subscribe(at_port, &1))
 

@@ -359,7 +359,11 @@ defmodule VintageNetCellular.PPP do
         {:ok, io} ->
           try do
             File.chmod!(tmp, 0o600)
-            :ok = :file.write(io, contents)
+
+            case :file.write(io, contents) do
+              :ok -> :ok
+              {:error, reason} -> raise File.Error, reason: reason, action: "write to", path: tmp
+            end
           after
             :file.close(io)
           end

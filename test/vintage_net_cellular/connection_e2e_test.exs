@@ -441,7 +441,8 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       # Let it check the SIM again several times (every sim_poll_interval).
       eventually(fn -> count(World.received(world, :m1, "at"), "AT+CPIN?") >= 5 end)
       assert count(World.received(world, :m1, "at"), "AT+CPIN=") == 1
-      assert VintageNet.get(mobile("ppp0", "state")) == :sim_locked
+      # Each check passes through :initializing: wait for :sim_locked again.
+      await_state("ppp0", :sim_locked)
 
       # The SIM still has 2 of its 3 tries.
       assert {:ok, [~s(+QPINC: "SC",2,10)]} = VintageNetCellular.at(~s(AT+QPINC="SC"))

@@ -86,7 +86,8 @@ defmodule VintageNetCellular.PPP.Notifier do
          {:ok, deliver} <- fetch_delivery(opts),
          :ok <- prepare_path(path),
          {:ok, socket} <- open(path) do
-      Process.flag(:trap_exit, true)
+      # No trap_exit: killed, it ends without a crash report; the next one
+      # removes the stale socket file (prepare_path/1).
       {:ok, %{path: path, ifname: ifname, deliver: deliver, socket: socket}}
     else
       {:error, reason} -> {:stop, reason}

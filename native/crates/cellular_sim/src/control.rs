@@ -126,6 +126,9 @@ pub enum Control {
     Mute(bool),
     /// Delay every response by this many milliseconds.
     Delay(u64),
+    /// Hold everything the modem writes (`true`); on `false` write what was
+    /// held at once, in order (a stalled USB link that catches up).
+    Stall(bool),
     /// Write this many random non-line bytes on the at port.
     Garbage(usize),
     /// Write this many unsolicited `+CME ERROR:` lines on the at port.
@@ -220,6 +223,10 @@ pub fn parse_control(line: &str) -> Result<Control, String> {
         "mute" => {
             arity(1)?;
             Ok(Control::Mute(on_off_word(args[0], "mute")?))
+        }
+        "stall" => {
+            arity(1)?;
+            Ok(Control::Stall(on_off_word(args[0], "stall")?))
         }
         "delay" => {
             arity(1)?;
@@ -405,6 +412,8 @@ mod tests {
             ("mute on", Control::Mute(true)),
             ("mute off", Control::Mute(false)),
             ("delay 250", Control::Delay(250)),
+            ("stall on", Control::Stall(true)),
+            ("stall off", Control::Stall(false)),
             ("garbage 64", Control::Garbage(64)),
             ("cme_storm 10", Control::CmeStorm(10)),
             (

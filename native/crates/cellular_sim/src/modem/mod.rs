@@ -305,6 +305,9 @@ pub struct Modem {
 
     muted: bool,
     delay_ms: u64,
+    /// While true, output is held in `held` (the `stall` control).
+    stalled: bool,
+    held: Vec<(PortId, Vec<u8>)>,
     urc_port: Option<PortId>,
     qcfg: Vec<(String, String)>,
     settings: Vec<(String, String)>,
@@ -419,6 +422,8 @@ impl Modem {
             call: None,
             muted: false,
             delay_ms: 0,
+            stalled: false,
+            held: Vec::new(),
             urc_port: Some(PortId::At),
             qcfg: profile
                 .qcfg
@@ -709,7 +714,25 @@ impl Modem {
 
     fn write(&mut self, port: PortId, bytes: Vec<u8>) {
         if self.plugged && !bytes.is_empty() {
-            self.effects.push(Effect::Write(port, Out::Bytes(bytes)));
+            if self.stalled {
+                self.held.push((port, bytes));
+            } else {
+                self.effects.push(Effect::Write(port, Out::Bytes(bytes)));
+            }
+        }
+    }
+
+    /// Ends a stall: what each port held goes out in one write.
+    fn release_held(&mut self) {
+        self.stalled = false;
+        let held = std::mem::take(&mut self.held);
+        for port in [PortId::At, PortId::Ppp] {
+            let bytes: Vec<u8> = held
+                .iter()
+                .filter(|(p, _)| *p == port)
+                .flat_map(|(_, b)| b.iter().copied())
+                .collect();
+            self.write(port, bytes);
         }
     }
 
@@ -1170,6 +1193,8 @@ impl Modem {
         self.search_due = None;
         self.set_stat(0);
         self.deferred.clear();
+        self.stalled = false;
+        self.held.clear();
         self.trace("USB device gone".to_string());
         self.effects.push(Effect::Unplug);
     }
@@ -1251,6 +1276,8 @@ impl Modem {
                 }
             }
             Control::Delay(ms) => self.delay_ms = ms,
+            Control::Stall(true) => self.stalled = true,
+            Control::Stall(false) => self.release_held(),
             Control::Garbage(n) => {
                 let bytes: Vec<u8> = (0..n)
                     .map(|_| match self.rng.below(256) as u8 {
