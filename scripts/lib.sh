@@ -85,3 +85,29 @@ ensure_test_tools() {
   command -v cargo-clippy >/dev/null 2>&1 || rustup component add clippy
   command -v rustfmt >/dev/null 2>&1 || rustup component add rustfmt
 }
+
+# The fuzz targets in native/fuzz run under libFuzzer (libfuzzer-sys builds it
+# from C++ sources, hence g++). On nightly they also get AddressSanitizer; on
+# stable they are built with the same coverage instrumentation
+# (-Cpasses=sancov-module, stable flags) and no sanitizer. VNC_FUZZ_TOOLCHAIN
+# (stable or nightly) forces one; otherwise nightly when rustup has it.
+ensure_fuzz_tools() {
+  command -v cargo >/dev/null 2>&1 || {
+    echo "error: cargo is missing. Install Rust with rustup (https://rustup.rs), then rerun." >&2
+    exit 1
+  }
+  ensure_tools c++:g++ cc:gcc /usr/include/stdio.h:libc6-dev
+}
+
+fuzz_toolchain() {
+  case "${VNC_FUZZ_TOOLCHAIN:-}" in
+    stable|nightly) echo "$VNC_FUZZ_TOOLCHAIN"; return ;;
+    "") ;;
+    *) echo "error: VNC_FUZZ_TOOLCHAIN must be stable or nightly, not '$VNC_FUZZ_TOOLCHAIN'" >&2; exit 1 ;;
+  esac
+  if command -v rustup >/dev/null 2>&1 && rustup run nightly rustc --version >/dev/null 2>&1; then
+    echo nightly
+  else
+    echo stable
+  fi
+}

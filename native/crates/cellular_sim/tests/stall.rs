@@ -2,6 +2,8 @@
 //! out in one piece, in order, when the stall ends (a USB link that stops
 //! and then catches up).
 
+#![forbid(unsafe_code)]
+
 mod common;
 
 use common::{Port, Sim};

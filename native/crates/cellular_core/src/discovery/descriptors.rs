@@ -114,9 +114,11 @@ pub fn build(
     ];
     let mut config = Vec::new();
     for &(number, class, subclass, protocol) in interfaces {
+        // Endpoint numbers are 4 bits (1..=15); interface numbers go to 255.
+        let endpoint = 1 + number % 15;
         config.extend_from_slice(&[9, INTERFACE, number, 0, 2, class, subclass, protocol, 0]);
-        config.extend_from_slice(&[7, 5, 0x81 + number, 2, 0x00, 0x02, 0]);
-        config.extend_from_slice(&[7, 5, 0x01 + number, 2, 0x00, 0x02, 0]);
+        config.extend_from_slice(&[7, 5, 0x80 | endpoint, 2, 0x00, 0x02, 0]);
+        config.extend_from_slice(&[7, 5, endpoint, 2, 0x00, 0x02, 0]);
     }
     let total = u16::try_from(9 + config.len()).unwrap_or(u16::MAX);
     let [tl, th] = total.to_le_bytes();
@@ -129,6 +131,30 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `discovery` fuzz target: interface numbers from 0x7f
+    /// on overflowed the endpoint address (a panic in debug builds).
+    #[test]
+    fn builds_every_interface_number_with_valid_endpoints() {
+        let numbers: Vec<(u8, u8, u8, u8)> = (0..=u8::MAX).map(|n| (n, 0xff, 0, 0)).collect();
+        let bytes = build(1, 2, 0, &numbers);
+        let parsed = parse(&bytes).unwrap();
+        let back: Vec<u8> = parsed.interfaces.iter().map(|i| i.number).collect();
+        assert_eq!(back, (0..=u8::MAX).collect::<Vec<u8>>());
+        // Every endpoint descriptor (bLength 7, type 5) has address 1..=15,
+        // IN (0x80) or OUT.
+        let mut rest = &bytes[18..];
+        let mut endpoints = 0;
+        while let [len, kind, ..] = *rest {
+            if kind == 5 {
+                let number = rest[2] & 0x7f;
+                assert!((1..=15).contains(&number), "{:#04x}", rest[2]);
+                endpoints += 1;
+            }
+            rest = &rest[usize::from(len)..];
+        }
+        assert_eq!(endpoints, 2 * 256);
+    }
 
     #[test]
     fn round_trip() {

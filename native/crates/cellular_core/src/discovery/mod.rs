@@ -65,6 +65,24 @@ mod system;
 pub mod table;
 
 pub use sysfs::natural_cmp;
+
+/// The crate-private parsers of sysfs text, for the fuzz targets in
+/// `native/fuzz` only (feature `fuzzing`). Not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::sysfs::{parse_hex, parse_modalias, Modalias};
+
+    /// See `link_owner`: the interface a class device's link points under.
+    pub fn link_owner(target: &[u8]) -> Option<&str> {
+        super::link_owner(target)
+    }
+
+    /// See `config_and_number`: `"1-1.3:1.2"` → `(1, 2)`.
+    pub fn config_and_number(name: &str) -> Option<(u8, u8)> {
+        super::config_and_number(name)
+    }
+}
 pub use system::{usb_system, HostController, Udc, UsbSystem};
 
 use std::collections::HashMap as StdHashMap;

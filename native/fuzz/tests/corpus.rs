@@ -1,0 +1,57 @@
+//! Replays the checked-in corpus (`corpus/<target>/*`) through every target
+//! body, on any toolchain: the regression inputs of past crashes live there
+//! too.
+
+#![forbid(unsafe_code)]
+
+use std::path::Path;
+
+#[test]
+fn every_corpus_input_passes_its_target() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    for (name, body) in cellular_fuzz::TARGETS {
+        let dir = corpus.join(name);
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        assert!(!entries.is_empty(), "{name}: empty corpus");
+        for path in entries {
+            let data = std::fs::read(&path).unwrap();
+            let result = std::panic::catch_unwind(|| body(&data));
+            assert!(result.is_ok(), "{name}: {} fails", path.display());
+        }
+    }
+    // The sysfs tree the discovery target made for this process.
+    let tree = std::env::temp_dir().join(format!("cellular_fuzz_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(tree);
+}
+
+/// The protocol seeds are real frames: each decodes, so the fuzzer starts
+/// from the decoders' success paths.
+#[test]
+fn protocol_seeds_decode() {
+    use cellular_core::protocol::{Event, FrameReader, Request};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/protocol");
+    for (file, request) in [("requests", true), ("events", false)] {
+        let data = std::fs::read(dir.join(file)).unwrap();
+        let mut reader = FrameReader::new(1 << 20);
+        reader.push(&data[1..]);
+        let mut n = 0;
+        while let Some(body) = reader.next_frame().unwrap() {
+            if request {
+                Request::decode(&body).unwrap();
+            } else {
+                Event::decode(&body).unwrap();
+            }
+            n += 1;
+        }
+        assert_eq!(n, 4, "{file}");
+    }
+    let datagram = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/ppp_event/ip_up_datagram"),
+    )
+    .unwrap();
+    cellular_core::ppp_event::PppEvent::decode(&datagram).unwrap();
+}
