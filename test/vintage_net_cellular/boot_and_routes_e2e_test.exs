@@ -41,6 +41,44 @@ defmodule VintageNetCellular.BootAndRoutesE2ETest do
     e -> reraise "#{Exception.message(e)}; reason: #{inspect(VintageNet.get(mobile("reason")))}", __STACKTRACE__
   end
 
+  # Ends the test's call for good: deconfigure, then wait until the OS pppd is
+  # gone, so no pppd of a rebooted double outlives the test (it would keep
+  # dialing a pty that a later test may get).
+  defp deconfigure_and_reap do
+    pids =
+      for {_, pid, _, _} <- DynamicSupervisor.which_children(VintageNetCellular.Interface.workers("ppp0")),
+          is_pid(pid),
+          os_pid = safe_os_pid(pid),
+          do: os_pid
+
+    assert :ok = VintageNet.deconfigure("ppp0")
+    deadline = System.monotonic_time(:millisecond) + 5_000
+    wait_gone(pids, deadline)
+  end
+
+  defp safe_os_pid(pid) do
+    MuonTrap.Daemon.os_pid(pid)
+  catch
+    _, _ -> nil
+  end
+
+  defp wait_gone(pids, deadline) do
+    alive = Enum.filter(pids, &alive?/1)
+
+    cond do
+      alive == [] -> :ok
+      System.monotonic_time(:millisecond) > deadline -> flunk("pppd #{inspect(alive)} still running")
+      true -> Process.sleep(50) && wait_gone(alive, deadline)
+    end
+  end
+
+  defp alive?(os_pid) do
+    case File.read("/proc/#{os_pid}/stat") do
+      {:ok, stat} -> not (stat |> String.split(")") |> List.last() |> String.trim_leading() |> String.starts_with?("Z"))
+      {:error, _} -> false
+    end
+  end
+
   test "a saved config starts at boot before the library's application, and connects once it is up" do
     world = World.start() |> World.add_modem(:m1)
 
@@ -67,6 +105,7 @@ defmodule VintageNetCellular.BootAndRoutesE2ETest do
     await_state(:connected)
     assert Double.running?()
     refute_received {:DOWN, ^ref, _, _, _}
+    deconfigure_and_reap()
   end
 
   test "a reboot while connected: the saved config connects again on the same modem" do
@@ -88,6 +127,7 @@ defmodule VintageNetCellular.BootAndRoutesE2ETest do
 
     await_state(:connected, 30_000)
     assert Double.running?()
+    deconfigure_and_reap()
   end
 
   test "ip-up before the kernel's interface is present: no RouteManager call until it is" do
