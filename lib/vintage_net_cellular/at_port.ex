@@ -80,7 +80,8 @@ defmodule VintageNetCellular.ATPort do
     written after its final result or `:drain_ms`. URCs keep flowing
     meanwhile.
   * **Lines.** A line longer than 4 KiB is dropped (counted in
-    `stats/1` as `overflow_bytes`).
+    `stats/1` as `overflow_bytes`); a storm of them is reported and logged by
+    the port program at most once a second, with every byte counted.
   * **The queue.** At most `:max_queue` commands wait or run; one more returns
     `{:error, :queue_full}` at once.
   * **URCs.** The port program lets `:urc_burst` URCs through at once and

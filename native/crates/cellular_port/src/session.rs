@@ -35,7 +35,10 @@
 //!   answered [`Reply::QueueFull`] at once;
 //! * URCs pass a token bucket (`urc_burst` at once, then `urc_per_second`);
 //!   the rest are shed and counted, and the count is reported as
-//!   [`Event::UrcsShed`] at most once per [`SHED_REPORT`].
+//!   [`Event::UrcsShed`] at most once per [`SHED_REPORT`];
+//! * dropped over-long lines are reported as [`Event::Overflow`] (and logged)
+//!   at once, then summed and reported at most once per [`SHED_REPORT`], so a
+//!   storm of them sends a few events, not one per 4 KiB.
 //!
 //! # The prompt
 //!
@@ -141,6 +144,10 @@ pub struct Session {
     engine_events: Vec<EngineEvent>,
     max_queue: usize,
     urcs: UrcBucket,
+    /// Overflow bytes not reported yet, and the end of the current report
+    /// window
+    overflow: u64,
+    overflow_window: Option<Instant>,
 }
 
 impl Session {
@@ -163,6 +170,8 @@ impl Session {
             engine_events: Vec::new(),
             max_queue: limits.max_queue as usize,
             urcs: UrcBucket::new(&limits),
+            overflow: 0,
+            overflow_window: None,
         }
     }
 
@@ -254,12 +263,15 @@ impl Session {
                         out.push(respond(f.id, Reply::TooLarge));
                     }
                 }
-                EngineEvent::Overflow { dropped } => {
-                    tracing::warn!(dropped, "dropped an over-long line from the modem");
-                    out.push(Action::Emit(Event::Overflow {
-                        dropped: dropped as u64,
-                    }));
-                }
+                EngineEvent::Overflow { dropped } => match self.overflow_window {
+                    Some(end) if now < end => {
+                        self.overflow = self.overflow.saturating_add(dropped as u64);
+                    }
+                    _ => {
+                        self.overflow_window = Some(now + SHED_REPORT);
+                        report_overflow(dropped as u64, out);
+                    }
+                },
                 EngineEvent::Response { result, lines } => {
                     let reply = Reply::from_final(result, lines);
                     if reply == Reply::Prompt {
@@ -290,6 +302,12 @@ impl Session {
     /// Time passed: enforce timeouts, end drains and prompt holds, report
     /// shed URCs.
     pub fn on_timer(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if let Some(end) = self.overflow_window {
+            if now >= end && self.overflow > 0 {
+                report_overflow(std::mem::take(&mut self.overflow), out);
+                self.overflow_window = Some(now + SHED_REPORT);
+            }
+        }
         if let Some(count) = self.urcs.report(now) {
             tracing::warn!(count, "URCs over the rate limit were shed");
             out.push(Action::Emit(Event::UrcsShed { count }));
@@ -321,6 +339,7 @@ impl Session {
             self.draining_until,
             self.prompt_until.filter(|_| !self.queue.is_empty()),
             self.urcs.report_at,
+            self.overflow_window.filter(|_| self.overflow > 0),
         ]
         .into_iter()
         .flatten()
@@ -369,6 +388,11 @@ impl Session {
         });
         out.push(Action::Write(bytes));
     }
+}
+
+fn report_overflow(dropped: u64, out: &mut Vec<Action>) {
+    tracing::warn!(dropped, "dropped over-long lines from the modem");
+    out.push(Action::Emit(Event::Overflow { dropped }));
 }
 
 fn respond(id: u64, reply: Reply) -> Action {
@@ -661,5 +685,31 @@ mod tests {
         // Once the rate is back to normal nothing is shed.
         s.on_bytes(b"+CREG: 4\r\n", t + 2 * SHED_REPORT, &mut out);
         assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn a_storm_of_over_long_lines_is_reported_once_per_window_with_every_byte_counted() {
+        let (mut s, t) = open_session();
+        let mut out = Vec::new();
+        // 100 KiB without a line end: 24 chunks of 4 KiB dropped so far (the
+        // 25th is still the current line).
+        for _ in 0..100 {
+            s.on_bytes(&[b'x'; 1024], t, &mut out);
+        }
+        assert_eq!(out, vec![Action::Emit(Event::Overflow { dropped: 4096 })]);
+        out.clear();
+        assert_eq!(s.next_deadline(), Some(t + SHED_REPORT));
+        s.on_timer(t + SHED_REPORT, &mut out);
+        assert_eq!(
+            out,
+            vec![Action::Emit(Event::Overflow { dropped: 23 * 4096 })]
+        );
+        out.clear();
+        // Nothing more pending: no deadline; a later overflow is reported at once.
+        s.on_timer(t + 2 * SHED_REPORT, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        assert_eq!(s.next_deadline(), None);
+        s.on_bytes(&[b'y'; 5000], t + 3 * SHED_REPORT, &mut out);
+        assert_eq!(out, vec![Action::Emit(Event::Overflow { dropped: 4096 })]);
     }
 }
