@@ -28,7 +28,15 @@ defmodule VintageNetCellular.ATPort do
     `priv/native`);
   * `:backstop_margin_ms` (default `5_000`): slack added to a command's
     timeout and drain before a port program that has not answered it is
-    considered hung, killed and restarted.
+    considered hung, killed and restarted;
+  * `:max_response_lines` (default `1_000`) and `:max_response_bytes` (default
+    `65_536`, each line counted with one byte for its end): the most one
+    response may hold; see "Limits";
+  * `:max_queue` (default `64`): the most commands waiting or in flight;
+  * `:urc_burst` (default `1_000`) and `:urc_per_second` (default `200`): the
+    URC rate the port program lets through;
+  * `:max_subscriber_queue` (default `1_000`): a subscriber with this many
+    messages in its mailbox is not sent more URCs until it catches up.
 
   ## Results of `command/3`
 
@@ -41,7 +49,11 @@ defmodule VintageNetCellular.ATPort do
   * `{:error, :timeout}`: no final result within `timeout_ms`, counted from the
     moment the command is written to the tty (time waiting in the queue is not
     counted);
-  * `{:error, :closed}`: the tty is missing or vanished, or the port program died.
+  * `{:error, :closed}`: the tty is missing or vanished, or the port program died;
+  * `{:error, :response_too_large}`: the response passed `:max_response_lines`
+    or `:max_response_bytes`;
+  * `{:error, :queue_full}`: `:max_queue` commands were already waiting (the
+    command was not sent).
 
   Commands queue FIFO with one in flight. The call itself never times out
   (`GenServer.call/3` with `:infinity`): the port program answers every command,
@@ -53,6 +65,33 @@ defmodule VintageNetCellular.ATPort do
   echo, information lines and final result are recognised and dropped, and the
   next command is written only after that final result arrives or `:drain_ms`
   passes. So a late reply is never credited to the next command.
+
+  ## Limits
+
+  Nothing a modem sends grows memory without end, here or in the port
+  program, and the limits are enforced in the port program, where the bytes
+  are:
+
+  * **Responses.** The information line that takes a response past
+    `:max_response_lines` or `:max_response_bytes` ends its command at once
+    with `{:error, :response_too_large}`. The command is then drained like a
+    timed-out one (see "Late replies"): the rest of its reply is counted and
+    dropped in the port program, never sent here, and the next command is
+    written after its final result or `:drain_ms`. URCs keep flowing
+    meanwhile.
+  * **Lines.** A line longer than 4 KiB is dropped (counted in
+    `stats/1` as `overflow_bytes`); a storm of them is reported and logged by
+    the port program at most once a second, with every byte counted.
+  * **The queue.** At most `:max_queue` commands wait or run; one more returns
+    `{:error, :queue_full}` at once.
+  * **URCs.** The port program lets `:urc_burst` URCs through at once and
+    then `:urc_per_second`; the surplus is shed and counted (`urcs_shed_port`
+    in `stats/1`). A subscriber whose mailbox holds `:max_subscriber_queue`
+    messages misses URCs until it catches up (`urcs_shed_subscriber`).
+  * **The port program's buffers** are fixed (16 KiB reads, one line, one
+    response, one request frame of at most 1 MiB); it writes each event before
+    reading more from the tty, so a BEAM that falls behind slows the modem
+    down through the kernel's buffers rather than queueing in the program.
 
   ## URCs and status messages
 
@@ -98,7 +137,38 @@ defmodule VintageNetCellular.ATPort do
   # Timeouts travel as u32 milliseconds.
   @max_timeout 0xFFFF_FFFF
 
+  @defaults [
+    max_response_lines: 1_000,
+    max_response_bytes: 65_536,
+    max_queue: 64,
+    urc_burst: 1_000,
+    urc_per_second: 200,
+    max_subscriber_queue: 1_000
+  ]
+  # Limits travel as u32.
+  @max_u32 0xFFFF_FFFF
+
   @type server :: GenServer.server()
+
+  @typedoc """
+  Counters of `stats/1`, since the process started:
+
+  * `urcs_delivered`: URC messages sent to subscribers;
+  * `urcs_shed_port`: URCs the port program shed over the URC rate;
+  * `urcs_shed_subscriber`: URC messages not sent to a subscriber whose
+    mailbox was full;
+  * `responses_too_large`: commands answered `{:error, :response_too_large}`;
+  * `queue_full`: commands refused with `{:error, :queue_full}`;
+  * `overflow_bytes`: bytes of over-long lines dropped.
+  """
+  @type stats :: %{
+          urcs_delivered: non_neg_integer(),
+          urcs_shed_port: non_neg_integer(),
+          urcs_shed_subscriber: non_neg_integer(),
+          responses_too_large: non_neg_integer(),
+          queue_full: non_neg_integer(),
+          overflow_bytes: non_neg_integer()
+        }
   @type result ::
           {:ok, [String.t()]}
           | {:ok, :connect | {:connect, String.t()} | :prompt}
@@ -111,7 +181,9 @@ defmodule VintageNetCellular.ATPort do
              | :no_answer
              | :no_dialtone
              | :timeout
-             | :closed}
+             | :closed
+             | :response_too_large
+             | :queue_full}
 
   @doc "Starts the process for one tty. See the module documentation for options."
   @spec start_link(keyword()) :: GenServer.on_start()
@@ -181,6 +253,10 @@ defmodule VintageNetCellular.ATPort do
   @spec status(server()) :: :opened | :closed
   def status(server), do: GenServer.call(server, :status)
 
+  @doc "Counters of shed and refused work; see `t:stats/0`."
+  @spec stats(server()) :: stats()
+  def stats(server), do: GenServer.call(server, :stats)
+
   @doc "The OS pid of the current port program, or nil while it restarts."
   @spec os_pid(server()) :: non_neg_integer() | nil
   def os_pid(server), do: GenServer.call(server, :os_pid)
@@ -240,14 +316,27 @@ defmodule VintageNetCellular.ATPort do
     flow = Keyword.get(opts, :flow_control, :none)
 
     with :ok <- check_program(program),
-         :ok <- check_flow(flow) do
+         :ok <- check_flow(flow),
+         {:ok, limits} <- check_limits(opts) do
       state = %{
         me: Keyword.get(opts, :name, self()),
         path: path,
         program: program,
         open_request:
           {:open, path, Keyword.get(opts, :speed, 115_200), flow, Keyword.get(opts, :drain_ms, 2_000),
-           Keyword.get(opts, :urc_prefixes, [])},
+           Keyword.get(opts, :urc_prefixes, []),
+           {limits.max_response_lines, limits.max_response_bytes, limits.max_queue, limits.urc_burst,
+            limits.urc_per_second}},
+        max_queue: limits.max_queue,
+        max_subscriber_queue: limits.max_subscriber_queue,
+        stats: %{
+          urcs_delivered: 0,
+          urcs_shed_port: 0,
+          urcs_shed_subscriber: 0,
+          responses_too_large: 0,
+          queue_full: 0,
+          overflow_bytes: 0
+        },
         # Whether the modem may owe a reply to commands of a program that died.
         owed_reply: false,
         drain_ms: Keyword.get(opts, :drain_ms, 2_000),
@@ -269,6 +358,11 @@ defmodule VintageNetCellular.ATPort do
   @impl GenServer
   def handle_call({:request, _kind, _text, _timeout_ms}, _from, %{port: nil} = state) do
     {:reply, {:error, :closed}, state}
+  end
+
+  def handle_call({:request, _kind, _text, _timeout_ms}, _from, state)
+      when map_size(state.pending) >= state.max_queue do
+    {:reply, {:error, :queue_full}, bump(state, :queue_full, 1)}
   end
 
   def handle_call({:request, kind, text, timeout_ms}, from, state) do
@@ -308,6 +402,7 @@ defmodule VintageNetCellular.ATPort do
 
   def handle_call(:status, _from, state), do: {:reply, state.status, state}
   def handle_call(:os_pid, _from, state), do: {:reply, state.os_pid, state}
+  def handle_call(:stats, _from, state), do: {:reply, state.stats, state}
 
   @impl GenServer
   def handle_info({port, {:data, frame}}, %{port: port} = state) do
@@ -382,9 +477,22 @@ defmodule VintageNetCellular.ATPort do
       {%{from: from, text: text, timeout_ms: timeout_ms, timer: timer}, pending} ->
         _ = Process.cancel_timer(timer)
 
-        if reply == {:error, :timeout} do
-          Logger.warning("ATPort #{state.path}: #{redact(text)} timed out after #{timeout_ms} ms")
-        end
+        state =
+          case reply do
+            {:error, :timeout} ->
+              Logger.warning("ATPort #{state.path}: #{redact(text)} timed out after #{timeout_ms} ms")
+              state
+
+            {:error, :response_too_large} ->
+              Logger.warning("ATPort #{state.path}: the response to #{redact(text)} was over its limits")
+              bump(state, :responses_too_large, 1)
+
+            {:error, :queue_full} ->
+              bump(state, :queue_full, 1)
+
+            _ ->
+              state
+          end
 
         GenServer.reply(from, reply)
         state = %{state | pending: pending}
@@ -393,8 +501,21 @@ defmodule VintageNetCellular.ATPort do
   end
 
   defp handle_event({:urc, line}, state) do
-    for pid <- Subscriptions.matching(state.subs, line), do: send(pid, {__MODULE__, state.me, line})
-    state
+    {sent, shed} =
+      Enum.reduce(Subscriptions.matching(state.subs, line), {0, 0}, fn pid, {sent, shed} ->
+        if mailbox_full?(pid, state.max_subscriber_queue) do
+          {sent, shed + 1}
+        else
+          send(pid, {__MODULE__, state.me, line})
+          {sent + 1, shed}
+        end
+      end)
+
+    state |> bump(:urcs_delivered, sent) |> bump(:urcs_shed_subscriber, shed)
+  end
+
+  defp handle_event({:urcs_shed, count}, state) when is_integer(count) and count >= 0 do
+    bump(state, :urcs_shed_port, count)
   end
 
   defp handle_event({:opened, _path}, state) do
@@ -408,11 +529,28 @@ defmodule VintageNetCellular.ATPort do
   end
 
   defp handle_event({:retrying, _reason, _in_ms}, state), do: state
-  defp handle_event({:overflow, _dropped}, state), do: state
+
+  defp handle_event({:overflow, dropped}, state) when is_integer(dropped) and dropped >= 0 do
+    bump(state, :overflow_bytes, dropped)
+  end
 
   defp handle_event({:log, level, target, message}, state) do
     Logger.log(level, fn -> "#{target} #{state.path}: #{message}" end)
     state
+  end
+
+  defp handle_event(_unknown, state), do: state
+
+  defp bump(state, _key, 0), do: state
+  defp bump(state, key, n), do: %{state | stats: Map.update!(state.stats, key, &(&1 + n))}
+
+  defp mailbox_full?(pid, _max) when node(pid) != node(), do: false
+
+  defp mailbox_full?(pid, max) do
+    case Process.info(pid, :message_queue_len) do
+      {:message_queue_len, len} when is_integer(len) -> len >= max
+      _ -> false
+    end
   end
 
   defp notify_all(state, what) do
@@ -516,6 +654,19 @@ defmodule VintageNetCellular.ATPort do
        {:port_program_missing,
         "#{program} does not exist; build it with `mix compile` (it runs cargo build --release in native/)"}}
     end
+  end
+
+  defp check_limits(opts) do
+    Enum.reduce_while(@defaults, {:ok, %{}}, fn {key, default}, {:ok, acc} ->
+      case Keyword.get(opts, key, default) do
+        n when is_integer(n) and n in 1..@max_u32 ->
+          {:cont, {:ok, Map.put(acc, key, n)}}
+
+        other ->
+          {:halt,
+           {:stop, {:bad_option, "ATPort option #{inspect(key)} must be a positive integer, got: #{inspect(other)}"}}}
+      end
+    end)
   end
 
   defp check_flow(flow) when flow in [:none, :hardware], do: :ok

@@ -315,6 +315,129 @@ defmodule VintageNetCellular.ATPortTest do
     end
   end
 
+  describe "limits" do
+    test "a line flood during a pending command ends it :response_too_large; URCs and the next command still work" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at, drain_ms: 100, urc_burst: 10, urc_per_second: 10)
+      wait_until_open(at)
+      :ok = ATPort.subscribe(at, "+CREG:")
+      :ok = ATPort.subscribe(at, "+FLOOD:")
+      :ok = Simulator.control(sim, "mute on")
+      task = Task.async(fn -> ATPort.command(at, "AT+CGMM", 30_000) end)
+      await_pending(at, 1)
+      started = System.monotonic_time(:millisecond)
+      # 40 MB of ordinary information lines (800,000 lines of 48 bytes).
+      :ok = Simulator.control(sim, "flood 800000")
+
+      capture_log(fn ->
+        assert Task.await(task, 30_000) == {:error, :response_too_large}
+      end)
+
+      :ok = Simulator.control(sim, "mute off")
+      # URCs keep flowing: one sent after the flood arrives once the flood has.
+      assert await_urc(sim, at, 1)
+      elapsed_s = (System.monotonic_time(:millisecond) - started) / 1000
+      assert ATPort.command(at, "AT+CGMM") == {:ok, ["EC25"]}
+
+      # Flood lines after the drain period are URCs: only the URC rate of
+      # them reached this process, the rest was shed and counted.
+      flood = Enum.count(collect_lines(at), &String.starts_with?(&1, "+FLOOD:"))
+      assert flood <= 10 + 10 * elapsed_s + 10
+      assert eventually(fn -> ATPort.stats(at).urcs_shed_port > 0 end)
+      assert %{responses_too_large: 1, queue_full: 0} = ATPort.stats(at)
+    end
+
+    test "commands over :max_queue are refused at once with :queue_full" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at, max_queue: 2, drain_ms: 100)
+      wait_until_open(at)
+      :ok = Simulator.control(sim, "mute on")
+      tasks = for _ <- 1..2, do: Task.async(fn -> ATPort.command(at, "AT", 500) end)
+      await_pending(at, 2)
+      assert ATPort.command(at, "AT+CSQ") == {:error, :queue_full}
+      assert ATPort.stats(at).queue_full == 1
+
+      capture_log(fn ->
+        assert Enum.map(tasks, &Task.await(&1, 10_000)) == [{:error, :timeout}, {:error, :timeout}]
+      end)
+
+      :ok = Simulator.control(sim, "mute off")
+      assert ATPort.command(at, "AT+CSQ") == {:ok, ["+CSQ: 20,99"]}
+    end
+
+    test "a subscriber with a full mailbox misses URCs, counted, and gets them again once it catches up" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at, max_subscriber_queue: 5)
+      wait_until_open(at)
+      parent = self()
+
+      sleeper =
+        spawn_link(fn ->
+          :ok = ATPort.subscribe(at, "+CREG:")
+          send(parent, :subscribed)
+          receive do: (:drain -> :ok)
+          drain_mailbox()
+          send(parent, :drained)
+          receive do: (:stop -> :ok)
+        end)
+
+      assert_receive :subscribed
+      :ok = ATPort.subscribe(at, "+CREG:")
+      # This process keeps up; the sleeper does not.
+      for i <- 1..20 do
+        :ok = Simulator.control(sim, "urc +CREG: #{i}")
+        line = "+CREG: #{i}"
+        assert_receive {ATPort, ^at, ^line}, 5_000
+      end
+
+      assert Process.info(sleeper, :message_queue_len) == {:message_queue_len, 5}
+      assert %{urcs_shed_subscriber: 15, urcs_delivered: 25} = ATPort.stats(at)
+
+      send(sleeper, :drain)
+      assert_receive :drained
+      :ok = Simulator.control(sim, "urc +CREG: 21")
+      assert_receive {ATPort, ^at, "+CREG: 21"}, 5_000
+      assert Process.info(sleeper, :message_queue_len) == {:message_queue_len, 1}
+      send(sleeper, :stop)
+    end
+
+    test "bad limits are a clear start error" do
+      Process.flag(:trap_exit, true)
+
+      assert {:error, {:bad_option, message}} = ATPort.start_link(tty: "/dev/null", max_response_lines: 0)
+
+      assert message =~ ":max_response_lines must be a positive integer"
+    end
+  end
+
+  defp await_pending(at, n) do
+    assert eventually(fn -> map_size(:sys.get_state(at).pending) == n end)
+  end
+
+  defp await_urc(sim, at, i) do
+    cond do
+      i > 100 ->
+        false
+
+      true ->
+        :ok = Simulator.control(sim, "urc +CREG: #{i}")
+
+        receive do
+          {ATPort, ^at, "+CREG: " <> _} -> true
+        after
+          200 -> await_urc(sim, at, i + 1)
+        end
+    end
+  end
+
+  defp drain_mailbox do
+    receive do
+      _ -> drain_mailbox()
+    after
+      0 -> :ok
+    end
+  end
+
   describe "unplug, replug and missing ttys" do
     test "a vanished tty fails pending commands with :closed and reopens under the same name" do
       sim = start_sim()

@@ -78,6 +78,17 @@
 //! `+++` escape or `ATH`) ends data mode with its final result. The owner can
 //! also call [`Engine::end_data_mode`] when it knows the escape succeeded.
 //!
+//! # Response limits
+//!
+//! A response holds at most [`Config::max_response_lines`] information lines
+//! and [`Config::max_response_bytes`] bytes of them (line text, one byte per
+//! line end counted). The line that would exceed either limit ends the
+//! command at once with [`Event::ResponseTooLarge`]; the command is then
+//! abandoned (see below), so the rest of its reply, however long, is counted
+//! and dropped, never stored. A modem that streams lines while a command is
+//! pending can therefore hold at most one response's worth of memory.
+//! An abandoned command keeps at most as many lines as these limits allow.
+//!
 //! # Abandoned commands
 //!
 //! After a timeout the owner calls [`Engine::abandon`]. The command stays
@@ -130,6 +141,12 @@ pub enum Event {
     /// A line of `bytes` bytes with control characters (line noise, a
     /// modem babbling at the wrong speed) was thrown away
     Garbage { bytes: usize },
+    /// The pending command's information lines passed
+    /// [`Config::max_response_lines`] or [`Config::max_response_bytes`]
+    /// (`lines` and `bytes` are what had arrived, the offending line
+    /// included). The command is now abandoned: the rest of its reply is
+    /// dropped and its final result comes out as [`Event::Discarded`].
+    ResponseTooLarge { lines: usize, bytes: usize },
 }
 
 /// Settings of an [`Engine`].
@@ -144,7 +161,17 @@ pub struct Config {
     /// More URC prefixes, from the modem profile (matched like
     /// [`URC_PREFIXES`])
     pub extra_urc_prefixes: Vec<String>,
+    /// The most information lines one response may hold (default 1,000)
+    pub max_response_lines: usize,
+    /// The most bytes of information lines one response may hold, each
+    /// line counted with one byte for its end (default 64 KiB)
+    pub max_response_bytes: usize,
 }
+
+/// Default of [`Config::max_response_lines`].
+pub const DEFAULT_MAX_RESPONSE_LINES: usize = 1_000;
+/// Default of [`Config::max_response_bytes`].
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
 impl Default for Config {
     fn default() -> Self {
@@ -153,6 +180,8 @@ impl Default for Config {
             echo: None,
             verbose: true,
             extra_urc_prefixes: Vec::new(),
+            max_response_lines: DEFAULT_MAX_RESPONSE_LINES,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -216,7 +245,27 @@ struct Pending {
     /// spaces (one allocation per command)
     own_prefixes: String,
     lines: Vec<String>,
+    /// Bytes of `lines`, one per line end included
+    bytes: usize,
+    /// Lines and bytes that arrived but were not kept (over the limits)
+    dropped_lines: usize,
+    dropped_bytes: usize,
     abandoned: bool,
+}
+
+impl Pending {
+    fn new(echo: String, echo_wanted: bool, own_prefixes: String) -> Pending {
+        Pending {
+            echo,
+            echo_wanted,
+            own_prefixes,
+            lines: Vec::new(),
+            bytes: 0,
+            dropped_lines: 0,
+            dropped_bytes: 0,
+            abandoned: false,
+        }
+    }
 }
 
 /// The streaming line engine. See the module documentation.
@@ -272,13 +321,7 @@ impl Engine {
                 self.verbose = v;
             }
         }
-        self.pending = Some(Pending {
-            echo,
-            echo_wanted,
-            own_prefixes,
-            lines: Vec::new(),
-            abandoned: false,
-        });
+        self.pending = Some(Pending::new(echo, echo_wanted, own_prefixes));
     }
 
     /// Marks raw bytes (an SMS body after the prompt, or the `+++` escape) as
@@ -286,13 +329,11 @@ impl Engine {
     /// trailing Ctrl-Z is ignored when comparing).
     pub fn start_raw(&mut self, text: &str) {
         let body = text.trim_end_matches('\x1a').trim();
-        self.pending = Some(Pending {
-            echo: body.to_owned(),
-            echo_wanted: self.echo != Some(false) && !body.is_empty(),
-            own_prefixes: String::new(),
-            lines: Vec::new(),
-            abandoned: false,
-        });
+        self.pending = Some(Pending::new(
+            body.to_owned(),
+            self.echo != Some(false) && !body.is_empty(),
+            String::new(),
+        ));
     }
 
     /// Gives up on the pending command (its timeout passed). Its late reply
@@ -479,8 +520,35 @@ impl Engine {
             events.push(Event::Urc(text.to_owned()));
             return;
         }
-        if let Some(p) = self.pending.as_mut() {
+        self.information(text, events);
+    }
+
+    /// Keeps an information line of the pending command, within the limits.
+    fn information(&mut self, text: &str, events: &mut Vec<Event>) {
+        let max_lines = self.config.max_response_lines;
+        let max_bytes = self.config.max_response_bytes;
+        let Some(p) = self.pending.as_mut() else {
+            return;
+        };
+        let size = text.len() + 1;
+        let over = p.dropped_lines > 0
+            || p.lines.len() >= max_lines
+            || p.bytes.saturating_add(size) > max_bytes;
+        if !over {
             p.lines.push(text.to_owned());
+            p.bytes += size;
+            return;
+        }
+        p.dropped_lines = p.dropped_lines.saturating_add(1);
+        p.dropped_bytes = p.dropped_bytes.saturating_add(size);
+        if !p.abandoned {
+            p.abandoned = true;
+            let lines = p.lines.len() + p.dropped_lines;
+            let bytes = p.bytes + p.dropped_bytes;
+            // Nothing of an oversized reply is delivered: free it now.
+            p.lines = Vec::new();
+            p.bytes = 0;
+            events.push(Event::ResponseTooLarge { lines, bytes });
         }
     }
 

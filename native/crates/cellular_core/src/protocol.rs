@@ -48,6 +48,8 @@ pub enum Request {
         drain_ms: u32,
         /// URC prefixes of the modem profile, beside the engine's own table
         urc_prefixes: Vec<String>,
+        /// What the port program holds at most (see [`Limits`])
+        limits: Limits,
         /// Whether the modem may still owe a reply to a command of an earlier
         /// port program (one that died with a command in flight): if so,
         /// after opening, a final result arriving within `drain_ms` is
@@ -70,6 +72,37 @@ pub enum Request {
     /// Close the tty and stop retrying; the program stays up until stdin
     /// closes.
     Close,
+}
+
+/// The bounds of one port program session, sent with [`Request::Open`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Information lines one response may hold; one more ends the command
+    /// with [`Reply::TooLarge`]
+    pub max_response_lines: u32,
+    /// Bytes of information lines (one per line end counted) one response
+    /// may hold; likewise
+    pub max_response_bytes: u32,
+    /// Commands queued behind the one in flight; more are answered
+    /// [`Reply::QueueFull`] at once
+    pub max_queue: u32,
+    /// URCs that may be sent in one burst; beyond it they are sent at
+    /// `urc_per_second` and the rest shed (counted in [`Event::UrcsShed`])
+    pub urc_burst: u32,
+    /// URCs per second sent after a burst
+    pub urc_per_second: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_response_lines: 1_000,
+            max_response_bytes: 64 * 1024,
+            max_queue: 64,
+            urc_burst: 1_000,
+            urc_per_second: 200,
+        }
+    }
 }
 
 /// The outcome of one command.
@@ -99,6 +132,11 @@ pub enum Reply {
     Timeout,
     /// The tty is not open (missing, vanished or closed)
     Closed,
+    /// The response passed [`Limits::max_response_lines`] or
+    /// [`Limits::max_response_bytes`]; the rest of it was dropped
+    TooLarge,
+    /// [`Limits::max_queue`] commands were already queued
+    QueueFull,
 }
 
 /// Log levels of [`Event::Log`], as Elixir's Logger knows them.
@@ -125,6 +163,9 @@ pub enum Event {
     Urc { line: String },
     /// Bytes of over-long lines that were dropped
     Overflow { dropped: u64 },
+    /// URCs shed since the last such event, over the URC rate
+    /// ([`Limits::urc_burst`], [`Limits::urc_per_second`])
+    UrcsShed { count: u64 },
     /// A `tracing` event of the port program
     Log {
         level: Level,
@@ -187,7 +228,7 @@ impl Event {
     ///
     /// * `{:opened, path}`, `{:closed, reason}`, `{:retrying, reason, in_ms}`
     /// * `{:response, id, reply}` with `reply` as in [`Reply::to_value`]
-    /// * `{:urc, line}`, `{:overflow, dropped}`
+    /// * `{:urc, line}`, `{:overflow, dropped}`, `{:urcs_shed, count}`
     /// * `{:log, level, target, message}`, level `:error | :warning | :info | :debug`
     pub fn to_value(&self) -> Value {
         let t = |items: Vec<Value>| Value::Tuple(items);
@@ -207,6 +248,9 @@ impl Event {
             Event::Urc { line } => t(vec![Value::Atom("urc"), line.as_str().into()]),
             Event::Overflow { dropped } => {
                 t(vec![Value::Atom("overflow"), Value::Int(clamp(*dropped))])
+            }
+            Event::UrcsShed { count } => {
+                t(vec![Value::Atom("urcs_shed"), Value::Int(clamp(*count))])
             }
             Event::Log {
                 level,
@@ -251,6 +295,7 @@ impl Reply {
     /// | `CmsError` | `{:error, {:cms_error, code}}`, likewise |
     /// | `NoCarrier` … | `{:error, :no_carrier \| :busy \| :no_answer \| :no_dialtone}` |
     /// | `Timeout`, `Closed` | `{:error, :timeout}`, `{:error, :closed}` |
+    /// | `TooLarge`, `QueueFull` | `{:error, :response_too_large}`, `{:error, :queue_full}` |
     pub fn to_value(&self) -> Value {
         let ok = |v: Value| Value::Tuple(vec![Value::Atom("ok"), v]);
         let error = |v: Value| Value::Tuple(vec![Value::Atom("error"), v]);
@@ -281,6 +326,8 @@ impl Reply {
             Reply::NoDialtone => error(Value::Atom("no_dialtone")),
             Reply::Timeout => error(Value::Atom("timeout")),
             Reply::Closed => error(Value::Atom("closed")),
+            Reply::TooLarge => error(Value::Atom("response_too_large")),
+            Reply::QueueFull => error(Value::Atom("queue_full")),
         }
     }
 }
@@ -390,6 +437,15 @@ mod tests {
                 line: "+CREG: 1".into(),
             },
             Event::Overflow { dropped: 4096 },
+            Event::UrcsShed { count: 12 },
+            Event::Response {
+                id: 4,
+                reply: Reply::TooLarge,
+            },
+            Event::Response {
+                id: 5,
+                reply: Reply::QueueFull,
+            },
             Event::Log {
                 level: Level::Warning,
                 target: "cellular_port".into(),
@@ -410,6 +466,10 @@ mod tests {
                 flow_control: FlowControl::Hardware,
                 drain_ms: 1000,
                 urc_prefixes: vec!["+QIND:".into()],
+                limits: Limits {
+                    max_response_lines: 10,
+                    ..Limits::default()
+                },
                 drain_first: true,
             },
             Request::Command {
@@ -481,6 +541,21 @@ mod tests {
         assert_eq!(
             Reply::Timeout.to_value(),
             Value::Tuple(vec![Value::Atom("error"), Value::Atom("timeout")])
+        );
+        assert_eq!(
+            Reply::TooLarge.to_value(),
+            Value::Tuple(vec![
+                Value::Atom("error"),
+                Value::Atom("response_too_large")
+            ])
+        );
+        assert_eq!(
+            Reply::QueueFull.to_value(),
+            Value::Tuple(vec![Value::Atom("error"), Value::Atom("queue_full")])
+        );
+        assert_eq!(
+            Event::UrcsShed { count: 7 }.to_value(),
+            Value::Tuple(vec![Value::Atom("urcs_shed"), Value::Int(7)])
         );
         assert_eq!(
             Event::Retrying {

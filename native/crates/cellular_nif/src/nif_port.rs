@@ -6,7 +6,7 @@
 
 use crate::convert;
 use cellular_core::engine::redact::redact;
-use cellular_core::protocol::{Event, FlowControl, Request};
+use cellular_core::protocol::{Event, FlowControl, Limits, Request};
 use rustler::types::tuple::get_tuple;
 use rustler::{Atom, Binary, Env, Error, NewBinary, NifResult, Term};
 
@@ -33,7 +33,9 @@ fn port_decode<'a>(env: Env<'a>, frame: Binary<'a>) -> Term<'a> {
 
 /// Encodes a request for `cellular_port` as a frame body:
 ///
-/// * `{:open, path, speed, :none | :hardware, drain_ms, urc_prefixes, drain_first}`
+/// * `{:open, path, speed, :none | :hardware, drain_ms, urc_prefixes, limits, drain_first}`,
+///   `limits` being `{max_response_lines, max_response_bytes, max_queue, urc_burst,
+///   urc_per_second}` (see `cellular_core::protocol::Limits`)
 /// * `{:command, id, text, timeout_ms}` and `{:raw, id, text, timeout_ms}`
 /// * `:close`
 ///
@@ -73,11 +75,14 @@ fn decode_request(term: Term) -> Result<Request, String> {
         .and_then(|t| t.decode::<Atom>().ok())
         .ok_or("a request tuple must start with an atom")?;
     if tag == open() {
-        let [_, path, speed, flow, drain_ms, prefixes, drain_first] = items.as_slice() else {
+        let [_, path, speed, flow, drain_ms, prefixes, limits, drain_first] = items.as_slice()
+        else {
             return Err(
-                "{:open, path, speed, flow_control, drain_ms, urc_prefixes, drain_first}".into(),
+                "{:open, path, speed, flow_control, drain_ms, urc_prefixes, limits, drain_first}"
+                    .into(),
             );
         };
+        let limits = decode_limits(limits)?;
         let flow = flow.decode::<Atom>().ok();
         let flow_control = if flow == Some(none()) {
             FlowControl::None
@@ -92,6 +97,7 @@ fn decode_request(term: Term) -> Result<Request, String> {
             flow_control,
             drain_ms: field(drain_ms, "drain_ms")?,
             urc_prefixes: field(prefixes, "urc_prefixes")?,
+            limits,
             drain_first: field(drain_first, "drain_first")?,
         })
     } else if tag == command() || tag == raw() {
@@ -119,6 +125,28 @@ fn decode_request(term: Term) -> Result<Request, String> {
     } else {
         Err("unknown request tag".into())
     }
+}
+
+fn decode_limits(term: &Term) -> Result<Limits, String> {
+    const SHAPE: &str =
+        "limits must be {max_response_lines, max_response_bytes, max_queue, urc_burst, urc_per_second}, positive integers";
+    let items = get_tuple(*term).map_err(|_| SHAPE.to_string())?;
+    let [lines, bytes, queue, burst, rate] = items.as_slice() else {
+        return Err(SHAPE.into());
+    };
+    let positive = |t: &Term, name: &str| -> Result<u32, String> {
+        match field::<u32>(t, name)? {
+            0 => Err(SHAPE.into()),
+            n => Ok(n),
+        }
+    };
+    Ok(Limits {
+        max_response_lines: positive(lines, "max_response_lines")?,
+        max_response_bytes: positive(bytes, "max_response_bytes")?,
+        max_queue: positive(queue, "max_queue")?,
+        urc_burst: positive(burst, "urc_burst")?,
+        urc_per_second: positive(rate, "urc_per_second")?,
+    })
 }
 
 fn field<'a, T: rustler::Decoder<'a>>(term: &Term<'a>, name: &str) -> Result<T, String> {

@@ -16,6 +16,22 @@
 //! * A panic is logged (stderr and a Log frame if possible) and the program
 //!   exits with status 70: never a half-dead process.
 //! * `tracing` events become `Log` frames (`log`).
+//!
+//! # Bounded memory
+//!
+//! Whatever the modem or the BEAM sends, the program's memory is bounded:
+//!
+//! * tty reads go into one fixed [`READ_BUF`] buffer; the line engine keeps
+//!   at most one line (`max_line`, 4 KiB) and one response
+//!   (`max_response_lines` / `max_response_bytes` of `Request::Open`);
+//! * the output toward the BEAM is not queued here: each event is written,
+//!   blocking, before the next tty read, so the actions of one loop turn (at
+//!   most what one [`READ_BUF`] read completes) are all that waits, and the
+//!   rest waits in the kernel's pipe and tty buffers; URCs are rate limited
+//!   and the surplus shed (see `session`);
+//! * requests: stdin is read into one fixed buffer; the frame reader holds at
+//!   most one frame of [`MAX_FRAME`] plus one read; the command queue holds at
+//!   most `max_queue` commands (more are answered `QueueFull`).
 
 // Unsafe code here is limited to FFI and fd handling; each block states why it is sound.
 #![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
@@ -39,7 +55,10 @@ const MAX_RETRY: Duration = Duration::from_secs(5);
 /// A write the tty does not take within this long (flow control held off) is
 /// given up; the command then times out as usual.
 const WRITE_STALL: Duration = Duration::from_secs(2);
+/// The largest request frame accepted from the BEAM.
 const MAX_FRAME: usize = 1 << 20;
+/// The size of each read from the tty and from stdin.
+const READ_BUF: usize = 16 * 1024;
 const PANIC_EXIT: i32 = 70;
 
 fn main() {
@@ -113,6 +132,7 @@ impl Port {
                 flow_control,
                 drain_ms,
                 urc_prefixes,
+                limits,
                 drain_first,
             } => {
                 self.close(out, None);
@@ -121,7 +141,11 @@ impl Port {
                     extra_urc_prefixes: urc_prefixes,
                     ..Config::default()
                 };
-                self.session = Some(Session::new(config, Duration::from_millis(drain_ms.into())));
+                self.session = Some(Session::new(
+                    config,
+                    Duration::from_millis(drain_ms.into()),
+                    limits,
+                ));
                 self.settings = Some(tty::Settings {
                     path,
                     speed,
@@ -335,8 +359,8 @@ async fn run() -> i32 {
     let mut frames = FrameReader::new(MAX_FRAME);
     let mut port = Port::new();
     let mut out = Vec::new();
-    let mut stdin_buf = vec![0u8; 16 * 1024];
-    let mut tty_buf = vec![0u8; 16 * 1024];
+    let mut stdin_buf = vec![0u8; READ_BUF];
+    let mut tty_buf = vec![0u8; READ_BUF];
     loop {
         let deadline = port.next_deadline();
         tokio::select! {

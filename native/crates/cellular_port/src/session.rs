@@ -21,6 +21,25 @@
 //! modem answers later than timeout + drain period, and then the reply is
 //! reported as a URC-like stray line rather than as a result.
 //!
+//! # Bounds
+//!
+//! Nothing a modem or the owner does grows this state without end
+//! ([`Limits`] of [`Request::Open`](cellular_core::protocol::Request::Open)):
+//!
+//! * a response over `max_response_lines` or `max_response_bytes` is answered
+//!   [`Reply::TooLarge`] as soon as the line that passes the limit arrives;
+//!   the command is then abandoned like a timed-out one (the rest of its
+//!   reply is dropped, the next command waits for its final result or the
+//!   drain period);
+//! * at most `max_queue` commands wait behind the one in flight; more are
+//!   answered [`Reply::QueueFull`] at once;
+//! * URCs pass a token bucket (`urc_burst` at once, then `urc_per_second`);
+//!   the rest are shed and counted, and the count is reported as
+//!   [`Event::UrcsShed`] at most once per [`SHED_REPORT`];
+//! * dropped over-long lines are reported as [`Event::Overflow`] (and logged)
+//!   at once, then summed and reported at most once per [`SHED_REPORT`], so a
+//!   storm of them sends a few events, not one per 4 KiB.
+//!
 //! # The prompt
 //!
 //! A `> ` prompt ends its command with [`Reply::Prompt`]. For the next
@@ -28,12 +47,66 @@
 //! comes, ESC cancels the prompt before other commands are written.
 
 use cellular_core::engine::{redact::redact, Config, Engine, Event as EngineEvent};
-use cellular_core::protocol::{Event, Reply};
+use cellular_core::protocol::{Event, Limits, Reply};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// How long a prompt waits for its body.
 pub const PROMPT_HOLD: Duration = Duration::from_secs(10);
+/// How often shed URCs are reported, at most.
+pub const SHED_REPORT: Duration = Duration::from_secs(1);
+
+/// A token bucket for URCs: `burst` at once, then `per_second`.
+#[derive(Debug)]
+struct UrcBucket {
+    burst: f64,
+    per_second: f64,
+    tokens: f64,
+    at: Option<Instant>,
+    shed: u64,
+    report_at: Option<Instant>,
+}
+
+impl UrcBucket {
+    fn new(limits: &Limits) -> UrcBucket {
+        let burst = f64::from(limits.urc_burst.max(1));
+        UrcBucket {
+            burst,
+            per_second: f64::from(limits.urc_per_second.max(1)),
+            tokens: burst,
+            at: None,
+            shed: 0,
+            report_at: None,
+        }
+    }
+
+    /// Whether one more URC may pass now; counts it as shed if not.
+    fn take(&mut self, now: Instant) -> bool {
+        if let Some(at) = self.at {
+            let elapsed = now.saturating_duration_since(at).as_secs_f64();
+            self.tokens = (self.tokens + elapsed * self.per_second).min(self.burst);
+        }
+        self.at = Some(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            self.shed = self.shed.saturating_add(1);
+            self.report_at.get_or_insert(now + SHED_REPORT);
+            false
+        }
+    }
+
+    /// The shed count, when it is due to be reported.
+    fn report(&mut self, now: Instant) -> Option<u64> {
+        if self.report_at.is_some_and(|at| now >= at) {
+            self.report_at = None;
+            Some(std::mem::take(&mut self.shed))
+        } else {
+            None
+        }
+    }
+}
 
 /// What the owner of a session must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,11 +142,23 @@ pub struct Session {
     draining_until: Option<Instant>,
     prompt_until: Option<Instant>,
     engine_events: Vec<EngineEvent>,
+    max_queue: usize,
+    urcs: UrcBucket,
+    /// Overflow bytes not reported yet, and the end of the current report
+    /// window
+    overflow: u64,
+    overflow_window: Option<Instant>,
 }
 
 impl Session {
-    /// A closed session.
-    pub fn new(config: Config, drain: Duration) -> Session {
+    /// A closed session. The response limits of `limits` replace those of
+    /// `config`.
+    pub fn new(config: Config, drain: Duration, limits: Limits) -> Session {
+        let config = Config {
+            max_response_lines: limits.max_response_lines as usize,
+            max_response_bytes: limits.max_response_bytes as usize,
+            ..config
+        };
         Session {
             engine: Engine::new(config),
             open: false,
@@ -83,6 +168,10 @@ impl Session {
             draining_until: None,
             prompt_until: None,
             engine_events: Vec::new(),
+            max_queue: limits.max_queue as usize,
+            urcs: UrcBucket::new(&limits),
+            overflow: 0,
+            overflow_window: None,
         }
     }
 
@@ -132,6 +221,16 @@ impl Session {
             out.push(respond(id, Reply::Closed));
             return;
         }
+        if self.queue.len() >= self.max_queue {
+            tracing::warn!(
+                id,
+                command = %redact(&text),
+                "{} commands already queued, refusing",
+                self.queue.len()
+            );
+            out.push(respond(id, Reply::QueueFull));
+            return;
+        }
         self.queue.push_back(Queued {
             id,
             text,
@@ -147,13 +246,32 @@ impl Session {
         self.engine.feed(bytes, &mut events);
         for event in events.drain(..) {
             match event {
-                EngineEvent::Urc(line) => out.push(Action::Emit(Event::Urc { line })),
-                EngineEvent::Overflow { dropped } => {
-                    tracing::warn!(dropped, "dropped an over-long line from the modem");
-                    out.push(Action::Emit(Event::Overflow {
-                        dropped: dropped as u64,
-                    }));
+                EngineEvent::Urc(line) => {
+                    if self.urcs.take(now) {
+                        out.push(Action::Emit(Event::Urc { line }));
+                    }
                 }
+                EngineEvent::ResponseTooLarge { lines, bytes } => {
+                    tracing::warn!(
+                        lines,
+                        bytes,
+                        "response over its limits; dropping the rest of it"
+                    );
+                    // The command is abandoned: drain it like a timed-out one.
+                    self.draining_until = Some(now + self.drain);
+                    if let Some(f) = self.in_flight.take() {
+                        out.push(respond(f.id, Reply::TooLarge));
+                    }
+                }
+                EngineEvent::Overflow { dropped } => match self.overflow_window {
+                    Some(end) if now < end => {
+                        self.overflow = self.overflow.saturating_add(dropped as u64);
+                    }
+                    _ => {
+                        self.overflow_window = Some(now + SHED_REPORT);
+                        report_overflow(dropped as u64, out);
+                    }
+                },
                 EngineEvent::Response { result, lines } => {
                     let reply = Reply::from_final(result, lines);
                     if reply == Reply::Prompt {
@@ -181,8 +299,19 @@ impl Session {
         self.pump(now, out);
     }
 
-    /// Time passed: enforce timeouts, end drains and prompt holds.
+    /// Time passed: enforce timeouts, end drains and prompt holds, report
+    /// shed URCs.
     pub fn on_timer(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if let Some(end) = self.overflow_window {
+            if now >= end && self.overflow > 0 {
+                report_overflow(std::mem::take(&mut self.overflow), out);
+                self.overflow_window = Some(now + SHED_REPORT);
+            }
+        }
+        if let Some(count) = self.urcs.report(now) {
+            tracing::warn!(count, "URCs over the rate limit were shed");
+            out.push(Action::Emit(Event::UrcsShed { count }));
+        }
         if let Some(f) = &self.in_flight {
             if now >= f.deadline {
                 let id = f.id;
@@ -209,6 +338,8 @@ impl Session {
             self.in_flight.as_ref().map(|f| f.deadline),
             self.draining_until,
             self.prompt_until.filter(|_| !self.queue.is_empty()),
+            self.urcs.report_at,
+            self.overflow_window.filter(|_| self.overflow > 0),
         ]
         .into_iter()
         .flatten()
@@ -259,6 +390,11 @@ impl Session {
     }
 }
 
+fn report_overflow(dropped: u64, out: &mut Vec<Action>) {
+    tracing::warn!(dropped, "dropped over-long lines from the modem");
+    out.push(Action::Emit(Event::Overflow { dropped }));
+}
+
 fn respond(id: u64, reply: Reply) -> Action {
     Action::Emit(Event::Response { id, reply })
 }
@@ -270,7 +406,7 @@ mod tests {
     const MS: Duration = Duration::from_millis(1);
 
     fn open_session() -> (Session, Instant) {
-        let mut s = Session::new(Config::default(), 1000 * MS);
+        let mut s = Session::new(Config::default(), 1000 * MS, Limits::default());
         let now = Instant::now();
         let mut out = Vec::new();
         s.opened(false, now, &mut out);
@@ -378,7 +514,7 @@ mod tests {
 
     #[test]
     fn a_reply_owed_to_an_earlier_program_is_drained_after_opening() {
-        let mut s = Session::new(Config::default(), 1000 * MS);
+        let mut s = Session::new(Config::default(), 1000 * MS, Limits::default());
         let t = Instant::now();
         let mut out = Vec::new();
         s.opened(true, t, &mut out);
@@ -399,7 +535,7 @@ mod tests {
             ]
         );
         // With nothing owed, the drain period ends it.
-        let mut s = Session::new(Config::default(), 1000 * MS);
+        let mut s = Session::new(Config::default(), 1000 * MS, Limits::default());
         out.clear();
         s.opened(true, t, &mut out);
         s.submit(2, "AT".into(), false, 500 * MS, t, &mut out);
@@ -435,5 +571,145 @@ mod tests {
         assert_eq!(s.next_deadline(), Some(t + PROMPT_HOLD));
         s.on_timer(t + PROMPT_HOLD, &mut out);
         assert_eq!(out, vec![Action::Write(vec![0x1b]), write("AT\r")]);
+    }
+
+    fn limited(limits: Limits) -> (Session, Instant) {
+        let mut s = Session::new(Config::default(), 1000 * MS, limits);
+        let now = Instant::now();
+        let mut out = Vec::new();
+        s.opened(false, now, &mut out);
+        (s, now)
+    }
+
+    #[test]
+    fn a_response_over_its_limit_is_answered_at_once_and_the_flood_is_dropped() {
+        let (mut s, t) = limited(Limits {
+            max_response_lines: 10,
+            ..Limits::default()
+        });
+        let mut out = Vec::new();
+        s.submit(1, "AT+FLOOD".into(), false, 500 * MS, t, &mut out);
+        s.submit(2, "AT+CSQ".into(), false, 500 * MS, t, &mut out);
+        out.clear();
+        let mut flood = Vec::new();
+        for i in 0..100_000 {
+            flood.extend_from_slice(format!("+FLOOD: {i:08}\r\n").as_bytes());
+        }
+        // Fed as the tty would deliver it, 16 KiB at a time.
+        for chunk in flood.chunks(16 * 1024) {
+            s.on_bytes(chunk, t + MS, &mut out);
+        }
+        assert_eq!(out, vec![response(1, Reply::TooLarge)]);
+        out.clear();
+        // A URC still passes; the final result of the flood ends the drain and
+        // the next command is written and answered.
+        s.on_bytes(b"\r\n+CREG: 5\r\n\r\nOK\r\n", t + 2 * MS, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                Action::Emit(Event::Urc {
+                    line: "+CREG: 5".into()
+                }),
+                write("AT+CSQ\r")
+            ]
+        );
+        out.clear();
+        s.on_bytes(b"\r\n+CSQ: 1,2\r\n\r\nOK\r\n", t + 3 * MS, &mut out);
+        assert_eq!(out, vec![response(2, ok(&["+CSQ: 1,2"]))]);
+    }
+
+    #[test]
+    fn a_flood_with_no_final_result_is_drained_like_a_timeout() {
+        let (mut s, t) = limited(Limits {
+            max_response_bytes: 100,
+            ..Limits::default()
+        });
+        let mut out = Vec::new();
+        s.submit(1, "AT+FLOOD".into(), false, 500 * MS, t, &mut out);
+        s.submit(2, "AT".into(), false, 500 * MS, t, &mut out);
+        out.clear();
+        s.on_bytes(&b"0123456789\r\n".repeat(20), t, &mut out);
+        assert_eq!(out, vec![response(1, Reply::TooLarge)]);
+        out.clear();
+        assert_eq!(s.next_deadline(), Some(t + 1000 * MS));
+        s.on_timer(t + 1000 * MS, &mut out);
+        assert_eq!(out, vec![write("AT\r")]);
+    }
+
+    #[test]
+    fn commands_over_the_queue_limit_are_refused_at_once() {
+        let (mut s, t) = limited(Limits {
+            max_queue: 2,
+            ..Limits::default()
+        });
+        let mut out = Vec::new();
+        // One in flight, two queued, the fourth refused.
+        for id in 1..=4 {
+            s.submit(id, "AT".into(), false, 500 * MS, t, &mut out);
+        }
+        assert_eq!(out, vec![write("AT\r"), response(4, Reply::QueueFull)]);
+        out.clear();
+        s.on_bytes(b"\r\nOK\r\n", t, &mut out);
+        assert_eq!(out, vec![response(1, ok(&[])), write("AT\r")]);
+        out.clear();
+        // Room again.
+        s.submit(5, "AT".into(), false, 500 * MS, t, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn urcs_over_the_rate_are_shed_counted_and_reported() {
+        let (mut s, t) = limited(Limits {
+            urc_burst: 5,
+            urc_per_second: 10,
+            ..Limits::default()
+        });
+        let mut out = Vec::new();
+        s.on_bytes(&b"+CREG: 1\r\n".repeat(100), t, &mut out);
+        assert_eq!(out.len(), 5, "{out:?}");
+        out.clear();
+        assert_eq!(s.next_deadline(), Some(t + SHED_REPORT));
+        // 100 ms later one token is back.
+        s.on_bytes(b"+CREG: 2\r\n+CREG: 3\r\n", t + 100 * MS, &mut out);
+        assert_eq!(
+            out,
+            vec![Action::Emit(Event::Urc {
+                line: "+CREG: 2".into()
+            })]
+        );
+        out.clear();
+        s.on_timer(t + SHED_REPORT, &mut out);
+        assert_eq!(out, vec![Action::Emit(Event::UrcsShed { count: 96 })]);
+        out.clear();
+        assert_eq!(s.next_deadline(), None);
+        // Once the rate is back to normal nothing is shed.
+        s.on_bytes(b"+CREG: 4\r\n", t + 2 * SHED_REPORT, &mut out);
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn a_storm_of_over_long_lines_is_reported_once_per_window_with_every_byte_counted() {
+        let (mut s, t) = open_session();
+        let mut out = Vec::new();
+        // 100 KiB without a line end: 24 chunks of 4 KiB dropped so far (the
+        // 25th is still the current line).
+        for _ in 0..100 {
+            s.on_bytes(&[b'x'; 1024], t, &mut out);
+        }
+        assert_eq!(out, vec![Action::Emit(Event::Overflow { dropped: 4096 })]);
+        out.clear();
+        assert_eq!(s.next_deadline(), Some(t + SHED_REPORT));
+        s.on_timer(t + SHED_REPORT, &mut out);
+        assert_eq!(
+            out,
+            vec![Action::Emit(Event::Overflow { dropped: 23 * 4096 })]
+        );
+        out.clear();
+        // Nothing more pending: no deadline; a later overflow is reported at once.
+        s.on_timer(t + 2 * SHED_REPORT, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        assert_eq!(s.next_deadline(), None);
+        s.on_bytes(&[b'y'; 5000], t + 3 * SHED_REPORT, &mut out);
+        assert_eq!(out, vec![Action::Emit(Event::Overflow { dropped: 4096 })]);
     }
 }

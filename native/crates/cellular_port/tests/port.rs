@@ -3,7 +3,9 @@
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-use cellular_core::protocol::{frame, Event, FlowControl, FrameReader, Level, Reply, Request};
+use cellular_core::protocol::{
+    frame, Event, FlowControl, FrameReader, Level, Limits, Reply, Request,
+};
 use serialport::{SerialPort, TTYPort};
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
@@ -77,6 +79,7 @@ impl Harness {
             flow_control: FlowControl::None,
             drain_ms: 1000,
             urc_prefixes: vec!["+XYZ:".into()],
+            limits: Limits::default(),
             drain_first: false,
         });
     }
@@ -453,4 +456,32 @@ fn a_bad_frame_is_logged_and_an_oversized_one_ends_the_program() {
         std::thread::sleep(Duration::from_millis(10));
     };
     assert_eq!(status.code(), Some(2));
+}
+
+#[test]
+fn a_line_flood_during_a_command_ends_it_too_large_and_nothing_else_is_lost() {
+    let mut modem = Modem::new();
+    let mut port = Harness::start();
+    port.open(&modem.path);
+    assert!(matches!(port.next(), Event::Opened { .. }));
+    port.command(1, "AT+FLOOD", 30_000);
+    port.command(2, "AT+CSQ", 5_000);
+    modem.expect_command("AT+FLOOD");
+    // 5 MB of ordinary information lines (100,000 of 50 bytes), then OK.
+    let line = format!("+FLOOD: {}\r\n", "x".repeat(40));
+    let chunk = line.repeat(1000);
+    for _ in 0..100 {
+        modem.reply(chunk.as_bytes());
+    }
+    modem.reply(b"\r\n+CREG: 5\r\n\r\nOK\r\n");
+    assert_eq!(port.next(), response(1, Reply::TooLarge));
+    assert_eq!(
+        port.next(),
+        Event::Urc {
+            line: "+CREG: 5".into()
+        }
+    );
+    modem.expect_command("AT+CSQ");
+    modem.reply(b"\r\n+CSQ: 17,99\r\n\r\nOK\r\n");
+    assert_eq!(port.next(), response(2, ok(&["+CSQ: 17,99"])));
 }

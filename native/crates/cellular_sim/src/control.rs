@@ -135,6 +135,13 @@ pub enum Control {
     CmeStorm(usize),
     /// Write one arbitrary line on the at port.
     Urc(String),
+    /// Write this many ordinary lines (`+FLOOD: <n> xxx…`, each `bytes` long
+    /// before its CR LF) on the at port, as fast as the pty takes them: a
+    /// modem streaming information lines while a command is pending.
+    Flood {
+        lines: u64,
+        bytes: usize,
+    },
     /// Close both ptys.
     Unplug,
     /// Open both ptys again under new names (unplugging first if needed).
@@ -154,6 +161,12 @@ pub enum Control {
 }
 
 const MAX_BYTES: usize = 1_000_000;
+/// The most lines one `flood` writes.
+pub const FLOOD_MAX_LINES: u64 = 100_000_000;
+/// Line lengths `flood` accepts (before CR LF), and its default.
+pub const FLOOD_MIN_LINE: u64 = 16;
+pub const FLOOD_MAX_LINE: u64 = 4000;
+pub const FLOOD_DEFAULT_LINE: usize = 48;
 
 /// Parses one control line (without a time).
 pub fn parse_control(line: &str) -> Result<Control, String> {
@@ -240,6 +253,19 @@ pub fn parse_control(line: &str) -> Result<Control, String> {
             arity(1)?;
             Ok(Control::CmeStorm(number(args[0], "cme_storm count", 0, 100_000)? as usize))
         }
+        "flood" => match args.as_slice() {
+            [lines] | [lines, _] => {
+                let bytes = match args.get(1) {
+                    Some(b) => number(b, "flood line bytes", FLOOD_MIN_LINE, FLOOD_MAX_LINE)? as usize,
+                    None => FLOOD_DEFAULT_LINE,
+                };
+                Ok(Control::Flood {
+                    lines: number(lines, "flood lines", 0, FLOOD_MAX_LINES)?,
+                    bytes,
+                })
+            }
+            _ => Err("flood takes a line count and an optional line length".to_string()),
+        },
         "urc" => {
             if rest.is_empty() {
                 Err("urc takes the text of a line".to_string())
@@ -431,6 +457,20 @@ mod tests {
             ("fragment none", Control::Fragment(FragmentMode::None)),
             ("hangup", Control::Hangup),
             ("dtr drop", Control::DtrDrop),
+            (
+                "flood 1000000",
+                Control::Flood {
+                    lines: 1_000_000,
+                    bytes: FLOOD_DEFAULT_LINE,
+                },
+            ),
+            (
+                "flood 5 100",
+                Control::Flood {
+                    lines: 5,
+                    bytes: 100,
+                },
+            ),
             ("status", Control::Status),
             ("  quit  ", Control::Quit),
         ];
@@ -456,6 +496,9 @@ mod tests {
             ("reg denied x", "reg denied cause"),
             ("reg denied 1 2", "reg takes"),
             ("urc", "text of a line"),
+            ("flood", "flood takes"),
+            ("flood 1 8", "flood line bytes"),
+            ("flood x", "flood lines"),
             ("unplug now", "takes 0 arguments"),
         ] {
             let err = parse_control(line).unwrap_err();

@@ -823,3 +823,97 @@ fn lines_with_control_characters_are_garbage() {
         vec![Event::Garbage { bytes: 3 }, ok(&["+CSQ: 1,2"])]
     );
 }
+
+// ---------------------------------------------------------------------------
+// Response limits
+// ---------------------------------------------------------------------------
+
+fn limited(lines: usize, bytes: usize) -> Engine {
+    Engine::new(Config {
+        max_response_lines: lines,
+        max_response_bytes: bytes,
+        ..Config::default()
+    })
+}
+
+#[test]
+fn a_response_at_its_limits_is_whole() {
+    let mut engine = limited(3, 12);
+    // Three lines of three bytes: 3 × (3 + 1) = 12 bytes, both limits met.
+    let events = run(&mut engine, "AT+X", b"\r\naaa\r\nbbb\r\nccc\r\n\r\nOK\r\n");
+    assert_eq!(events, vec![ok(&["aaa", "bbb", "ccc"])]);
+}
+
+#[test]
+fn one_line_over_the_line_limit_ends_the_command_and_the_rest_is_dropped() {
+    let mut engine = limited(3, 1 << 20);
+    engine.start_command("AT+X");
+    let mut events = Vec::new();
+    engine.feed(b"\r\na\r\nb\r\nc\r\nd\r\n", &mut events);
+    assert_eq!(events, vec![Event::ResponseTooLarge { lines: 4, bytes: 8 }]);
+    assert!(engine.is_draining());
+    events.clear();
+    // The stream goes on: nothing more is reported, URCs still are, and the
+    // final result comes out discarded, with no lines kept.
+    for _ in 0..10_000 {
+        engine.feed(b"+FLOOD: 0123456789\r\n", &mut events);
+    }
+    engine.feed(b"+CREG: 5\r\nOK\r\n", &mut events);
+    assert_eq!(
+        events,
+        vec![
+            urc("+CREG: 5"),
+            Event::Discarded {
+                result: Final::Ok,
+                lines: vec![]
+            }
+        ]
+    );
+    // The next command works.
+    let events = run(&mut engine, "AT+CSQ", b"\r\n+CSQ: 17,99\r\n\r\nOK\r\n");
+    assert_eq!(events, vec![ok(&["+CSQ: 17,99"])]);
+}
+
+#[test]
+fn the_byte_limit_counts_line_ends() {
+    let mut engine = limited(1000, 10);
+    engine.start_command("AT+X");
+    let mut events = Vec::new();
+    // "abcd" + end = 5, twice = 10: at the limit; one more byte is over.
+    engine.feed(b"abcd\r\nabcd\r\n", &mut events);
+    assert!(events.is_empty(), "{events:?}");
+    engine.feed(b"e\r\n", &mut events);
+    assert_eq!(
+        events,
+        vec![Event::ResponseTooLarge {
+            lines: 3,
+            bytes: 12
+        }]
+    );
+}
+
+#[test]
+fn an_abandoned_command_keeps_no_more_than_the_limits() {
+    let mut engine = limited(2, 1 << 20);
+    engine.start_command("AT+X");
+    assert!(engine.abandon());
+    let mut events = Vec::new();
+    engine.feed(b"a\r\nb\r\nc\r\nd\r\nOK\r\n", &mut events);
+    // Already abandoned: no ResponseTooLarge, just the first two lines kept.
+    assert_eq!(
+        events,
+        vec![Event::Discarded {
+            result: Final::Ok,
+            lines: vec![s("a"), s("b")]
+        }]
+    );
+}
+
+#[test]
+fn the_limits_reset_with_each_command() {
+    let mut engine = limited(2, 1 << 20);
+    for _ in 0..3 {
+        let events = run(&mut engine, "AT+X", b"a\r\nb\r\nOK\r\n");
+        assert_eq!(events, vec![ok(&["a", "b"])]);
+    }
+}

@@ -1304,6 +1304,12 @@ impl Modem {
                 }
                 self.write(PortId::At, out);
             }
+            // Written even while muted, in chunks of about 64 KiB.
+            Control::Flood { lines, bytes } => {
+                for chunk in flood_chunks(lines, bytes, 64 * 1024) {
+                    self.write(PortId::At, chunk);
+                }
+            }
             // Injected output is written even while muted or in data mode.
             Control::Urc(text) => {
                 let out = self.frame_line(PortId::At, &text);
@@ -1404,3 +1410,26 @@ enum ResultCode {
 
 #[cfg(test)]
 mod tests;
+
+/// The output of `flood`: `lines` lines of `+FLOOD: <n> xxx…`, each `bytes`
+/// long before its CR LF, in chunks of whole lines of about `chunk` bytes.
+pub fn flood_chunks(lines: u64, bytes: usize, chunk: usize) -> impl Iterator<Item = Vec<u8>> {
+    let per_chunk = (chunk / (bytes + 2)).max(1) as u64;
+    let mut n = 0u64;
+    std::iter::from_fn(move || {
+        if n >= lines {
+            return None;
+        }
+        let end = (n + per_chunk).min(lines);
+        let mut out = Vec::with_capacity((end - n) as usize * (bytes + 2));
+        while n < end {
+            let start = out.len();
+            out.extend_from_slice(format!("+FLOOD: {n:08} ").as_bytes());
+            out.resize(start + bytes.max(out.len() - start), b'x');
+            out.truncate(start + bytes);
+            out.extend_from_slice(b"\r\n");
+            n += 1;
+        }
+        Some(out)
+    })
+}

@@ -1177,3 +1177,36 @@ fn power_down_unplugs_for_good() {
     m.tick(100_000);
     assert!(!m.plugged());
 }
+
+#[test]
+fn flood_writes_exactly_the_lines_asked_for_in_bounded_chunks() {
+    let mut m = modem(&[]);
+    m.control(
+        Control::Flood {
+            lines: 10_000,
+            bytes: 48,
+        },
+        0,
+    );
+    let fx = events(&mut m);
+    let mut total = Vec::new();
+    for effect in &fx {
+        let Effect::Write(PortId::At, Out::Bytes(chunk)) = effect else {
+            panic!("{effect:?}")
+        };
+        assert!(chunk.len() <= 64 * 1024, "{}", chunk.len());
+        assert!(chunk.ends_with(b"\r\n"));
+        total.extend_from_slice(chunk);
+    }
+    assert!(fx.len() > 1);
+    let text = String::from_utf8(total).unwrap();
+    let lines: Vec<&str> = text.split_terminator("\r\n").collect();
+    assert_eq!(lines.len(), 10_000);
+    assert!(lines
+        .iter()
+        .all(|l| l.len() == 48 && l.starts_with("+FLOOD: ")));
+    assert_eq!(lines[9_999], format!("+FLOOD: 00009999 {}", "x".repeat(31)));
+    // Short lines are cut to length, never longer.
+    let one: Vec<u8> = super::flood_chunks(1, 16, 1024).flatten().collect();
+    assert_eq!(one, b"+FLOOD: 00000000\r\n");
+}
