@@ -31,6 +31,10 @@ enum Step {
     Feed(Vec<u8>),
 }
 
+/// Response limits of the fuzzed engine (the defaults are 1,000 lines and 64 KiB).
+const MAX_RESPONSE_LINES: usize = 8;
+const MAX_RESPONSE_BYTES: usize = 256;
+
 fn script(data: &[u8]) -> Option<(Config, Vec<Step>)> {
     let (&settings, rest) = data.split_first()?;
     let config = Config {
@@ -42,6 +46,9 @@ fn script(data: &[u8]) -> Option<(Config, Vec<Step>)> {
         } else {
             Vec::new()
         },
+        // Small limits, so that the response-size path is reached often.
+        max_response_lines: MAX_RESPONSE_LINES,
+        max_response_bytes: MAX_RESPONSE_BYTES,
     };
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let steps = crate::segments(rest, 0x1f)
@@ -179,6 +186,14 @@ fn check_bounds(max_line: usize, steps: &[Step], played: &[(Vec<Event>, State)])
                 Event::Garbage { bytes } => {
                     assert!(*bytes > 0 && *bytes <= max_text, "{event:?}")
                 }
+                // What had arrived, the offending line included: one line or
+                // one line's bytes over a limit at most.
+                Event::ResponseTooLarge { lines, bytes } => assert!(
+                    *lines >= 1
+                        && *lines <= MAX_RESPONSE_LINES + 1
+                        && *bytes <= MAX_RESPONSE_BYTES + max_line + 2,
+                    "{event:?}"
+                ),
             }
         }
     }
