@@ -41,18 +41,7 @@ const PREFIXES: &[&str] = &[
     "+QLTS: ",
 ];
 
-const REASONS: &[&str] = &[
-    "empty",
-    "too_long",
-    "invalid_utf8",
-    "control_byte",
-    "no_prefix",
-    "bad_prefix",
-    "unterminated_quote",
-    "missing_field",
-    "invalid_field",
-    "extra_field",
-];
+use cellular_core::at::PARSE_ERROR_REASONS as REASONS;
 
 fn check_parse(line: &[u8]) {
     let result = at::parse(line);

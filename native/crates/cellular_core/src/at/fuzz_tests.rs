@@ -32,18 +32,7 @@ impl Rng {
     }
 }
 
-const REASONS: &[&str] = &[
-    "empty",
-    "too_long",
-    "invalid_utf8",
-    "control_byte",
-    "no_prefix",
-    "bad_prefix",
-    "unterminated_quote",
-    "missing_field",
-    "invalid_field",
-    "extra_field",
-];
+use super::PARSE_ERROR_REASONS as REASONS;
 
 const SEEDS: &[&str] = &[
     "+CSQ: 17,99",

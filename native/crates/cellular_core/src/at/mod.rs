@@ -70,6 +70,20 @@ pub struct ParseError {
     pub detail: String,
 }
 
+/// Every `reason` a [`ParseError`] can carry (the table above).
+pub const PARSE_ERROR_REASONS: &[&str] = &[
+    "empty",
+    "too_long",
+    "invalid_utf8",
+    "control_byte",
+    "no_prefix",
+    "bad_prefix",
+    "unterminated_quote",
+    "missing_field",
+    "invalid_field",
+    "extra_field",
+];
+
 impl ParseError {
     pub(crate) fn new(reason: &'static str, detail: impl Into<String>) -> Self {
         ParseError {
