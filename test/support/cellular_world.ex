@@ -128,6 +128,29 @@ defmodule VintageNetCellular.Test.World do
     end
   end
 
+  @doc """
+  The setup of an end-to-end test: checks that the simulator and `chat` are
+  there (raising with what to install otherwise), resets the VintageNet
+  double, starts a world (`start/1` options) and registers its teardown with
+  `ExUnit.Callbacks.on_exit/1`. Returns `%{world: world}` for the test context.
+  """
+  @spec setup_e2e(keyword()) :: %{world: map()}
+  def setup_e2e(opts \\ []) do
+    unless Simulator.available?() and System.find_executable("chat") do
+      raise "these tests need the simulator (mix compile) and chat (apt-get install ppp)"
+    end
+
+    VintageNet.Double.reset()
+    world = start(opts)
+
+    ExUnit.Callbacks.on_exit(fn ->
+      VintageNet.Double.reset()
+      stop(world)
+    end)
+
+    %{world: world}
+  end
+
   @doc "Restores the app environment and removes the directories."
   @spec stop(map()) :: :ok
   def stop(world) do

@@ -33,19 +33,7 @@ defmodule VintageNetCellular.FaultMatrixTest do
   @ifname "ppp0"
 
   setup do
-    unless Simulator.available?() and System.find_executable("chat") do
-      raise "these tests need the simulator (mix compile) and chat (apt-get install ppp)"
-    end
-
-    VintageNet.Double.reset()
-    world = World.start()
-
-    on_exit(fn ->
-      VintageNet.Double.reset()
-      World.stop(world)
-    end)
-
-    %{world: world}
+    World.setup_e2e()
   end
 
   # ---------------------------------------------------------------------------

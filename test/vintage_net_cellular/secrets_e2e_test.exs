@@ -13,7 +13,6 @@ defmodule VintageNetCellular.SecretsE2ETest do
   import ExUnit.CaptureIO
   import ExUnit.CaptureLog
 
-  alias VintageNetCellular.Test.Simulator
   alias VintageNetCellular.Test.World
 
   @moduletag :e2e
@@ -24,22 +23,10 @@ defmodule VintageNetCellular.SecretsE2ETest do
   @password "s3cretPassWord9"
 
   setup do
-    unless Simulator.available?() and System.find_executable("chat") do
-      raise "these tests need the simulator (mix compile) and chat (apt-get install ppp)"
-    end
-
-    VintageNet.Double.reset()
     level = Logger.level()
     Logger.configure(level: :debug)
-    world = World.start()
-
-    on_exit(fn ->
-      Logger.configure(level: level)
-      VintageNet.Double.reset()
-      World.stop(world)
-    end)
-
-    %{world: world}
+    on_exit(fn -> Logger.configure(level: level) end)
+    World.setup_e2e()
   end
 
   test "no PIN, username or password anywhere after a connect and a crash", %{world: world} do
