@@ -32,7 +32,7 @@ defmodule VintageNetCellular.MixProject do
 
   def application do
     [
-      extra_applications: [:logger],
+      extra_applications: [:logger, :crypto],
       mod: {VintageNetCellular.Application, []}
     ]
   end

@@ -62,8 +62,8 @@ defmodule SoakBench do
             {cycle(kind, world, i), true}
           rescue
             e ->
-              IO.puts("cycle #{i} #{kind} failed: #{Exception.message(e)}")
-              {world, false}
+              IO.puts("cycle #{i} #{kind} failed: #{Exception.message(e)}; #{where_it_stands()}")
+              {recover(world), false}
           end
 
         ms = System.monotonic_time(:millisecond) - t0
@@ -129,6 +129,31 @@ defmodule SoakBench do
     await_left_connected()
     :ok = VintageNet.configure(@ifname, config(i))
     await_connected()
+    world
+  end
+
+  # What the manager says after a failed cycle: enough to start a diagnosis.
+  defp where_it_stands do
+    mobile = fn key -> inspect(VintageNet.get(["interface", @ifname, "mobile", key])) end
+
+    "state #{mobile.("state")}, reason #{mobile.("reason")}, status #{inspect(VintageNetCellular.Connection.status(@ifname))}"
+  end
+
+  # A failed cycle must not fail the ones after it: wait a while longer for
+  # the manager to come back by itself, and configure again if it doesn't.
+  defp recover(world) do
+    try do
+      VintageNet.Double.await(@state, :connected, 60_000)
+      IO.puts("  recovered by itself")
+    rescue
+      _ ->
+        IO.puts("  no recovery within 60 s more; configuring again")
+        VintageNet.deconfigure(@ifname)
+        :ok = VintageNet.configure(@ifname, config(0))
+        VintageNet.Double.await(@state, :connected, 30_000)
+    end
+
+    flush()
     world
   end
 

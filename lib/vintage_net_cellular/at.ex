@@ -113,6 +113,23 @@ defmodule VintageNetCellular.AT do
       iex> VintageNetCellular.AT.parse("+CPIN: PH-NET PIN")
       {:ok, {:cpin, %{state: :ph_net_pin}}}
 
+  ### `:cpinr`, `:qpinc` and `:spic`
+
+  The attempts left before the SIM locks. `:cpinr` (27.007 `AT+CPINR`):
+  `code` (`:sim_pin`, `:sim_puk`, `:sim_pin2`, `:sim_puk2`, or `:other`),
+  `retries` and `default_retries` (or nil). `:qpinc` (Quectel `AT+QPINC`):
+  `facility` as sent (`"SC"` is the SIM PIN), `pin` and `puk`. `:spic`
+  (SIMCom `AT+SPIC`): `pin`, `puk`, `pin2` and `puk2` (nil when left out).
+
+      iex> VintageNetCellular.AT.parse(~s(+CPINR: "SIM PIN",2,3))
+      {:ok, {:cpinr, %{code: :sim_pin, retries: 2, default_retries: 3}}}
+
+      iex> VintageNetCellular.AT.parse(~s(+QPINC: "SC",3,10))
+      {:ok, {:qpinc, %{facility: "SC", pin: 3, puk: 10}}}
+
+      iex> VintageNetCellular.AT.parse("+SPIC: 1,10,3,10")
+      {:ok, {:spic, %{pin: 1, puk: 10, pin2: 3, puk2: 10}}}
+
   ### `:iccid`
 
   The ICCID as a string, normalized: quotes and spaces stripped, hex letters

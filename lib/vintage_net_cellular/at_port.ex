@@ -101,6 +101,9 @@ defmodule VintageNetCellular.ATPort do
   `start_link/1`, or the ATPort pid when there is none. Subscribers also get
   `{VintageNetCellular.ATPort, server, :opened}` when the tty (re)opens and
   `{VintageNetCellular.ATPort, server, :closed}` when it closes or vanishes.
+  When the tty itself vanished (the device was unplugged, reset or
+  re-enumerated, as opposed to the port program dying), `:closed` is
+  preceded by `{VintageNetCellular.ATPort, server, :vanished}`.
   Subscribers are monitored and forgotten when they exit.
 
   ## Missing ttys and crashes
@@ -523,8 +526,14 @@ defmodule VintageNetCellular.ATPort do
     %{state | status: :opened, restart_delay: @first_restart}
   end
 
+  # The tty itself closed under the program (the device vanished), as opposed
+  # to the program dying: subscribers hear :vanished first, then :closed.
   defp handle_event({:closed, _reason}, state) do
-    if state.status == :opened, do: notify_all(state, :closed)
+    if state.status == :opened do
+      notify_all(state, :vanished)
+      notify_all(state, :closed)
+    end
+
     %{state | status: :closed}
   end
 

@@ -57,16 +57,17 @@ defmodule VintageNetCellular.Config do
   |---|---|---|---|
   | `apn` | string | required | 3GPP TS 23.003 rules: labels of letters, digits and hyphens (no hyphen at either end of a label) separated by dots; at most 99 characters (100 octets encoded) |
   | `only_iccid_prefixes` | `nil` or non-empty list of digit strings | `nil` | `nil` (or leaving the key out) makes the provider a catch-all |
-  | `username` | `nil` or 1–64 printable ASCII | `nil` | |
+  | `username` | `nil` or 1–64 printable ASCII; normalized to `%{password: username}` | `nil` | |
   | `password` | `nil` or 0–64 printable ASCII | `nil` | needs a `username` |
   | `auth` | `:none`, `:pap`, `:chap` or `:pap_or_chap` | `:pap_or_chap` with a username, else `:none` | anything but `:none` needs a `username`; `:none` with a username is an error |
   | `pdp_type` | `:ipv4`, `:ipv6` or `:ipv4v6` | `:ipv4` | |
   | `roaming_allowed?` | `nil` or boolean | `nil` | `nil` leaves the modem's roaming setting alone (as vintage_net_qmi does) |
 
-  Secrets stay under keys that `VintageNet.info/0` redacts: a provider's
-  `password`, and the PIN, which the normalized form keeps as
-  `sim_pin: %{password: "1234"}` (the input may use either form).
-  `sim_pin/1` reads it back.
+  Secrets stay under keys that `VintageNet.info/0` redacts (it redacts by
+  key, never by value): a provider's `password`, and the PIN and the
+  username, which the normalized form keeps as `sim_pin: %{password: "1234"}`
+  and `username: %{password: "user"}` (the input may use either form).
+  `sim_pin/1` and `username/1` read them back.
 
   Usernames and passwords may not contain `"`, `'`, `;`, `\\`, a backtick or
   any control or non-ASCII byte, so they can't break out of an AT command
@@ -200,7 +201,7 @@ defmodule VintageNetCellular.Config do
   @type provider() :: %{
           apn: String.t(),
           only_iccid_prefixes: [String.t()] | nil,
-          username: String.t() | nil,
+          username: %{password: String.t()} | nil,
           password: String.t() | nil,
           auth: :none | :pap | :chap | :pap_or_chap,
           pdp_type: :ipv4 | :ipv6 | :ipv4v6,
@@ -278,6 +279,29 @@ defmodule VintageNetCellular.Config do
   @spec sim_pin(options()) :: String.t() | nil
   def sim_pin(%{sim_pin: %{password: pin}}) when is_binary(pin), do: pin
   def sim_pin(_options), do: nil
+
+  @doc """
+  The username of a normalized provider, or nil.
+
+      iex> VintageNetCellular.Config.username(%{apn: "a", username: %{password: "user"}})
+      "user"
+      iex> VintageNetCellular.Config.username(%{apn: "a", username: nil})
+      nil
+  """
+  @spec username(map()) :: String.t() | nil
+  def username(%{username: %{password: user}}) when is_binary(user), do: user
+  def username(%{username: user}) when is_binary(user), do: user
+  def username(_provider), do: nil
+
+  @doc """
+  A normalized provider as the connection manager uses it: the username
+  unwrapped to a plain string (or nil).
+
+      iex> VintageNetCellular.Config.runtime_provider(%{apn: "a", username: %{password: "user"}, password: "pw"})
+      %{apn: "a", username: "user", password: "pw"}
+  """
+  @spec runtime_provider(map()) :: map()
+  def runtime_provider(provider) when is_map(provider), do: %{provider | username: username(provider)}
 
   @doc """
   The baud rates `:speed` accepts: the Linux termios rates.
@@ -432,7 +456,7 @@ defmodule VintageNetCellular.Config do
       [unknown | _] -> bad!("#{path}.#{unknown_name(unknown)}", "unknown key; known keys: #{names(@provider_keys)}")
     end
 
-    username = credential!("#{path}.username", Map.get(provider, :username), 1, 64)
+    username = credential!("#{path}.username", unwrap(Map.get(provider, :username)), 1, 64)
     password = credential!("#{path}.password", Map.get(provider, :password), 0, 64)
 
     if password != nil and username == nil do
@@ -442,7 +466,7 @@ defmodule VintageNetCellular.Config do
     %{
       apn: apn!("#{path}.apn", Map.get(provider, :apn)),
       only_iccid_prefixes: iccid_prefixes!("#{path}.only_iccid_prefixes", Map.get(provider, :only_iccid_prefixes)),
-      username: username,
+      username: username && %{password: username},
       password: password,
       auth: auth!("#{path}.auth", Map.get(provider, :auth), username),
       pdp_type: one_of!("#{path}.pdp_type", value(provider, :pdp_type, :ipv4), @pdp_types),
@@ -517,6 +541,9 @@ defmodule VintageNetCellular.Config do
   defp iccid_prefixes!(path, other) do
     bad!(path, "expected a list of digit strings like [\"8988228\"], got #{inspect(other)}")
   end
+
+  defp unwrap(%{password: value}), do: value
+  defp unwrap(value), do: value
 
   defp credential!(_path, nil, _min, _max), do: nil
 

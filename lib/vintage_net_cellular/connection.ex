@@ -76,6 +76,7 @@ defmodule VintageNetCellular.Connection do
   alias VintageNetCellular.Interface
   alias VintageNetCellular.ModemProfile
   alias VintageNetCellular.ModemProfile.Commands
+  alias VintageNetCellular.PinLedger
   alias VintageNetCellular.PPP
   alias VintageNetCellular.PropertyWriter
   alias VintageNetCellular.Secrets
@@ -281,6 +282,18 @@ defmodule VintageNetCellular.Connection do
 
   def handle_event(:state_timeout, :port_timeout, :initializing, data) do
     fail({:retry, "could not open the modem's AT port #{data.modem.at_tty}", data})
+  end
+
+  # The AT port's tty vanished: the modem was unplugged, reset or
+  # re-enumerated. Whatever it comes back as (the same tty names after a fast
+  # replug, other ones, or nothing), its state is gone (SIM unlocked, PDP
+  # context, data call) and pppd may hold a dead tty: drop it all and look
+  # for the modem again. Only a tty that closed by itself does this; a port
+  # program that died and restarts (`:closed` without `:vanished`) leaves the
+  # modem and the data call as they are.
+  def handle_event(:info, {ATPort, _port, :vanished}, state, %{modem: modem} = data)
+      when modem != nil and state != :searching_modem do
+    lose_modem(data, "the modem's AT port vanished (unplugged, reset or re-enumerated); looking for it again")
   end
 
   # The AT port's tty closed: the modem may be gone; check sysfs right away.
@@ -698,16 +711,22 @@ defmodule VintageNetCellular.Connection do
         status = SIM.status(answer)
         PropertyWriter.put(data.ifname, "sim", SIM.property(status))
         key = sim_key(data, status)
+        pin = Config.sim_pin(data.config)
         # A PIN this SIM accepted before may be sent again (after a modem
-        # reset); one that was rejected, or got no clear answer, never.
-        tried = Map.get(data.pin_tried, key)
+        # reset); one that was rejected, or got no clear answer, never: not
+        # by this manager, nor by one before it (the interface's memory),
+        # nor before a reboot or reconfigure (PinLedger, per ICCID and PIN).
+        tried = Map.get(data.pin_tried, key) || (pin && key && PinLedger.lookup(key, pin))
 
-        case SIM.decide(status, Config.sim_pin(data.config), tried in [:sent, :wrong]) do
+        case SIM.decide(status, pin, tried in [:sent, :wrong]) do
           :ready ->
             {:ok, data}
 
           {:unlock, pin} ->
-            unlock(data, key, pin)
+            case SIM.check_attempts(read_pin_attempts(data)) do
+              :ok -> unlock(data, key, pin)
+              {:locked, reason} -> {:locked, reason, data}
+            end
 
           {:locked, reason} ->
             {:locked, locked_reason(reason, tried), data}
@@ -738,6 +757,24 @@ defmodule VintageNetCellular.Connection do
 
       {:error, reason} ->
         {:error, reason}
+    end
+  end
+
+  # The PIN attempts left, where the profile has a command that tells them;
+  # nil when it doesn't, or the modem gave no answer.
+  defp read_pin_attempts(data) do
+    with command when is_binary(command) <- profile_call(data, :pin_attempts_command, [], nil),
+         {:ok, lines} <- command(data, command) do
+      lines |> Enum.flat_map(&parsed_any/1) |> SIM.pin_attempts()
+    else
+      _ -> nil
+    end
+  end
+
+  defp parsed_any(line) do
+    case AT.parse(line) do
+      {:ok, parsed} -> [parsed]
+      _ -> []
     end
   end
 
@@ -787,6 +824,7 @@ defmodule VintageNetCellular.Connection do
   defp pin_tried(data, key, outcome) do
     pin_tried = Map.put(data.pin_tried, key, outcome)
     Interface.remember(data.ifname, :pin_tried, pin_tried)
+    _ = PinLedger.record(key, Config.sim_pin(data.config), outcome)
     %{data | pin_tried: pin_tried}
   end
 
@@ -852,7 +890,7 @@ defmodule VintageNetCellular.Connection do
     case ServiceProviders.select(data.config.service_providers, data.iccid) do
       {:ok, provider} ->
         PropertyWriter.put(data.ifname, "apn", provider.apn)
-        {:ok, %{data | provider: provider}}
+        {:ok, %{data | provider: Config.runtime_provider(provider)}}
 
       {:error, :no_provider} ->
         PropertyWriter.delete(data.ifname, "apn")

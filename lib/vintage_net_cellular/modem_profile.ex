@@ -160,6 +160,16 @@ defmodule VintageNetCellular.ModemProfile do
   """
   @callback iccid_command() :: String.t()
 
+  @doc """
+  The command that reads how many SIM PIN attempts are left, answered with
+  `+CPINR`, `+QPINC` or `+SPIC` lines (see
+  `VintageNetCellular.Connection.SIM.pin_attempts/1`), or `nil` when the
+  family has none. The connection manager reads it before it sends a PIN
+  and never sends one when a single attempt is left. Default (27.007):
+  `AT+CPINR="SIM PIN"`; Quectel `AT+QPINC="SC"`, SIMCom `AT+SPIC`.
+  """
+  @callback pin_attempts_command() :: String.t() | nil
+
   @doc "The PDP context id pppd dials (`ATD*99***<cid>#`). Default: 1."
   @callback pdp_cid() :: 1..99
 
@@ -264,6 +274,9 @@ defmodule VintageNetCellular.ModemProfile do
       def iccid_command, do: "AT+CCID"
 
       @impl VintageNetCellular.ModemProfile
+      def pin_attempts_command, do: ~s(AT+CPINR="SIM PIN")
+
+      @impl VintageNetCellular.ModemProfile
       def pdp_cid, do: 1
 
       @impl VintageNetCellular.ModemProfile
@@ -282,6 +295,7 @@ defmodule VintageNetCellular.ModemProfile do
       defoverridable init_commands: 0,
                      end_call: 1,
                      iccid_command: 0,
+                     pin_attempts_command: 0,
                      pdp_cid: 0,
                      cgauth_command: 4,
                      roaming_settings: 1,

@@ -40,8 +40,7 @@ defmodule VintageNetCellular.Secrets do
 
     credentials =
       for provider <- Map.get(options, :service_providers, []),
-          key <- [:username, :password],
-          value = Map.get(provider, key),
+          value <- [VintageNetCellular.Config.username(provider), Map.get(provider, :password)],
           is_binary(value),
           do: value
 
@@ -83,8 +82,8 @@ defmodule VintageNetCellular.Secrets do
   passwords replaced by `"<redacted>"`, for `format_status/1` (what
   `:sys.get_status/1` and crash reports show of a process's state).
 
-      iex> VintageNetCellular.Secrets.redact_options(%{sim_pin: %{password: "1234"}, service_providers: [%{apn: "a", username: "u", password: nil}]})
-      %{sim_pin: %{password: "<redacted>"}, service_providers: [%{apn: "a", username: "<redacted>", password: nil}]}
+      iex> VintageNetCellular.Secrets.redact_options(%{sim_pin: %{password: "1234"}, service_providers: [%{apn: "a", username: %{password: "user"}, password: nil}]})
+      %{sim_pin: %{password: "<redacted>"}, service_providers: [%{apn: "a", username: %{password: "<redacted>"}, password: nil}]}
   """
   @spec redact_options(map()) :: map()
   def redact_options(options) when is_map(options) do
@@ -95,9 +94,16 @@ defmodule VintageNetCellular.Secrets do
     end)
     |> Map.update(:service_providers, [], fn providers ->
       Enum.map(providers, fn provider ->
-        for key <- [:username, :password], is_binary(Map.get(provider, key)), reduce: provider do
-          acc -> Map.put(acc, key, @redacted)
-        end
+        provider
+        |> Map.update(:username, nil, fn
+          %{password: _} -> %{password: @redacted}
+          user when is_binary(user) -> @redacted
+          other -> other
+        end)
+        |> Map.update(:password, nil, fn
+          password when is_binary(password) -> @redacted
+          other -> other
+        end)
       end)
     end)
   end

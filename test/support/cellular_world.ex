@@ -44,7 +44,8 @@ defmodule VintageNetCellular.Test.World do
     :registration_timeout,
     :dial_timeout,
     :pppd_holdoff,
-    :monitor
+    :monitor,
+    :state_dir
   ]
 
   @doc """
@@ -80,7 +81,10 @@ defmodule VintageNetCellular.Test.World do
       dial_timeout: 20_000,
       pppd_holdoff: 1,
       statistics_interval: 100,
-      monitor: []
+      monitor: [],
+      # The SIM PIN ledger of this world only: a PIN one test's SIM refused
+      # is not refused for the next test's SIM with the same ICCID.
+      state_dir: Path.join(dir, "state")
     ]
 
     Enum.each(Keyword.merge(env, Keyword.get(opts, :env, [])), fn {k, v} ->
@@ -217,6 +221,18 @@ defmodule VintageNetCellular.Test.World do
     :ok = Simulator.control(sim(world, name), "replug")
     {:ok, _} = Simulator.await(sim(world, name), "replugged")
     world = update_in(world.modems[name], &%{&1 | plugged?: true, tty_base: tty_base})
+    rebuild(world)
+    world
+  end
+
+  @doc """
+  Closes the tty of one port (`:at` or `:ppp`) under its client; a new pty
+  takes its place at once under the same tty name (the modem is not reset).
+  """
+  @spec reopen(map(), atom(), :at | :ppp) :: map()
+  def reopen(world, name, port) when port in [:at, :ppp] do
+    :ok = Simulator.control(sim(world, name), "reopen #{port}")
+    {:ok, _} = Simulator.await(sim(world, name), "reopened")
     rebuild(world)
     world
   end

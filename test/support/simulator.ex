@@ -259,7 +259,7 @@ defmodule VintageNetCellular.Test.Simulator do
       {:ok, %{event: "ready"} = event} ->
         %{state | model: event[:model], ports: event[:ports], events: state.events ++ [event]}
 
-      {:ok, %{event: "replugged"} = event} ->
+      {:ok, %{event: event_name} = event} when event_name in ["replugged", "reopened"] ->
         %{state | ports: event[:ports], events: state.events ++ [event]}
 
       {:ok, %{event: "log", message: "control: " <> applied}} ->

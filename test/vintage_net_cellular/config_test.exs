@@ -90,7 +90,7 @@ defmodule VintageNetCellular.ConfigTest do
       assert second == %{
                apn: "super",
                only_iccid_prefixes: nil,
-               username: "u",
+               username: %{password: "u"},
                password: "p",
                auth: :chap,
                pdp_type: :ipv4v6,
@@ -354,7 +354,23 @@ defmodule VintageNetCellular.ConfigTest do
         "0 to 64"
       )
 
-      assert provider(%{apn: "a", username: String.duplicate("x", 64)}).username == String.duplicate("x", 64)
+      assert Config.username(provider(%{apn: "a", username: String.duplicate("x", 64)})) == String.duplicate("x", 64)
+    end
+
+    # VintageNet.info redacts by key only: the username is kept under a
+    # :password key, and the wrapped form is accepted back (normalize is
+    # idempotent, as VintageNet calls it again on saved configurations).
+    test "the username is kept as %{password: username}" do
+      normalized = provider(%{apn: "a", username: "someone", password: "secret"})
+      assert normalized.username == %{password: "someone"}
+      assert provider(normalized) == normalized
+      assert Config.runtime_provider(normalized).username == "someone"
+
+      rejects(
+        with_provider(%{apn: "a", username: %{password: "a;b"}}),
+        "vintage_net_cellular.service_providers[0].username",
+        "semicolon (;) at position 2"
+      )
     end
 
     for {bad, word} <- [

@@ -519,6 +519,35 @@ defmodule VintageNetCellular.FaultMatrixTest do
       end)
     end
 
+    # One port's tty closes under its client and comes back under the same
+    # name (its driver rebound), the other port untouched, the modem not
+    # reset.
+    test "the AT port's tty closes under it", %{world: world} do
+      survive(world, fn ctx ->
+        world = World.reopen(ctx.world, :m1, :at)
+        [world: world]
+      end)
+    end
+
+    test "the PPP port's tty closes under pppd", %{world: world} do
+      survive(world, fn ctx ->
+        world = World.reopen(ctx.world, :m1, :ppp)
+        [world: world]
+      end)
+    end
+
+    # A fast re-enumeration (a modem reset, a USB hiccup): the ttys come back
+    # under the same names before any sysfs check can see them gone, while
+    # pppd still holds the old PPP tty.
+    test "unplugged and replugged at once under the same tty names", %{world: world} do
+      survive(world, fn ctx ->
+        same = ctx.world.modems[:m1].tty_base
+        world = World.unplug(ctx.world, :m1)
+        world = World.replug(world, :m1, same)
+        [world: world, gone: [ctx.pppd], new_pppd?: true]
+      end)
+    end
+
     test "powered down (AT+QPOWD), then replugged", %{world: world} do
       survive(world, fn ctx ->
         sim = World.sim(ctx.world, :m1)

@@ -136,6 +136,59 @@ defmodule VintageNetCellular.Connection.SIM do
   def decide({:error, message}, _pin, _tried?), do: {:absent, message}
 
   @doc """
+  Whether the PIN may be sent, given the attempts the SIM has left (`nil`
+  when the modem can't tell).
+
+  A PIN is never sent when only one attempt is left: if that PIN were wrong,
+  the SIM would lock itself into PUK. The user can still send it by hand
+  with `VintageNetCellular.at/3`.
+
+      iex> VintageNetCellular.Connection.SIM.check_attempts(3)
+      :ok
+      iex> VintageNetCellular.Connection.SIM.check_attempts(nil)
+      :ok
+      iex> {:locked, reason} = VintageNetCellular.Connection.SIM.check_attempts(1)
+      iex> reason =~ "one PIN attempt left"
+      true
+  """
+  @spec check_attempts(non_neg_integer() | nil) :: :ok | {:locked, String.t()}
+  def check_attempts(nil), do: :ok
+  def check_attempts(attempts) when is_integer(attempts) and attempts > 1, do: :ok
+
+  def check_attempts(attempts) when is_integer(attempts) do
+    {:locked,
+     "The SIM has #{if attempts == 1, do: "only one PIN attempt left", else: "no PIN attempts left"}, " <>
+       "so the configured sim_pin is not sent: a wrong PIN would lock the SIM into PUK. Check the " <>
+       ~s[PIN, then send it by hand with VintageNetCellular.at(ifname, ~s(AT+CPIN="<PIN>"))]}
+  end
+
+  @doc """
+  The SIM PIN attempts left, from the parsed answer lines of a profile's
+  `c:VintageNetCellular.ModemProfile.pin_attempts_command/0` (27.007
+  `+CPINR`, Quectel `+QPINC`, SIMCom `+SPIC`); `nil` when no line tells.
+
+      iex> alias VintageNetCellular.Connection.SIM
+      iex> SIM.pin_attempts([{:cpinr, %{code: :sim_pin, retries: 2, default_retries: 3}}])
+      2
+      iex> SIM.pin_attempts([{:qpinc, %{facility: "P2", pin: 3, puk: 10}}, {:qpinc, %{facility: "SC", pin: 1, puk: 10}}])
+      1
+      iex> SIM.pin_attempts([{:spic, %{pin: 3, puk: 10, pin2: 3, puk2: 10}}])
+      3
+      iex> SIM.pin_attempts([{:cpinr, %{code: :sim_puk, retries: 10, default_retries: 10}}])
+      nil
+  """
+  @spec pin_attempts([{atom(), map()}]) :: non_neg_integer() | nil
+  def pin_attempts(parsed) when is_list(parsed), do: Enum.find_value(parsed, &attempts_of/1)
+
+  defp attempts_of({:cpinr, %{code: :sim_pin, retries: n}}) when is_integer(n), do: n
+
+  defp attempts_of({:qpinc, %{facility: f, pin: n}}) when is_binary(f) and is_integer(n),
+    do: if(String.upcase(f) == "SC", do: n)
+
+  defp attempts_of({:spic, %{pin: n}}) when is_integer(n), do: n
+  defp attempts_of(_other), do: nil
+
+  @doc """
   The `sim` property value of a status (the values issue 5 documents):
   `:ready | :absent | :pin_required | :puk_required | :error`.
 

@@ -7,7 +7,7 @@ defmodule VintageNetCellular.Modem.Quectel do
     secondary AT (PPP is dialed there), 04 QMI (`qmi_wwan`, not needed
     for PPP).
   * `AT+QURCCFG="urcport","usbat"` sends URCs to the USB AT port.
-  * ICCID with `AT+QCCID`.
+  * ICCID with `AT+QCCID`; PIN attempts left with `AT+QPINC="SC"`.
   * Network time: `+CTZE` URCs (`AT+CTZR=2`) and, at start, the last
     network time from `AT+QLTS` (UTC).
   * Signal is pushed with `AT+QINDCFG="csq",1,0` (`+QIND: "csq",<rssi>,<ber>`)
@@ -49,6 +49,9 @@ defmodule VintageNetCellular.Modem.Quectel do
 
       @impl true
       def iccid_command(), do: "AT+QCCID"
+
+      @impl true
+      def pin_attempts_command(), do: ~s(AT+QPINC="SC")
 
       @impl true
       def signal_urc_commands(), do: [~s(AT+QINDCFG="csq",1,0)]

@@ -14,7 +14,8 @@ defmodule VintageNetCellular.Modem.SIMCom do
     `AT+CMNB` for Cat-M1/NB-IoT);
   * `:signal_urc`: whether `AT+AUTOCSQ=1,1` (pushed `+CSQ:`) exists.
 
-  All of them read the serving cell and signal with `AT+CPSI?`.
+  All of them read the serving cell and signal with `AT+CPSI?`, and the PIN
+  attempts left with `AT+SPIC`.
 
       defmodule MyApp.SIM7600G do
         use VintageNetCellular.Modem.SIMCom,
@@ -49,6 +50,9 @@ defmodule VintageNetCellular.Modem.SIMCom do
 
       @impl true
       def signal_urc_commands(), do: unquote(signal_urc)
+
+      @impl true
+      def pin_attempts_command(), do: "AT+SPIC"
 
       @impl true
       def signal_commands(), do: ["AT+CPSI?"]

@@ -1,7 +1,7 @@
 //! Every AT parser, chosen by the first byte.
 //!
 //! `at::parse` dispatches on the line's own prefix, so selector 0 hands it
-//! the rest as is. Selectors 1..=19 put a known prefix in front first, so
+//! the rest as is. Selectors 1..=22 put a known prefix in front first, so
 //! that each typed parser (`+CSQ`, `+CREG`, `+CPSI`, ...) sees every mutation
 //! of its fields even when the mutation would have broken the prefix. The
 //! selectors after those reach the other text parsers of the AT layer: final
@@ -18,7 +18,7 @@ use cellular_core::at::{self, ParseError};
 use cellular_core::engine::{self, redact};
 use cellular_core::{operators, signal, Value};
 
-/// The prefixes the selectors 1..=19 put in front of the line.
+/// The prefixes the selectors 1..=22 put in front of the line.
 const PREFIXES: &[&str] = &[
     "+CSQ: ",
     "+CESQ: ",
@@ -39,6 +39,9 @@ const PREFIXES: &[&str] = &[
     "+CTZV: ",
     "+CTZE: ",
     "+QLTS: ",
+    "+CPINR: ",
+    "+QPINC: ",
+    "+SPIC: ",
 ];
 
 use cellular_core::at::PARSE_ERROR_REASONS as REASONS;

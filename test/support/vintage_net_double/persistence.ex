@@ -45,8 +45,11 @@ defmodule VintageNet.Double.Persistence do
     :ok
   end
 
+  # As vintage_net's FlatFile: no :safe. A saved configuration holds atoms
+  # (keys, enumerations) of modules a freshly booted VM may not have loaded
+  # yet; [:safe] would refuse it and the interface would not come back.
   defp safe_decode(bin) do
-    :erlang.binary_to_term(bin, [:safe])
+    :erlang.binary_to_term(bin)
   rescue
     ArgumentError -> nil
   end

@@ -37,6 +37,8 @@ pub struct Config {
     pub imsi: Option<String>,
     pub imei: Option<String>,
     pub pin: String,
+    /// SIM PIN attempts left at power-on (1..=3).
+    pub pin_attempts: u8,
     pub sim: SimStart,
     /// The network's PLMN (MCC+MNC).
     pub operator: String,
@@ -64,6 +66,7 @@ impl Default for Config {
             imsi: None,
             imei: None,
             pin: "1234".to_string(),
+            pin_attempts: 3,
             sim: SimStart::Ready,
             operator: "310410".to_string(),
             registration: RegTarget::Home,
@@ -89,7 +92,7 @@ pub fn usage() -> String {
     format!(
         "usage: cellular_sim [--model {}] [--scenario FILE] [--seed N]\n\
          \x20                   [--fragment none|random|every-byte] [--iccid DIGITS] [--imsi DIGITS] [--imei DIGITS]\n\
-         \x20                   [--pin 1234] [--sim ready|absent|locked] [--operator MCCMNC] [--roaming]\n\
+         \x20                   [--pin 1234] [--pin-attempts 1..3] [--sim ready|absent|locked] [--operator MCCMNC] [--roaming]\n\
          \x20                   [--registration home|roaming|searching|denied] [--register-after-ms N]\n\
          \x20                   [--provisioned APN] [--time-scale F] [--reset-ms N] [--exec COMMAND] [--quiet]\n\
          Control commands are read from stdin, one per line; the simulator exits when stdin closes.\n\
@@ -151,6 +154,15 @@ where
             "--imsi" => cfg.imsi = Some(digits(&flag, &value()?, 6, 15)?),
             "--imei" => cfg.imei = Some(digits(&flag, &value()?, 14, 16)?),
             "--pin" => cfg.pin = digits(&flag, &value()?, 4, 8)?,
+            "--pin-attempts" => {
+                let v = value()?;
+                cfg.pin_attempts = match v.as_str() {
+                    "1" => 1,
+                    "2" => 2,
+                    "3" => 3,
+                    _ => return Err(format!("--pin-attempts: '{v}' is not 1, 2 or 3")),
+                };
+            }
             "--sim" => {
                 cfg.sim = match value()?.as_str() {
                     "ready" => SimStart::Ready,

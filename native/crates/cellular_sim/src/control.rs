@@ -17,6 +17,7 @@
 //! assert!(parse_scenario("5s explode", 1.0).unwrap_err().contains("line 1"));
 //! ```
 
+use crate::modem::PortId;
 use std::fmt;
 
 /// SIM card events.
@@ -155,6 +156,10 @@ pub enum Control {
     /// has no modem control lines, so this stands for the line). What the
     /// modem does follows that port's `AT&D`.
     DtrDrop,
+    /// The tty of one port closes under its client and comes back at once
+    /// under a new pty (a driver rebound to that interface): the modem is
+    /// not reset, but a data call on that port ends.
+    Reopen(PortId),
     /// Print a one-line summary of the modem state as a log event.
     Status,
     Quit,
@@ -293,6 +298,14 @@ pub fn parse_control(line: &str) -> Result<Control, String> {
             match args[0] {
                 "drop" => Ok(Control::DtrDrop),
                 other => Err(format!("dtr: unknown action '{other}' (drop)")),
+            }
+        }
+        "reopen" => {
+            arity(1)?;
+            match args[0] {
+                "at" => Ok(Control::Reopen(PortId::At)),
+                "ppp" => Ok(Control::Reopen(PortId::Ppp)),
+                other => Err(format!("reopen: unknown port '{other}' (at, ppp)")),
             }
         }
         "status" => arity(0).map(|_| Control::Status),
@@ -447,6 +460,8 @@ mod tests {
                 Control::Urc("+QIND: \"act\",\"LTE\"".into()),
             ),
             ("unplug", Control::Unplug),
+            ("reopen at", Control::Reopen(PortId::At)),
+            ("reopen ppp", Control::Reopen(PortId::Ppp)),
             ("replug", Control::Replug),
             ("replug_after 1500", Control::ReplugAfter(1500)),
             (
@@ -485,6 +500,7 @@ mod tests {
             ("", "empty"),
             ("explode", "unknown command 'explode'"),
             ("sim eject", "unknown action 'eject'"),
+            ("reopen usb", "unknown port 'usb'"),
             ("signal 32", "rssi '32'"),
             ("signal 20 8", "ber '8'"),
             ("signal auto maybe", "expected on or off"),

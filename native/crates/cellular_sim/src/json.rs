@@ -37,6 +37,8 @@ pub enum Event {
     Unplugged,
     /// The modem came back under new pty names.
     Replugged { ports: Ports },
+    /// One port's pty closed and a new one took its place (`reopen`).
+    Reopened { ports: Ports },
     /// A data call reached CONNECT on this port.
     Connected(PortId),
     /// A data call ended on this port.
@@ -57,6 +59,9 @@ impl Event {
             Event::Unplugged => r#"{"event":"unplugged"}"#.to_string(),
             Event::Replugged { ports } => {
                 format!(r#"{{"event":"replugged","ports":{}}}"#, ports_json(ports))
+            }
+            Event::Reopened { ports } => {
+                format!(r#"{{"event":"reopened","ports":{}}}"#, ports_json(ports))
             }
             Event::Connected(port) => {
                 format!(r#"{{"event":"connected","port":{}}}"#, quote(port.name()))
@@ -121,6 +126,13 @@ mod tests {
             ppp: "/dev/pts/10".into(),
         };
         assert_eq!(Event::Unplugged.to_json(), r#"{"event":"unplugged"}"#);
+        assert_eq!(
+            Event::Reopened {
+                ports: ports.clone()
+            }
+            .to_json(),
+            r#"{"event":"reopened","ports":{"at":"/dev/pts/9","ppp":"/dev/pts/10"}}"#
+        );
         assert_eq!(
             Event::Replugged { ports }.to_json(),
             r#"{"event":"replugged","ports":{"at":"/dev/pts/9","ppp":"/dev/pts/10"}}"#

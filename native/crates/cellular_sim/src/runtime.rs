@@ -286,6 +286,20 @@ impl Shell {
                         return false;
                     }
                 }
+                Effect::Reopen(port) => match self.reopen(port).await {
+                    Ok(ports) => {
+                        if !self.emit(&Event::Reopened { ports }) {
+                            return false;
+                        }
+                    }
+                    Err(e) => {
+                        self.trace(&format!("cannot reopen {}: {e}", port.name()));
+                        let _ = self.emit(&Event::Log(format!(
+                            "error: cannot reopen {}: {e}",
+                            port.name()
+                        )));
+                    }
+                },
                 Effect::Replug => match self.plug() {
                     Ok(ports) => {
                         if !self.emit(&Event::Replugged { ports }) {
@@ -340,6 +354,42 @@ impl Shell {
             generation,
             ports: [at, ppp],
         });
+        Ok(ports)
+    }
+
+    /// Replaces one port's pty with a new one (a number neither port had),
+    /// then closes the old one. The other port is left alone.
+    async fn reopen(&mut self, port: PortId) -> std::io::Result<Ports> {
+        let Some(generation) = self.plugged.as_ref().map(|p| p.generation) else {
+            return Err(std::io::Error::other("unplugged"));
+        };
+        let mut held = Vec::new();
+        let pty = loop {
+            let pty = Pty::open()?;
+            if self.previous_names.iter().any(|n| n == pty.name()) && held.len() < 16 {
+                held.push(pty);
+            } else {
+                break pty;
+            }
+        };
+        drop(held);
+        let io = self.spawn_port(pty, port, generation);
+        let Some(plugged) = self.plugged.as_mut() else {
+            return Err(std::io::Error::other("unplugged"));
+        };
+        let old = std::mem::replace(&mut plugged.ports[port.idx()], io);
+        let [at, ppp] = &plugged.ports;
+        let ports = Ports {
+            at: at.name.clone(),
+            ppp: ppp.name.clone(),
+        };
+        old.reader.abort();
+        old.writer.abort();
+        drop(old.tx);
+        let _ = old.reader.await;
+        let _ = old.writer.await;
+        self.previous_names = vec![ports.at.clone(), ports.ppp.clone()];
+        self.trace(&format!("ports: at={} ppp={}", ports.at, ports.ppp));
         Ok(ports)
     }
 

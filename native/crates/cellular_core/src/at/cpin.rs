@@ -58,7 +58,7 @@ pub(super) fn parse(line: &Line) -> Result<Value, ParseError> {
 }
 
 /// Compares ignoring letter case and treating runs of spaces as one space.
-fn same_code(code: &str, text: &str) -> bool {
+pub(super) fn same_code(code: &str, text: &str) -> bool {
     let mut t = text.bytes().peekable();
     for c in code.bytes() {
         let Some(b) = t.next() else { return false };

@@ -30,6 +30,7 @@ mod errors;
 mod fields;
 mod iccid;
 mod pdp;
+mod pin_counters;
 mod quectel;
 mod reg;
 mod signal_quality;
@@ -121,6 +122,9 @@ pub fn parse(line: &[u8]) -> Result<(&'static str, Value), ParseError> {
         b"+C5GREG" => reg::parse(reg::Kind::C5greg, &line).map(|v| ("c5greg", v)),
         b"+COPS" => reg::cops(&line).map(|v| ("cops", v)),
         b"+CPIN" => cpin::parse(&line).map(|v| ("cpin", v)),
+        b"+CPINR" => pin_counters::cpinr(&line).map(|v| ("cpinr", v)),
+        b"+QPINC" => pin_counters::qpinc(&line).map(|v| ("qpinc", v)),
+        b"+SPIC" => pin_counters::spic(&line).map(|v| ("spic", v)),
         b"+CCID" | b"+ICCID" | b"+QCCID" | b"^ICCID" | b"+CICCID" | b"!ICCID" | b"#CCID"
         | b"ICCID" => iccid::parse(&line).map(|v| ("iccid", v)),
         b"+CGDCONT" => pdp::cgdcont(&line).map(|v| ("cgdcont", v)),

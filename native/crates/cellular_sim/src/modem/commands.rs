@@ -289,6 +289,7 @@ fn extended(m: &mut Modem, port: PortId, name: &str, op: Op, reply: &mut Reply) 
             _ => return Err(Fail::Error),
         },
         "+CPIN" => return cpin(m, op, reply),
+        "+CPINR" => return cpinr(m, op, reply),
         "+CLCK" => return clck(m, op, reply),
         "+CPWD" => return cpwd(m, op),
         "+CCID" => match (m.profile.ccid, op) {
@@ -519,6 +520,41 @@ fn cpin(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
             }
         }
     }
+    Ok(Done::Ok)
+}
+
+/// 27.007 `+CPINR`: the attempts left of each SIM code, all of them for
+/// `AT+CPINR`, those matching the (`*` wildcard) argument for `AT+CPINR=`.
+fn cpinr(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
+    let codes = [
+        ("SIM PIN", m.pin_left, 3),
+        ("SIM PUK", m.puk_left, 10),
+        ("SIM PIN2", 3, 3),
+        ("SIM PUK2", 10, 10),
+    ];
+    let wanted = match op {
+        Op::Test => return Ok(Done::Ok),
+        Op::Read => return Err(Fail::Error),
+        Op::Exec => String::new(),
+        Op::Set(raw) => str_arg(&args(&raw)?, 0)
+            .unwrap_or_default()
+            .to_ascii_uppercase(),
+    };
+    sim_present(m)?;
+    let matches = |code: &str| match wanted.strip_suffix('*') {
+        _ if wanted.is_empty() => true,
+        Some(prefix) => code.starts_with(prefix),
+        None => code == wanted,
+    };
+    let lines: Vec<String> = codes
+        .iter()
+        .filter(|(code, _, _)| matches(code))
+        .map(|(code, left, default)| format!("+CPINR: \"{code}\",{left},{default}"))
+        .collect();
+    if lines.is_empty() {
+        return Err(Fail::Cme(cme::INCORRECT_PARAMETERS));
+    }
+    reply.lines(lines);
     Ok(Done::Ok)
 }
 

@@ -52,7 +52,7 @@ impl PortId {
         }
     }
 
-    fn idx(self) -> usize {
+    pub(crate) fn idx(self) -> usize {
         match self {
             PortId::At => 0,
             PortId::Ppp => 1,
@@ -81,6 +81,9 @@ pub enum Effect {
     Unplug,
     /// Open two new ptys (and print the replugged event) before any later write.
     Replug,
+    /// Close this port's pty and open a new one in its place (and print the
+    /// reopened event) before any later write.
+    Reopen(PortId),
     /// Split output this way from now on.
     Fragment(FragmentMode),
     /// Exit.
@@ -395,7 +398,7 @@ impl Modem {
             pin: cfg.pin.clone(),
             puk: "12345678".to_string(),
             pin_enabled: cfg.sim == SimStart::Locked,
-            pin_left: 3,
+            pin_left: cfg.pin_attempts,
             puk_left: 10,
             qsimstat: false,
             target: cfg.registration,
@@ -681,6 +684,29 @@ impl Modem {
     /// `&D0` ignores it, `&D1` goes to online command mode with OK (the call
     /// stays up), `&D2` ends the call and goes back to command mode, without
     /// a result code. Without a call it changes nothing.
+    /// The tty of `port` closes under its client: a data call on it ends
+    /// (nobody is left to read NO CARRIER), the port's settings and input
+    /// start over, and a new pty takes its place. The modem is not reset.
+    fn reopen(&mut self, port: PortId) {
+        if !self.plugged {
+            self.trace(format!("{}: reopen ignored, unplugged", port.name()));
+            return;
+        }
+        if self.call.as_ref().is_some_and(|c| c.port == port) {
+            self.end_call(CallEnd::Silent);
+        }
+        let p = &mut self.ports[port.idx()];
+        p.settings = PortSettings::defaults(self.profile);
+        p.line.clear();
+        p.overflow = false;
+        p.prev_cr = false;
+        self.trace(format!(
+            "{}: tty closed under its client, reopening",
+            port.name()
+        ));
+        self.effects.push(Effect::Reopen(port));
+    }
+
     fn dtr_drop(&mut self) {
         let Some(port) = self.call.as_ref().map(|c| c.port) else {
             self.trace("DTR drop: no data call".to_string());
@@ -1334,6 +1360,7 @@ impl Modem {
             Control::Fragment(mode) => self.effects.push(Effect::Fragment(mode)),
             Control::Hangup => self.end_call(CallEnd::NoCarrier),
             Control::DtrDrop => self.dtr_drop(),
+            Control::Reopen(port) => self.reopen(port),
             Control::Status => {
                 let summary = self.status();
                 self.event(Event::Log(summary));

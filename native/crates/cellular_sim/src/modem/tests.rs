@@ -1210,3 +1210,27 @@ fn flood_writes_exactly_the_lines_asked_for_in_bounded_chunks() {
     let one: Vec<u8> = super::flood_chunks(1, 16, 1024).flatten().collect();
     assert_eq!(one, b"+FLOOD: 00000000\r\n");
 }
+
+#[test]
+fn cpinr_counts_down_from_pin_attempts() {
+    let mut m = quiet_modem(&["--sim", "locked", "--pin", "4321", "--pin-attempts", "2"]);
+    assert_eq!(
+        at(&mut m, 0, "AT+CPINR=\"SIM PIN\""),
+        "\r\n+CPINR: \"SIM PIN\",2,3\r\n\r\nOK\r\n"
+    );
+    assert_eq!(at(&mut m, 0, "AT+CPIN=\"0000\""), "\r\n+CME ERROR: 16\r\n");
+    assert_eq!(
+        at(&mut m, 0, "AT+CPINR=\"SIM*\""),
+        "\r\n+CPINR: \"SIM PIN\",1,3\r\n+CPINR: \"SIM PUK\",10,10\r\n\
+         +CPINR: \"SIM PIN2\",3,3\r\n+CPINR: \"SIM PUK2\",10,10\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        at(&mut m, 0, "AT+CPINR=\"PH-NET PIN\""),
+        "\r\n+CME ERROR: 50\r\n"
+    );
+    assert_eq!(at(&mut m, 0, "AT+CPIN=\"4321\""), "\r\nOK\r\n");
+    assert_eq!(
+        at(&mut m, 0, "AT+CPINR=\"SIM PIN\""),
+        "\r\n+CPINR: \"SIM PIN\",3,3\r\n\r\nOK\r\n"
+    );
+}
