@@ -266,14 +266,51 @@ def render_operators(rows) -> str:
     w("//\n")
     w(f"// {DO_NOT_EDIT}\n")
     w("\n")
-    w("use crate::operators::Operator;\n")
-    w("\n")
-    w("/// Every operator row: (mcc, mnc, brand, operator, country, iso). Empty means unknown.\n")
+    # One blob of text and rows of integers: a table of &str would need a
+    # pointer relocation per string in the NIF (a shared object), which cost
+    # more than the text itself (~650 KB of .rela.dyn and .data.rel.ro).
+    text = bytearray()
+    chunks = []
+    offsets = {}
+
+    def intern(value: str) -> int:
+        if value not in offsets:
+            data = value.encode("utf-8")
+            if len(data) > 0xFF:
+                raise SystemExit(f"{MCC_CSV}: {value!r} is longer than 255 bytes")
+            offsets[value] = len(text)
+            text.extend(data)
+            chunks.append(value)
+        start = offsets[value]
+        if start > 0xFFFFFF:
+            raise SystemExit(f"{MCC_CSV}: the operator text is over 16 MB")
+        return (start << 8) | len(value.encode("utf-8"))
+
+    fields = ("MCC", "MNC", "Brand", "Operator", "Country", "ISO")
+    packed = [[intern(r[k]) for k in fields] for r in rows]
+
+    w("/// Every string of the table, each once, one after another.\n")
     w("#[rustfmt::skip]\n")
-    w("pub static OPERATORS: &[Operator] = &[\n")
-    for r in rows:
-        args = ", ".join(rust_str(r[k]) for k in ("MCC", "MNC", "Brand", "Operator", "Country", "ISO"))
-        w(f"    Operator::new({args}),\n")
+    w("pub static TEXT: &str = concat!(\n")
+    line = []
+    width = 0
+    for chunk in chunks:
+        lit = rust_str(chunk)
+        if line and width + len(lit) > 96:
+            w("    " + ", ".join(line) + ",\n")
+            line, width = [], 0
+        line.append(lit)
+        width += len(lit) + 2
+    if line:
+        w("    " + ", ".join(line) + ",\n")
+    w(");\n")
+    w("\n")
+    w("/// Every operator row: (mcc, mnc, brand, operator, country, iso), each a\n")
+    w("/// string of TEXT as `start << 8 | length` (length 0: unknown).\n")
+    w("#[rustfmt::skip]\n")
+    w("pub static ROWS: &[[u32; 6]] = &[\n")
+    for r in packed:
+        w("    [" + ", ".join(f"0x{v:x}" for v in r) + "],\n")
     w("];\n")
     return out.getvalue()
 
