@@ -44,7 +44,10 @@ defmodule VintageNetCellular.Test.World do
     :registration_timeout,
     :dial_timeout,
     :pppd_holdoff,
-    :monitor
+    :monitor,
+    :probe_timeout,
+    :bring_up_attempts,
+    :extra_profiles
   ]
 
   @doc """
@@ -169,7 +172,9 @@ defmodule VintageNetCellular.Test.World do
   Starts a simulated modem and plugs it in. Options: `:model` (`:ec25`),
   `:usb_path` ("1-1.2"), `:tty_base` (0: its ports become ttyUSB0..3, AT on
   ttyUSB2 and PPP on ttyUSB3 for an EC25), `:args` (more simulator
-  arguments, e.g. `["--sim", "absent"]`).
+  arguments, e.g. `["--sim", "absent"]`), `:fixture` (more
+  `VintageNetCellular.SysfsFixture.modem/2` options, e.g. `[product_id: 0x7F09]`
+  to plug the model in under another USB id).
   """
   @spec add_modem(map(), atom(), keyword()) :: map()
   def add_modem(world, name, opts \\ []) do
@@ -186,6 +191,7 @@ defmodule VintageNetCellular.Test.World do
       model: model,
       usb_path: Keyword.get(opts, :usb_path, "1-1.2"),
       tty_base: Keyword.get(opts, :tty_base, 0),
+      fixture: Keyword.get(opts, :fixture, []),
       plugged?: true
     }
 
@@ -286,7 +292,9 @@ defmodule VintageNetCellular.Test.World do
     File.rename!(tmp, link)
   end
 
-  defp fixture(modem), do: SysfsFixture.modem(modem.model, usb_path: modem.usb_path, tty_base: modem.tty_base)
+  defp fixture(modem) do
+    SysfsFixture.modem(modem.model, [usb_path: modem.usb_path, tty_base: modem.tty_base] ++ modem.fixture)
+  end
 
   # Which fixture interfaces carry the AT and PPP ports (the port table's roles).
   defp port_interfaces(:a7600), do: {4, 5}
