@@ -96,10 +96,12 @@ defmodule VintageNetCellular.ModemProfile do
   (`modem: ThisProfile`) also drives devices the port table knows for these
   plugins, with their table roles, besides its own `c:usb_ids/0`: this is
   how `modem: VintageNetCellular.Modem.TelitLE910` drives a Telit ME910C1
-  that the table knows and no profile lists. Default: `[]` (only
-  `c:usb_ids/0`).
+  that the table knows and no profile lists. `:all` (the
+  `VintageNetCellular.Modem.Generic` profile's) is every device the table
+  knows, and unknown devices of every modem vendor (probed). Default: `[]`
+  (only `c:usb_ids/0`).
   """
-  @callback port_table_plugins() :: [String.t()]
+  @callback port_table_plugins() :: [String.t()] | :all
 
   @doc """
   Kernel options the modem needs for PPP: its serial driver and PPP itself.
@@ -416,9 +418,11 @@ defmodule VintageNetCellular.ModemProfile do
       iex> VintageNetCellular.ModemProfile.plugins_of(VintageNetCellular.Modem.QuectelEC25)
       ["quectel"]
       iex> VintageNetCellular.ModemProfile.plugins_of(VintageNetCellular.Modem.Generic)
+      :all
+      iex> VintageNetCellular.ModemProfile.plugins_of(VintageNetCellular.Modem.HuaweiE3372)
       []
   """
-  @spec plugins_of(module()) :: [String.t()]
+  @spec plugins_of(module()) :: [String.t()] | :all
   def plugins_of(profile) do
     if profile?(profile) and function_exported?(profile, :port_table_plugins, 0),
       do: profile.port_table_plugins(),

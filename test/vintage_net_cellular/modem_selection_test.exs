@@ -86,6 +86,18 @@ defmodule VintageNetCellular.ModemSelectionTest do
       assert paths(candidates(Path.join(dir, "auto"), items, %{modem: :auto})) == ["1-1.2", "1-1.3"]
     end
 
+    test "Generic, of every family, takes table-known devices, never a board", %{tmp_dir: dir} do
+      items = [
+        F.cdc_acm_device(usb_path: "1-1.2", tty: "ttyACM0"),
+        F.modem(:ec25, usb_path: "1-1.3", product_id: 0x0800, tty_base: 0),
+        F.modem(:ec25, usb_path: "1-1.4", product_id: 0x7F0A, tty_base: 5)
+      ]
+
+      assert [rm500, unknown] = candidates(dir, items, %{modem: Modem.Generic})
+      assert %{usb_path: "1-1.3", profile: Modem.Generic, at_tty: "ttyUSB2", probe: []} = rm500
+      assert %{usb_path: "1-1.4", profile: Modem.Generic, probe: ["ttyUSB5" | _]} = unknown
+    end
+
     test "of no family claims only what it lists", %{tmp_dir: dir} do
       items = [
         F.modem(:ec25, usb_path: "1-1.2", tty_base: 0),

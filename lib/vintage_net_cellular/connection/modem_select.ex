@@ -22,7 +22,8 @@ defmodule VintageNetCellular.Connection.ModemSelect do
     for its family (`port_table_plugins/0`, e.g. a Telit ME910C1 the table
     knows and that would otherwise be `VintageNetCellular.Modem.Generic`),
     then unknown devices of the profile's vendors, whose ports are probed
-    (below). Nothing else: never a USB-serial adapter or a CDC-ACM board
+    (below); `VintageNetCellular.Modem.Generic`, of every family, takes
+    every device the table knows, then unknown devices of any modem vendor. Nothing else: never a USB-serial adapter or a CDC-ACM board
     such as an Arduino, whatever ports discovery gave them;
   * with `modem: :auto`, every device with a profile (listed by one, or
     known to the port table: `VintageNetCellular.Modem.Generic`), then
@@ -329,22 +330,24 @@ defmodule VintageNetCellular.Connection.ModemSelect do
   end
 
   defp family?(device, profile) do
-    case device[:port_table] do
-      %{plugin: plugin} -> plugin in ModemProfile.plugins_of(profile)
+    case {device[:port_table], ModemProfile.plugins_of(profile)} do
+      {%{}, :all} -> true
+      {%{plugin: plugin}, plugins} -> plugin in plugins
       _ -> false
     end
   end
 
   # Which vendors' unknown devices may be probed: any modem vendor with
-  # :auto, the profile's own vendors with an explicit profile.
-  defp vendor_check(:auto) do
-    profiles = ModemProfile.profiles(:auto)
-    &ModemProfile.modem_vendor?(&1, profiles)
-  end
-
-  defp vendor_check(profile) do
-    vendors = ModemProfile.vendors_of(profile)
-    &(&1 in vendors)
+  # :auto (or a profile of every family), the profile's own vendors with an
+  # explicit profile.
+  defp vendor_check(wanted) do
+    if wanted == :auto or ModemProfile.plugins_of(wanted) == :all do
+      profiles = ModemProfile.profiles(wanted)
+      &ModemProfile.modem_vendor?(&1, profiles)
+    else
+      vendors = ModemProfile.vendors_of(wanted)
+      &(&1 in vendors)
+    end
   end
 
   # The ports worth probing: bound vendor-class or CDC-ACM interfaces with a
