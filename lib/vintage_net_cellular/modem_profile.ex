@@ -364,7 +364,7 @@ defmodule VintageNetCellular.ModemProfile do
 
   Each must be a loaded module with `usb_ids/0` (a
   `VintageNetCellular.ModemProfile`); anything else is left out with a
-  warning, so that a typo there never stops discovery.
+  warning (once per value), so that a typo there never stops discovery.
   """
   @spec extra_profiles() :: [module()]
   def extra_profiles() do
@@ -466,12 +466,18 @@ defmodule VintageNetCellular.ModemProfile do
     end
   end
 
+  # Said once per value: discovery asks at every scan.
   defp warn_bad_profile(value) do
     require Logger
+    key = {__MODULE__, :warned, value}
 
-    Logger.warning(
-      "[vintage_net_cellular] extra_profiles: #{inspect(value)} is not a modem profile (a loaded module with usb_ids/0); left out"
-    )
+    unless :persistent_term.get(key, false) do
+      :persistent_term.put(key, true)
+
+      Logger.warning(
+        "[vintage_net_cellular] extra_profiles: #{inspect(value)} is not a modem profile (a loaded module with usb_ids/0); left out"
+      )
+    end
 
     false
   end

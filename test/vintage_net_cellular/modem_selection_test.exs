@@ -150,6 +150,9 @@ defmodule VintageNetCellular.ModemSelectionTest do
 
       assert log =~ "String is not a modem profile"
       assert log =~ "NoSuchModule is not a modem profile"
+
+      # Once: discovery asks at every scan.
+      assert ExUnit.CaptureLog.capture_log(fn -> ModemProfile.extra_profiles() end) == ""
     end
   end
 

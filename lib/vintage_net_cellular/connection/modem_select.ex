@@ -9,10 +9,11 @@ defmodule VintageNetCellular.Connection.ModemSelect do
   away by itself when its process ends). A modem is claimed by its USB path
   and by each of its ttys, so no two interfaces ever share a modem or a tty.
 
-  `candidates/2` is pure: from a `VintageNetCellular.Discovery.scan/1` result
-  and the interface's config it returns the modems this interface may use,
-  in a stable order (USB path, compared number by number, so "1-1.2" comes
-  before "1-1.10"):
+  `candidates/2` is pure (but for the profiles and modem vendors it looks
+  up): from a `VintageNetCellular.Discovery.scan/2` result and the
+  interface's config it returns the modems this interface may use, best
+  group first and, within a group, in USB path order (compared number by
+  number, so "1-1.2" comes before "1-1.10"):
 
   * with `at_tty` set (a UART modem, or to override discovery), that tty,
     with the USB device it belongs to when there is one;
@@ -23,7 +24,8 @@ defmodule VintageNetCellular.Connection.ModemSelect do
     knows and that would otherwise be `VintageNetCellular.Modem.Generic`),
     then unknown devices of the profile's vendors, whose ports are probed
     (below); `VintageNetCellular.Modem.Generic`, of every family, takes
-    every device the table knows, then unknown devices of any modem vendor. Nothing else: never a USB-serial adapter or a CDC-ACM board
+    every device the table knows, then unknown devices of any modem
+    vendor. Nothing else: never a USB-serial adapter or a CDC-ACM board
     such as an Arduino, whatever ports discovery gave them;
   * with `modem: :auto`, every device with a profile (listed by one, or
     known to the port table: `VintageNetCellular.Modem.Generic`), then
@@ -40,8 +42,6 @@ defmodule VintageNetCellular.Connection.ModemSelect do
   sends `AT` to each (bounded by `probe_timeout`), as ModemManager does: the
   first port that answers `OK` becomes the AT port, the second the PPP
   port. Candidates with nothing to probe have `probe: []`.
-
-  Within each of those groups, modems come in USB path order.
 
   `imei` pinning can't be decided from sysfs: the connection manager claims
   the first candidate, reads its IMEI and releases it if it's the wrong one
