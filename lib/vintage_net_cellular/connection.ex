@@ -51,10 +51,23 @@ defmodule VintageNetCellular.Connection do
   numbers, everything on it is stopped, the claim released, and the search
   starts again.
 
+  ## Modems set aside
+
+  A modem whose AT port doesn't open or doesn't answer the set-up
+  `bring_up_attempts` times in a row (default 3, a setting of
+  `VintageNetCellular.Interface`) is set aside: its claim is released, the
+  reason is published in `["interface", ifname, "mobile", "set_aside"]`
+  (`%{usb_path => reason}`), and the next candidate is tried. A candidate
+  whose ports must be probed (`VintageNetCellular.Connection.Probe`) and
+  where none answers `AT` is set aside at once. A modem set aside is taken
+  again once it has left sysfs and come back (unplugged and replugged,
+  re-enumerated). A UART modem (`at_tty` configured, no USB path) is never
+  set aside: there is nothing else to try.
+
   ## Properties written here
 
   Under `["interface", ifname, "mobile"]`: `state`, `reason`, `sim`,
-  `iccid`, `imsi` and `apn`. Registration, signal, operator, cell and
+  `iccid`, `imsi`, `apn` and `set_aside`. Registration, signal, operator, cell and
   identity facts come from `VintageNetCellular.Monitor`, which this process
   starts beside each AT port it opens (it follows the same URCs, so both
   agree on the registration).
@@ -70,6 +83,7 @@ defmodule VintageNetCellular.Connection do
   alias VintageNetCellular.Connection.Compound
   alias VintageNetCellular.Connection.ModemSelect
   alias VintageNetCellular.Connection.PDP
+  alias VintageNetCellular.Connection.Probe
   alias VintageNetCellular.Connection.Registration
   alias VintageNetCellular.Connection.SIM
   alias VintageNetCellular.Discovery
@@ -204,9 +218,15 @@ defmodule VintageNetCellular.Connection do
       monitor: nil,
       pppd: nil,
       pppd_os: nil,
+      # The device pppd was given: it must stay the modem's PPP tty.
+      pppd_device: nil,
       checker: nil,
       stats: nil,
       skip: [],
+      # Modems set aside, by identity (see "Modems set aside"), and how many
+      # bring-ups in a row the claimed modem failed to answer.
+      set_aside: %{},
+      failures: 0,
       # Survives a restart of this process (kept by the interface).
       pin_tried: Interface.recall(ifname, :pin_tried, %{}),
       backoff: Backoff.new(settings.backoff_min, settings.backoff_max),
@@ -281,7 +301,7 @@ defmodule VintageNetCellular.Connection do
   end
 
   def handle_event(:state_timeout, :port_timeout, :initializing, data) do
-    fail({:retry, "could not open the modem's AT port #{data.modem.at_tty}", data})
+    fail({:unresponsive, "could not open the modem's AT port #{data.modem.at_tty}", data})
   end
 
   # The AT port's tty vanished: the modem was unplugged, reset or
@@ -438,6 +458,15 @@ defmodule VintageNetCellular.Connection do
           {:keep_state, data, [modem_check(data)]}
         end
 
+      # The PPP port's tty closed under pppd and came back as another
+      # device (its driver rebound while pppd held the old node): pppd, with
+      # persist, would redial the old one until the dial timeout.
+      data.pppd != nil and pppd_device_changed?(data) ->
+        data = data |> stop_pppd() |> link_down()
+        reason = "the modem's PPP tty is no longer the device pppd holds; dialing again"
+        {:next_state, next, data, actions} = fail({:retry, reason, data})
+        {:next_state, next, data, [modem_check(data) | actions]}
+
       true ->
         {:keep_state, data, [modem_check(data)]}
     end
@@ -454,7 +483,7 @@ defmodule VintageNetCellular.Connection do
   def handle_event(:info, {:DOWN, ref, :process, _pid, reason}, state, data) do
     cond do
       match?({^ref, _}, data.pppd) ->
-        data = %{data | pppd: nil, pppd_os: nil} |> link_down() |> restart_at_port_after_ppp()
+        data = %{data | pppd: nil, pppd_os: nil, pppd_device: nil} |> link_down() |> restart_at_port_after_ppp()
 
         if state in [:dialing, :connected],
           do: fail({:retry, "pppd exited: #{pppd_exit(reason)}", data}),
@@ -582,10 +611,10 @@ defmodule VintageNetCellular.Connection do
 
     case command(data, Compound.line(Compound.init_commands(profile_init))) do
       {:ok, _} ->
-        {:ok, data}
+        {:ok, %{data | failures: 0}}
 
       {:error, :closed} ->
-        {:retry, "the modem's AT port #{data.modem.at_tty} is closed", data}
+        {:unresponsive, "the modem's AT port #{data.modem.at_tty} is closed", data}
 
       # No answer at all on the only port: it may be in data mode, with a
       # call a stopped pppd left up. Escape once per bring-up.
@@ -638,13 +667,13 @@ defmodule VintageNetCellular.Connection do
           end
         end)
 
-        {:ok, data}
+        {:ok, %{data | failures: 0}}
 
       {:error, :closed} ->
-        {:retry, "the modem's AT port #{data.modem.at_tty} is closed", data}
+        {:unresponsive, "the modem's AT port #{data.modem.at_tty} is closed", data}
 
       {:error, reason} ->
-        {:retry, "the modem does not answer AT commands on #{data.modem.at_tty} (#{format_error(reason)})", data}
+        {:unresponsive, "the modem does not answer AT commands on #{data.modem.at_tty} (#{format_error(reason)})", data}
     end
   end
 
@@ -1148,6 +1177,16 @@ defmodule VintageNetCellular.Connection do
     {:next_state, :sim_locked, data, [{:state_timeout, data.settings.sim_poll_interval, :retry}]}
   end
 
+  # The modem itself failed (its port doesn't open or doesn't answer): after
+  # bring_up_attempts such bring-ups in a row it is set aside.
+  defp fail({:unresponsive, reason, data}) do
+    failures = data.failures + 1
+
+    if failures >= Map.get(data.settings, :bring_up_attempts, 3) and data.modem.usb_path != nil,
+      do: set_aside(data, "#{reason}; set aside after #{failures} failed bring-ups in a row"),
+      else: fail({:retry, reason, %{data | failures: failures}})
+  end
+
   defp fail({:skip_modem, reason, data}) do
     log(data, :info, reason)
     skip = [ModemSelect.identity(data.modem) | data.skip]
@@ -1186,7 +1225,32 @@ defmodule VintageNetCellular.Connection do
   defp drop_modem(data) do
     data = data |> stop_pppd() |> link_down() |> stop_at_port()
     ModemSelect.release_all()
-    %{data | modem: nil, reg: %{}, provider: nil, iccid: nil}
+    %{data | modem: nil, reg: %{}, provider: nil, iccid: nil, failures: 0}
+  end
+
+  # Sets the modem (claimed, or being probed) aside until it re-enumerates,
+  # and looks for another.
+  defp set_aside(data, reason) do
+    log(data, :warning, "setting modem #{ModemSelect.describe(data.modem)} aside: #{reason}")
+    data = %{data | set_aside: Map.put(data.set_aside, ModemSelect.identity(data.modem), reason)}
+    publish_set_aside(data)
+    data = data |> drop_modem() |> set_reason("modem #{ModemSelect.describe(data.modem)} set aside: #{reason}")
+    {:next_state, :searching_modem, data, [{:next_event, :internal, :scan}]}
+  end
+
+  defp publish_set_aside(%{set_aside: set_aside} = data) when map_size(set_aside) == 0,
+    do: PropertyWriter.delete(data.ifname, "set_aside")
+
+  defp publish_set_aside(data),
+    do: PropertyWriter.put(data.ifname, "set_aside", Map.new(data.set_aside, fn {{path, _}, why} -> {path, why} end))
+
+  # A modem ruled out (set aside, or another IMEI) that has left sysfs is
+  # forgotten, so that it is taken again when it comes back.
+  defp forget_gone(data, found) do
+    skip = ModemSelect.present(data.skip, found)
+    set_aside = Map.take(data.set_aside, ModemSelect.present(Map.keys(data.set_aside), found))
+    if map_size(set_aside) != map_size(data.set_aside), do: publish_set_aside(%{data | set_aside: set_aside})
+    %{data | skip: skip, set_aside: set_aside}
   end
 
   defp modem_check(data), do: {{:timeout, :modem_check}, data.settings.modem_check_interval, :check}
@@ -1275,10 +1339,12 @@ defmodule VintageNetCellular.Connection do
 
       {version, data} = pppd_version(data)
 
+      device = pppd_tty(ppp_tty, data.settings.dev_root)
+
       args =
         PPP.pppd_args(
           ifname: data.ifname,
-          tty: pppd_tty(ppp_tty, data.settings.dev_root),
+          tty: device,
           speed: data.config.speed,
           flow_control: data.config.flow_control,
           tmpdir: data.settings.tmpdir,
@@ -1305,7 +1371,7 @@ defmodule VintageNetCellular.Connection do
         {:ok, pid} ->
           ref = Process.monitor(pid)
           os_pid = with {os_pid, _until} <- pppd_os_pid(pid), do: os_pid
-          {:ok, %{data | pppd: {ref, pid}, pppd_os: os_pid}}
+          {:ok, %{data | pppd: {ref, pid}, pppd_os: os_pid, pppd_device: device}}
 
         other ->
           {:error, inspect(other)}
@@ -1313,6 +1379,12 @@ defmodule VintageNetCellular.Connection do
     rescue
       e -> {:error, Exception.message(e)}
     end
+  end
+
+  defp pppd_device_changed?(%{pppd_device: nil}), do: false
+
+  defp pppd_device_changed?(%{modem: modem, pppd_device: device} = data) do
+    pppd_tty(modem.ppp_tty || modem.at_tty, data.settings.dev_root) != device
   end
 
   # pppd only opens ttys under /dev. A tty under another dev_root (tests
@@ -1360,7 +1432,7 @@ defmodule VintageNetCellular.Connection do
     Process.demonitor(ref, [:flush])
     old = pppd_os_pid(pid)
     _ = DynamicSupervisor.terminate_child(data.workers, pid)
-    restart_at_port_after_ppp(%{data | pppd: nil, pppd_os: nil, old_pppd: old})
+    restart_at_port_after_ppp(%{data | pppd: nil, pppd_os: nil, pppd_device: nil, old_pppd: old})
   end
 
   # MuonTrap's OS process outlives its Daemon: SIGTERM, then SIGKILL up to
@@ -1597,7 +1669,8 @@ defmodule VintageNetCellular.Connection do
 
   # The modems in sysfs, and the data (which remembers the last failure).
   defp scan(data) do
-    {Discovery.scan(data.settings.sysfs_root), %{data | last_scan_error: nil}}
+    found = Discovery.scan(data.settings.sysfs_root, profile: Map.get(data.config, :modem, :auto))
+    {found, forget_gone(%{data | last_scan_error: nil}, found)}
   rescue
     e ->
       # Said once per distinct failure, not at every rescan.
@@ -1653,27 +1726,56 @@ defmodule VintageNetCellular.Connection do
     {scan, data} = scan(data)
     candidates = ModemSelect.candidates(scan, data.config)
 
-    case ModemSelect.first_free(candidates, data.skip) do
+    ruled_out = data.skip ++ Map.keys(data.set_aside)
+
+    case ModemSelect.first_free(candidates, ruled_out) do
       nil ->
         reason =
-          if candidates != [] and Enum.all?(candidates, &(ModemSelect.identity(&1) in data.skip)),
-            do: "no modem with IMEI #{data.config.imei} (the modems found have other IMEIs)",
-            else: ModemSelect.why_none(scan, candidates, data.config)
+          cond do
+            candidates == [] or not Enum.all?(candidates, &(ModemSelect.identity(&1) in ruled_out)) ->
+              ModemSelect.why_none(scan, candidates, data.config)
+
+            map_size(data.set_aside) > 0 ->
+              "every modem found is set aside until it is plugged in again: " <>
+                Enum.map_join(data.set_aside, "; ", fn {{path, _}, why} -> "#{path}: #{why}" end)
+
+            true ->
+              "no modem with IMEI #{data.config.imei} (the modems found have other IMEIs)"
+          end
 
         data = set_reason(data, reason)
         {:keep_state, data, [{:state_timeout, data.settings.scan_interval, :scan}]}
 
       modem ->
-        case ModemSelect.claim(modem, data.ifname) do
-          :ok ->
-            log(data, :info, "using modem #{ModemSelect.describe(modem)} (#{inspect(modem.profile)})")
-            data = %{data | modem: modem} |> start_at_port() |> set_reason("setting up the modem")
-            {:next_state, :initializing, data, [{:next_event, :internal, :run}, modem_check(data)]}
-
+        with :ok <- ModemSelect.claim(modem, data.ifname),
+             {:ok, modem} <- probe(data, modem) do
+          log(data, :info, "using modem #{ModemSelect.describe(modem)} (#{inspect(modem.profile)})")
+          data = %{data | modem: modem} |> start_at_port() |> set_reason("setting up the modem")
+          {:next_state, :initializing, data, [{:next_event, :internal, :run}, modem_check(data)]}
+        else
           {:error, {:claimed_by, other}} ->
             data = set_reason(data, "modem #{ModemSelect.describe(modem)} was just claimed by #{other}")
             {:keep_state, data, [{:next_event, :internal, :scan}]}
+
+          {:error, {:probe, reason}} ->
+            set_aside(%{data | modem: modem}, reason)
         end
+    end
+  end
+
+  # Ports no table vouches for are probed with AT (under the claim, so no
+  # other interface opens them meanwhile) before the modem is used.
+  defp probe(data, modem) do
+    opts = [
+      timeout: Map.get(data.settings, :probe_timeout, 1_500),
+      dev_root: data.settings.dev_root,
+      speed: data.config.speed,
+      flow_control: data.config.flow_control
+    ]
+
+    case Probe.run(modem, opts) do
+      {:ok, modem} -> {:ok, modem}
+      {:error, reason} -> {:error, {:probe, reason}}
     end
   end
 end

@@ -48,7 +48,11 @@ defmodule VintageNetCellular.Discovery do
   both name it. Interfaces without a driver have no tty and are passed over.
 
   `profile` is the `VintageNetCellular.ModemProfile` for the device: see
-  `VintageNetCellular.ModemProfile.for_device/1`. Devices without a profile
+  `VintageNetCellular.ModemProfile.for_device/1`. The profiles consulted are
+  `VintageNetCellular.ModemProfile.profiles/1`: the one passed as
+  `profile:` (the interface's configured `modem:`), the application
+  environment's `extra_profiles`, then the shipped ones; the first that
+  lists a vid:pid gives its profile and its `port_roles/1` overrides. Devices without a profile
   (USB-serial adapters, unknown CDC-ACM boards) are still listed, so that
   diagnostics can mention them.
 
@@ -108,15 +112,21 @@ defmodule VintageNetCellular.Discovery do
   @doc """
   Scans `sysfs_root` for USB devices with vendor-class or CDC interfaces.
 
+  Options:
+
+  * `:profile`: a profile module consulted before all others (the
+    interface's `modem:`), or `:auto` (the default) for none.
+
   Never raises on odd trees: unreadable entries are skipped. A missing root
   gives `[]`.
   """
-  @spec scan(Path.t()) :: [device()]
-  def scan(sysfs_root \\ "/sys") when is_binary(sysfs_root) do
-    index = ModemProfile.usb_id_index()
+  @spec scan(Path.t(), keyword()) :: [device()]
+  def scan(sysfs_root \\ "/sys", opts \\ []) when is_binary(sysfs_root) and is_list(opts) do
+    profiles = ModemProfile.profiles(Keyword.get(opts, :profile, :auto))
+    index = ModemProfile.usb_id_index(profiles)
 
     sysfs_root
-    |> Native.discovery_scan(ModemProfile.role_overrides())
+    |> Native.discovery_scan(ModemProfile.role_overrides(profiles))
     |> Enum.map(fn device -> Map.put(device, :profile, ModemProfile.for_device(device, index)) end)
   end
 

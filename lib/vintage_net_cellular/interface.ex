@@ -65,6 +65,8 @@ defmodule VintageNetCellular.Interface do
     mknod: "mknod",
     notifier: nil,
     command_timeout: 5_000,
+    probe_timeout: 1_500,
+    bring_up_attempts: 3,
     scan_interval: 2_000,
     modem_check_interval: 5_000,
     backoff_min: 1_000,
@@ -95,6 +97,12 @@ defmodule VintageNetCellular.Interface do
     `:sim_poll_interval` (10 s, while the SIM is locked),
     `:registration_timeout` (120 s, before the registration is read again),
     `:dial_timeout` (60 s, for pppd to report ip-up);
+  * `:probe_timeout` (1.5 s): how long a port of an unknown device may take
+    to open and to answer `AT` (`VintageNetCellular.Connection.Probe`);
+  * `:bring_up_attempts` (3): how many bring-ups in a row a modem may fail
+    to answer (its AT port doesn't open or doesn't answer the set-up) before
+    the connection manager sets it aside until it re-enumerates and tries
+    another (see `VintageNetCellular.Connection`);
   * `:pppd_debug` (false): pass `debug` to pppd;
   * `:pppd_holdoff` (5): seconds pppd waits before dialing again after the
     link drops (pppd runs with `persist`);

@@ -26,10 +26,26 @@ defmodule VintageNetCellular.ModemProfile do
         @impl true
         def usb_ids, do: [{0x1234, 0x5678}]
 
-        # Interface 04 is the QMI network interface
+        # 02 is the AT port, 03 the port PPP dials on, 04 the QMI network interface
         @impl true
-        def port_roles({0x1234, 0x5678}), do: %{4 => :qmi}
+        def port_roles({0x1234, 0x5678}), do: %{2 => :at_primary, 3 => :ppp, 4 => :qmi}
       end
+
+  A family module does most of it: `use VintageNetCellular.Modem.Quectel`
+  (or `VintageNetCellular.Modem.SIMCom`) brings the family's commands, and
+  its `c:port_table_plugins/0`.
+
+  Discovery consults, in this order (the first that lists a vid:pid wins,
+  and its `c:port_roles/1` override the port table's):
+
+  1. the profile the interface is configured with (`modem: MyApp.Modem.Foo`);
+  2. the profiles of the application environment's `:extra_profiles`:
+
+         config :vintage_net_cellular, extra_profiles: [MyApp.Modem.Foo]
+
+     (found by every interface with `modem: :auto`, and by
+     `VintageNetCellular.diagnose/0`);
+  3. the shipped profiles (`all/0`).
 
   ## Shipped profiles
 
@@ -72,6 +88,20 @@ defmodule VintageNetCellular.ModemProfile do
   the generated port table. Default: `%{}` (the table is right).
   """
   @callback port_roles(usb_id()) :: %{optional(non_neg_integer()) => role()}
+
+  @doc """
+  The port-table plugins (ModemManager's plugin names, e.g. `"quectel"`,
+  `"telit"`, as in `VintageNetCellular.Discovery`'s `port_table.plugin`)
+  of this profile's family. An interface configured with this profile
+  (`modem: ThisProfile`) also drives devices the port table knows for these
+  plugins, with their table roles, besides its own `c:usb_ids/0`: this is
+  how `modem: VintageNetCellular.Modem.TelitLE910` drives a Telit ME910C1
+  that the table knows and no profile lists. `:all` (the
+  `VintageNetCellular.Modem.Generic` profile's) is every device the table
+  knows, and unknown devices of every modem vendor (probed). Default: `[]`
+  (only `c:usb_ids/0`).
+  """
+  @callback port_table_plugins() :: [String.t()] | :all
 
   @doc """
   Kernel options the modem needs for PPP: its serial driver and PPP itself.
@@ -241,6 +271,9 @@ defmodule VintageNetCellular.ModemProfile do
       def port_roles(_usb_id), do: %{}
 
       @impl VintageNetCellular.ModemProfile
+      def port_table_plugins, do: []
+
+      @impl VintageNetCellular.ModemProfile
       def kernel_options, do: VintageNetCellular.ModemProfile.default_kernel_options()
 
       @impl VintageNetCellular.ModemProfile
@@ -303,6 +336,7 @@ defmodule VintageNetCellular.ModemProfile do
 
       defoverridable usb_ids: 0,
                      port_roles: 1,
+                     port_table_plugins: 0,
                      kernel_options: 0,
                      optional_kernel_options: 0,
                      serial_driver: 1,
@@ -336,6 +370,131 @@ defmodule VintageNetCellular.ModemProfile do
   """
   @spec all() :: [module()]
   def all(), do: @profiles
+
+  @doc """
+  The extra profiles of the application environment, in order:
+
+      config :vintage_net_cellular, extra_profiles: [MyApp.Modem.BG95]
+
+  Each must be a loaded module with `usb_ids/0` (a
+  `VintageNetCellular.ModemProfile`); anything else is left out with a
+  warning (once per value), so that a typo there never stops discovery.
+  """
+  @spec extra_profiles() :: [module()]
+  def extra_profiles() do
+    case Application.get_env(:vintage_net_cellular, :extra_profiles, []) do
+      list when is_list(list) ->
+        Enum.filter(list, fn profile ->
+          profile?(profile) or warn_bad_profile(profile)
+        end)
+
+      other ->
+        warn_bad_profile(other)
+        []
+    end
+  end
+
+  @doc """
+  The profiles discovery consults, first match first: the configured
+  `profile` (a module, or `:auto`/nil for none), the `extra_profiles/0`, then
+  the shipped ones (`all/0`), each once.
+
+      iex> VintageNetCellular.ModemProfile.profiles(:auto) == VintageNetCellular.ModemProfile.all()
+      true
+      iex> VintageNetCellular.ModemProfile.profiles(VintageNetCellular.Modem.TelitLE910) |> hd()
+      VintageNetCellular.Modem.TelitLE910
+  """
+  @spec profiles(module() | :auto | nil) :: [module()]
+  def profiles(configured \\ :auto) do
+    first = if configured not in [nil, :auto] and profile?(configured), do: [configured], else: []
+    Enum.uniq(first ++ extra_profiles() ++ @profiles)
+  end
+
+  @doc """
+  Whether `module` is a loaded modem profile (it exports `usb_ids/0`).
+
+      iex> VintageNetCellular.ModemProfile.profile?(VintageNetCellular.Modem.QuectelEC25)
+      true
+      iex> VintageNetCellular.ModemProfile.profile?(String)
+      false
+  """
+  @spec profile?(any()) :: boolean()
+  def profile?(module) when is_atom(module) and module not in [nil, true, false] do
+    Code.ensure_loaded?(module) and function_exported?(module, :usb_ids, 0)
+  end
+
+  def profile?(_other), do: false
+
+  @doc """
+  The port-table plugins of a profile's family
+  (`c:port_table_plugins/0`; `[]` for a module without that callback).
+
+      iex> VintageNetCellular.ModemProfile.plugins_of(VintageNetCellular.Modem.QuectelEC25)
+      ["quectel"]
+      iex> VintageNetCellular.ModemProfile.plugins_of(VintageNetCellular.Modem.Generic)
+      :all
+      iex> VintageNetCellular.ModemProfile.plugins_of(VintageNetCellular.Modem.HuaweiE3372)
+      []
+  """
+  @spec plugins_of(module()) :: [String.t()] | :all
+  def plugins_of(profile) do
+    if profile?(profile) and function_exported?(profile, :port_table_plugins, 0),
+      do: profile.port_table_plugins(),
+      else: []
+  end
+
+  @doc """
+  Whether `vendor_id` is a modem vendor: the port table lists it, or one of
+  `profiles` does. The unknown ports of such a vendor's devices are worth
+  probing with `AT`.
+
+      iex> VintageNetCellular.ModemProfile.modem_vendor?(0x2C7C)
+      true
+      iex> VintageNetCellular.ModemProfile.modem_vendor?(0x2341)
+      false
+  """
+  @spec modem_vendor?(0..0xFFFF, [module()]) :: boolean()
+  def modem_vendor?(vendor_id, profiles \\ @profiles) do
+    vendor_id in table_vendors() or Enum.any?(profiles, &(vendor_id in vendors_of(&1)))
+  end
+
+  @doc """
+  The vendor ids of a profile's `c:usb_ids/0`.
+
+      iex> VintageNetCellular.ModemProfile.vendors_of(VintageNetCellular.Modem.UbloxLara)
+      [0x1546, 0x05C6]
+  """
+  @spec vendors_of(module()) :: [0..0xFFFF]
+  def vendors_of(profile), do: profile.usb_ids() |> Enum.map(&elem(&1, 0)) |> Enum.uniq()
+
+  # The port table's vendors, read once from the NIF.
+  defp table_vendors() do
+    case :persistent_term.get({__MODULE__, :table_vendors}, nil) do
+      nil ->
+        vendors = MapSet.new(VintageNetCellular.Native.discovery_table_vendors())
+        :persistent_term.put({__MODULE__, :table_vendors}, vendors)
+        vendors
+
+      vendors ->
+        vendors
+    end
+  end
+
+  # Said once per value: discovery asks at every scan.
+  defp warn_bad_profile(value) do
+    require Logger
+    key = {__MODULE__, :warned, value}
+
+    unless :persistent_term.get(key, false) do
+      :persistent_term.put(key, true)
+
+      Logger.warning(
+        "[vintage_net_cellular] extra_profiles: #{inspect(value)} is not a modem profile (a loaded module with usb_ids/0); left out"
+      )
+    end
+
+    false
+  end
 
   @doc "The role names, as atoms."
   @spec roles() :: [role()]
@@ -404,22 +563,27 @@ defmodule VintageNetCellular.ModemProfile do
   end
 
   @doc """
-  The shipped profiles by USB id, for looking up many devices at once
+  The profiles by USB id (the shipped ones by default; the first of
+  `profiles` that lists an id wins), for looking up many devices at once
   (pass it to `for_device/2`).
   """
-  @spec usb_id_index() :: %{usb_id() => module()}
-  def usb_id_index() do
-    for profile <- Enum.reverse(@profiles), usb_id <- profile.usb_ids(), into: %{}, do: {usb_id, profile}
+  @spec usb_id_index([module()]) :: %{usb_id() => module()}
+  def usb_id_index(profiles \\ @profiles) do
+    for profile <- Enum.reverse(profiles), usb_id <- profile.usb_ids(), into: %{}, do: {usb_id, profile}
   end
 
   @doc """
-  The role overrides of all shipped profiles, as `VintageNetCellular.Native.discovery_scan/2`
+  The role overrides of `profiles` (the shipped ones by default; the first
+  that lists an id wins), as `VintageNetCellular.Native.discovery_scan/2`
   takes them: `{vendor_id, product_id, interface_number, role_name}`.
   """
   @spec role_overrides([module()]) :: [{0..0xFFFF, 0..0xFFFF, 0..255, String.t()}]
   def role_overrides(profiles \\ @profiles) do
+    index = usb_id_index(profiles)
+
     for profile <- profiles,
         {vid, pid} = usb_id <- profile.usb_ids(),
+        Map.get(index, usb_id) == profile,
         {number, role} <- Enum.sort(profile.port_roles(usb_id)),
         do: {vid, pid, number, Atom.to_string(role)}
   end

@@ -34,6 +34,7 @@ defmodule VintageNetCellular.Native do
     {:discovery_scan, [quote(do: String.t()), quote(do: [{0..0xFFFF, 0..0xFFFF, 0..255, String.t()}])],
      quote(do: [map()])},
     {:discovery_usb_system, [quote(do: String.t())], quote(do: map())},
+    {:discovery_table_vendors, [], quote(do: [0..0xFFFF])},
     # VintageNetCellular.Operators
     {:operator_lookup, [quote(do: binary()), quote(do: binary())], quote(do: map() | nil)},
     # VintageNetCellular.ATPort (port program protocol)

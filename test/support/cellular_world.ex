@@ -45,7 +45,10 @@ defmodule VintageNetCellular.Test.World do
     :dial_timeout,
     :pppd_holdoff,
     :monitor,
-    :state_dir
+    :state_dir,
+    :probe_timeout,
+    :bring_up_attempts,
+    :extra_profiles
   ]
 
   @doc """
@@ -54,7 +57,9 @@ defmodule VintageNetCellular.Test.World do
   """
   @spec start(keyword()) :: map()
   def start(opts \\ []) do
-    dir = Path.join(System.tmp_dir!(), "vnc-e2e-#{System.unique_integer([:positive])}")
+    # The VM's pid too: unique integers start over in each VM, and a run
+    # that was killed leaves its directories behind.
+    dir = Path.join(System.tmp_dir!(), "vnc-e2e-#{System.pid()}-#{System.unique_integer([:positive])}")
     sysfs = Path.join(dir, "sys")
     dev = Path.join(dir, "dev")
     tmpdir = Path.join(dir, "vn")
@@ -173,7 +178,9 @@ defmodule VintageNetCellular.Test.World do
   Starts a simulated modem and plugs it in. Options: `:model` (`:ec25`),
   `:usb_path` ("1-1.2"), `:tty_base` (0: its ports become ttyUSB0..3, AT on
   ttyUSB2 and PPP on ttyUSB3 for an EC25), `:args` (more simulator
-  arguments, e.g. `["--sim", "absent"]`).
+  arguments, e.g. `["--sim", "absent"]`), `:fixture` (more
+  `VintageNetCellular.SysfsFixture.modem/2` options, e.g. `[product_id: 0x7F09]`
+  to plug the model in under another USB id).
   """
   @spec add_modem(map(), atom(), keyword()) :: map()
   def add_modem(world, name, opts \\ []) do
@@ -190,6 +197,7 @@ defmodule VintageNetCellular.Test.World do
       model: model,
       usb_path: Keyword.get(opts, :usb_path, "1-1.2"),
       tty_base: Keyword.get(opts, :tty_base, 0),
+      fixture: Keyword.get(opts, :fixture, []),
       plugged?: true
     }
 
@@ -302,7 +310,9 @@ defmodule VintageNetCellular.Test.World do
     File.rename!(tmp, link)
   end
 
-  defp fixture(modem), do: SysfsFixture.modem(modem.model, usb_path: modem.usb_path, tty_base: modem.tty_base)
+  defp fixture(modem) do
+    SysfsFixture.modem(modem.model, [usb_path: modem.usb_path, tty_base: modem.tty_base] ++ modem.fixture)
+  end
 
   # Which fixture interfaces carry the AT and PPP ports (the port table's roles).
   defp port_interfaces(:a7600), do: {4, 5}

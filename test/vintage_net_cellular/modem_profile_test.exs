@@ -49,6 +49,9 @@ defmodule VintageNetCellular.ModemProfileTest do
         assert option =~ ~r/^CONFIG_[A-Z0-9_]+$/
       end
 
+      plugins = profile.port_table_plugins()
+      assert plugins == :all or (is_list(plugins) and Enum.all?(plugins, &is_binary/1))
+
       assert "CONFIG_PPP" in profile.kernel_options()
       assert "CONFIG_PPP_ASYNC" in profile.kernel_options()
     end

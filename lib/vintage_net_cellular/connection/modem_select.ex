@@ -9,17 +9,39 @@ defmodule VintageNetCellular.Connection.ModemSelect do
   away by itself when its process ends). A modem is claimed by its USB path
   and by each of its ttys, so no two interfaces ever share a modem or a tty.
 
-  `candidates/2` is pure: from a `VintageNetCellular.Discovery.scan/1` result
-  and the interface's config it returns the modems this interface may use,
-  in a stable order (USB path, compared number by number, so "1-1.2" comes
-  before "1-1.10"):
+  `candidates/2` is pure (but for the profiles and modem vendors it looks
+  up): from a `VintageNetCellular.Discovery.scan/2` result and the
+  interface's config it returns the modems this interface may use, best
+  group first and, within a group, in USB path order (compared number by
+  number, so "1-1.2" comes before "1-1.10"):
 
   * with `at_tty` set (a UART modem, or to override discovery), that tty,
     with the USB device it belongs to when there is one;
-  * with `usb_path` set, only the modem at that path;
-  * with `modem: SomeProfile`, modems that profile matches, or ones
-    discovery found AT ports on but has no profile for;
-  * with `modem: :auto`, every modem with a known profile and an AT port.
+  * with `usb_path` set, only modems at that path (then as below);
+  * with `modem: SomeProfile`, driven with that profile: first the devices
+    the profile lists (`usb_ids/0`), then the devices the port table knows
+    for its family (`port_table_plugins/0`, e.g. a Telit ME910C1 the table
+    knows and that would otherwise be `VintageNetCellular.Modem.Generic`),
+    then unknown devices of the profile's vendors, whose ports are probed
+    (below); `VintageNetCellular.Modem.Generic`, of every family, takes
+    every device the table knows, then unknown devices of any modem
+    vendor. Nothing else: never a USB-serial adapter or a CDC-ACM board
+    such as an Arduino, whatever ports discovery gave them;
+  * with `modem: :auto`, every device with a profile (listed by one, or
+    known to the port table: `VintageNetCellular.Modem.Generic`), then
+    unknown devices of a modem vendor (one the port table or a profile
+    lists, see `VintageNetCellular.ModemProfile.modem_vendor?/2`), probed,
+    with the Generic profile.
+
+  ## Probing
+
+  A candidate whose ports discovery can't vouch for (an unknown device of a
+  modem vendor: its vendor-class and CDC-ACM ports, or a known device whose
+  AT port has no role) carries them in `probe`, best guess first. Before
+  the connection manager uses it, `VintageNetCellular.Connection.Probe`
+  sends `AT` to each (bounded by `probe_timeout`), as ModemManager does: the
+  first port that answers `OK` becomes the AT port, the second the PPP
+  port. Candidates with nothing to probe have `probe: []`.
 
   `imei` pinning can't be decided from sysfs: the connection manager claims
   the first candidate, reads its IMEI and releases it if it's the wrong one
@@ -34,6 +56,8 @@ defmodule VintageNetCellular.Connection.ModemSelect do
       ["1-1.2", "1-1.10"]
   """
 
+  alias VintageNetCellular.ModemProfile
+
   @registry VintageNetCellular.Claims
 
   @typedoc "A modem this interface may use."
@@ -42,6 +66,7 @@ defmodule VintageNetCellular.Connection.ModemSelect do
           required(:profile) => module() | nil,
           required(:at_tty) => String.t(),
           required(:ppp_tty) => String.t() | nil,
+          optional(:probe) => [String.t()],
           optional(atom()) => any()
         }
 
@@ -49,8 +74,23 @@ defmodule VintageNetCellular.Connection.ModemSelect do
   @spec candidates([map()], map()) :: [modem()]
   def candidates(scan, config) do
     case Map.get(config, :at_tty) do
-      tty when is_binary(tty) -> [explicit(scan, config, tty)]
-      _ -> scan |> Enum.filter(&usable?(&1, config)) |> Enum.map(&with_profile(&1, config)) |> sort()
+      tty when is_binary(tty) ->
+        [explicit(scan, config, tty)]
+
+      _ ->
+        wanted = Map.get(config, :modem, :auto)
+        vendor? = vendor_check(wanted)
+
+        scan
+        |> Enum.filter(&(Map.get(config, :usb_path) in [nil, &1[:usb_path]]))
+        |> Enum.flat_map(fn device ->
+          case classify(device, wanted, vendor?) do
+            nil -> []
+            {rank, profile, probe} -> [{rank, candidate(device, profile, probe, config)}]
+          end
+        end)
+        |> Enum.sort_by(fn {rank, modem} -> {rank, path_sort_key(modem.usb_path)} end)
+        |> Enum.map(&elem(&1, 1))
     end
   end
 
@@ -75,7 +115,33 @@ defmodule VintageNetCellular.Connection.ModemSelect do
       {"1-1.2", "ttyUSB2"}
   """
   @spec identity(modem()) :: identity()
-  def identity(modem), do: {modem.usb_path, modem.at_tty}
+  def identity(modem) do
+    case Map.get(modem, :probe, []) do
+      # Probed: known by its first port to probe, whichever port answered.
+      [first | _] -> {modem.usb_path, first}
+      [] -> {modem.usb_path, modem.at_tty}
+    end
+  end
+
+  @doc """
+  The identities of `identities` that are still in `scan`: a modem that was
+  unplugged (or re-enumerated under other ttys) is gone from it, and so it
+  is no longer ruled out when it comes back. An identity without a USB path
+  (a UART modem) always stays.
+  """
+  @spec present([identity()], [map()]) :: [identity()]
+  def present(identities, scan) do
+    Enum.filter(identities, fn
+      {nil, _tty} ->
+        true
+
+      {path, tty} ->
+        Enum.any?(scan, fn device ->
+          device[:usb_path] == path and
+            Enum.any?(Map.get(device, :interfaces, []), &(tty in Map.get(&1, :ttys, [])))
+        end)
+    end)
+  end
 
   @doc """
   Whether claims can be made: the claim registry, which
@@ -151,7 +217,14 @@ defmodule VintageNetCellular.Connection.ModemSelect do
 
   def still_present?(modem, scan, config) do
     Enum.any?(candidates(scan, config), fn found ->
-      found.usb_path == modem.usb_path and found.at_tty == modem.at_tty and found.ppp_tty == modem.ppp_tty
+      case Map.get(modem, :probe, []) do
+        [] ->
+          found.usb_path == modem.usb_path and found.at_tty == modem.at_tty and found.ppp_tty == modem.ppp_tty
+
+        # A probed modem: the same ports to probe (the ones that answered among them).
+        probe ->
+          found.usb_path == modem.usb_path and Map.get(found, :probe) == probe
+      end
     end)
   end
 
@@ -207,7 +280,8 @@ defmodule VintageNetCellular.Connection.ModemSelect do
 
   defp claim_keys(modem) do
     usb = if is_binary(modem.usb_path), do: [{:usb_path, modem.usb_path}], else: []
-    usb ++ for(t <- Enum.uniq([modem.at_tty, modem.ppp_tty]), is_binary(t), do: {:tty, t})
+    ttys = [modem.at_tty, modem.ppp_tty | Map.get(modem, :probe, [])]
+    usb ++ for(t <- Enum.uniq(ttys), is_binary(t), do: {:tty, t})
   end
 
   defp free_or_mine?(key) do
@@ -224,28 +298,93 @@ defmodule VintageNetCellular.Connection.ModemSelect do
     end
   end
 
-  defp usable?(device, config) do
-    wanted_path = Map.get(config, :usb_path)
+  # What a device is to this interface: nil (not a candidate), or
+  # {rank, profile, ports to probe}; lower ranks come first.
+  defp classify(device, :auto, vendor?) do
+    profile = device[:profile]
 
-    is_binary(device[:at_tty]) and
-      (wanted_path == nil or device[:usb_path] == wanted_path) and
-      case Map.get(config, :modem, :auto) do
-        :auto -> device[:profile] != nil
-        profile -> device[:profile] in [profile, nil]
-      end
+    cond do
+      profile != nil and is_binary(device[:at_tty]) -> {0, profile, []}
+      profile != nil -> probe_candidate(device, 1, profile, :unknown_roles)
+      vendor?.(device[:vendor_id]) -> probe_candidate(device, 1, VintageNetCellular.Modem.Generic, :unverified)
+      true -> nil
+    end
   end
 
-  defp with_profile(device, config) do
+  defp classify(device, profile, vendor?) do
+    usb_id = {device[:vendor_id], device[:product_id]}
+    known? = device[:profile] != nil
+
+    cond do
+      usb_id in profile.usb_ids() -> known_candidate(device, 0, profile)
+      family?(device, profile) -> known_candidate(device, 1, profile)
+      not known? and vendor?.(device[:vendor_id]) -> probe_candidate(device, 2, profile, :unverified)
+      true -> nil
+    end
+  end
+
+  defp known_candidate(device, rank, profile) do
+    if is_binary(device[:at_tty]),
+      do: {rank, profile, []},
+      else: probe_candidate(device, rank + 1, profile, :unknown_roles)
+  end
+
+  defp family?(device, profile) do
+    case {device[:port_table], ModemProfile.plugins_of(profile)} do
+      {%{}, :all} -> true
+      {%{plugin: plugin}, plugins} -> plugin in plugins
+      _ -> false
+    end
+  end
+
+  # Which vendors' unknown devices may be probed: any modem vendor with
+  # :auto (or a profile of every family), the profile's own vendors with an
+  # explicit profile.
+  defp vendor_check(wanted) do
+    if wanted == :auto or ModemProfile.plugins_of(wanted) == :all do
+      profiles = ModemProfile.profiles(wanted)
+      &ModemProfile.modem_vendor?(&1, profiles)
+    else
+      vendors = ModemProfile.vendors_of(wanted)
+      &(&1 in vendors)
+    end
+  end
+
+  # The ports worth probing: bound vendor-class or CDC-ACM interfaces with a
+  # tty whose role discovery doesn't know (:unknown_roles), or, on an unknown
+  # device, whose AT role is only a class-rule guess (:unverified).
+  # Discovery's own AT and PPP picks go first.
+  defp probe_candidate(device, rank, profile, which) do
+    ports =
+      for i <- Map.get(device, :interfaces, []),
+          i[:driver] != nil,
+          i[:class] == 0xFF or (i[:class] == 0x02 and i[:subclass] == 0x02),
+          probe_role?(i[:role], which),
+          tty <- Enum.take(Map.get(i, :ttys, []), 1),
+          do: tty
+
+    guesses = Enum.filter([device[:at_tty], device[:ppp_tty]], &(&1 in ports))
+
+    case Enum.uniq(guesses ++ ports) do
+      [] -> nil
+      ports -> {rank, profile, ports}
+    end
+  end
+
+  defp probe_role?(nil, _which), do: true
+  defp probe_role?(role, :unverified), do: role in [:at_primary, :at_secondary, :ppp]
+  defp probe_role?(_role, :unknown_roles), do: false
+
+  defp candidate(device, profile, probe, config) do
     modem =
       device
-      |> Map.take([:usb_path, :vendor_id, :product_id, :manufacturer, :product, :serial, :at_tty, :ppp_tty, :profile])
+      |> Map.take([:usb_path, :vendor_id, :product_id, :manufacturer, :product, :serial, :at_tty, :ppp_tty])
       |> Map.put_new(:ppp_tty, nil)
+      |> Map.merge(%{profile: profile, probe: probe})
 
-    case Map.get(config, :modem, :auto) do
-      :auto -> modem
-      profile -> %{modem | profile: profile}
-    end
-    |> with_ppp_override(config)
+    # Until probed, the AT port is the best guess and there is no PPP port.
+    modem = if probe == [], do: modem, else: %{modem | at_tty: hd(probe), ppp_tty: nil}
+    with_ppp_override(modem, config)
   end
 
   defp with_ppp_override(modem, config) do
@@ -269,13 +408,12 @@ defmodule VintageNetCellular.Connection.ModemSelect do
 
     %{
       usb_path: owner && owner[:usb_path],
+      probe: [],
       profile: profile,
       at_tty: tty,
       ppp_tty: Map.get(config, :ppp_tty) || (owner && owner[:ppp_tty] != tty && owner[:ppp_tty]) || nil
     }
   end
-
-  defp sort(modems), do: Enum.sort_by(modems, &path_sort_key(&1.usb_path))
 
   # "1-1.10" -> [1, 1, 10], so paths sort like the USB tree, not like text.
   defp path_sort_key(nil), do: []

@@ -5,7 +5,10 @@ defmodule VintageNetCellular.Modem.Generic do
   It claims no USB ids. Discovery gives it to modems the generated port table
   knows but no shipped profile lists (e.g. a Quectel RM500 or a Sierra
   EM7455), and it is the profile to name for a UART modem configured with an
-  explicit `at_tty`.
+  explicit `at_tty`. Configured explicitly (`modem:
+  VintageNetCellular.Modem.Generic`, as vintage_net_mobile's SierraHL8548 is
+  mapped), it drives any device the port table knows, then probed unknown
+  devices of a modem vendor (`port_table_plugins/0` is `:all`).
 
   A data call left up (e.g. by a pppd that was stopped) is ended the 3GPP
   way, by deactivating its context from the AT port (`AT+CGACT=0,<cid>`, the
@@ -18,6 +21,9 @@ defmodule VintageNetCellular.Modem.Generic do
 
   @impl true
   def name(), do: "Generic 3GPP modem"
+
+  @impl true
+  def port_table_plugins(), do: :all
 
   @impl true
   def driver_lists_usb_id?(_usb_id), do: false

@@ -3,6 +3,9 @@ defmodule VintageNetCellular.Modem.Quectel do
   What Quectel's LTE modules (EC2x, EG9x, BG9x) have in common, shared by
   their profiles with `use VintageNetCellular.Modem.Quectel`.
 
+  * Port table family: `"quectel"` (`c:VintageNetCellular.ModemProfile.port_table_plugins/0`),
+    so `modem: SomeQuectelProfile` also drives Quectel modems the port table
+    knows and no profile lists.
   * USB layout: interfaces 00 QCDM, 01 GPS NMEA, 02 primary AT, 03
     secondary AT (PPP is dialed there), 04 QMI (`qmi_wwan`, not needed
     for PPP).
@@ -42,6 +45,9 @@ defmodule VintageNetCellular.Modem.Quectel do
       def port_roles(_usb_id), do: %{4 => :qmi}
 
       @impl true
+      def port_table_plugins(), do: ["quectel"]
+
+      @impl true
       def optional_kernel_options(), do: VintageNetCellular.ModemProfile.qmi_kernel_options()
 
       @impl true
@@ -72,7 +78,7 @@ defmodule VintageNetCellular.Modem.Quectel do
       def radio_settings(radio_technologies),
         do: unquote(__MODULE__).radio_settings(unquote(radio), radio_technologies)
 
-      defoverridable port_roles: 1, optional_kernel_options: 0, radio_settings: 1
+      defoverridable port_roles: 1, port_table_plugins: 0, optional_kernel_options: 0, radio_settings: 1
     end
   end
 

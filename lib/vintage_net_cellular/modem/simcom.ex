@@ -14,8 +14,9 @@ defmodule VintageNetCellular.Modem.SIMCom do
     `AT+CMNB` for Cat-M1/NB-IoT);
   * `:signal_urc`: whether `AT+AUTOCSQ=1,1` (pushed `+CSQ:`) exists.
 
-  All of them read the serving cell and signal with `AT+CPSI?`, and the PIN
-  attempts left with `AT+SPIC`.
+  All of them read the serving cell and signal with `AT+CPSI?` and the PIN
+  attempts left with `AT+SPIC`, and their port table family is `"simtech"`
+  (`c:VintageNetCellular.ModemProfile.port_table_plugins/0`).
 
       defmodule MyApp.SIM7600G do
         use VintageNetCellular.Modem.SIMCom,
@@ -56,6 +57,12 @@ defmodule VintageNetCellular.Modem.SIMCom do
 
       @impl true
       def signal_commands(), do: ["AT+CPSI?"]
+
+      # ModemManager's SIMCom plugin is called "simtech".
+      @impl true
+      def port_table_plugins(), do: ["simtech"]
+
+      defoverridable port_table_plugins: 0
 
       @impl true
       def cell_info_commands(), do: ["AT+CPSI?"]

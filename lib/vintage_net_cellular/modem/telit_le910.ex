@@ -10,6 +10,11 @@ defmodule VintageNetCellular.Modem.TelitLE910 do
   | 1bc7:1204 | LE910C1 (MBIM) | 05 | 06 |
   | 1bc7:7010, 1bc7:7011 | LE910S1 (RNDIS, ECM) | 04 | 03 |
   | 1bc7:7020, 1bc7:7021 | LE910Q1 (RNDIS, ECM) | 06 | 02 |
+
+  Its port table family is `"telit"`: configured explicitly
+  (`modem: VintageNetCellular.Modem.TelitLE910`), it also drives the Telit
+  modems the port table knows and no profile lists (e.g. an ME910C1,
+  1bc7:1101), with the table's roles.
   """
   use VintageNetCellular.ModemProfile
 
@@ -29,6 +34,9 @@ defmodule VintageNetCellular.Modem.TelitLE910 do
       {0x1BC7, 0x7021}
     ]
   end
+
+  @impl true
+  def port_table_plugins(), do: ["telit"]
 
   # Connection manager commands (Telit's LE910 AT commands reference guide)
 

@@ -23,6 +23,9 @@ defmodule VintageNetCellular.Modem.UbloxLara do
   end
 
   @impl true
+  def port_table_plugins(), do: ["ublox"]
+
+  @impl true
   def kernel_options(),
     do: ["CONFIG_PPP", "CONFIG_PPP_ASYNC", "CONFIG_USB_ACM", "CONFIG_USB_SERIAL", "CONFIG_USB_SERIAL_OPTION"]
 

@@ -193,6 +193,12 @@ fn make_list<'a>(env: Env<'a>, items: &[ErlNifTerm]) -> Term<'a> {
 }
 
 /// Host controllers, device-mode controllers and registered USB drivers under `sysfs_root`.
+/// The vendor ids of the generated port table, sorted.
+#[rustler::nif]
+fn discovery_table_vendors() -> Vec<u16> {
+    discovery::table::vendors()
+}
+
 #[rustler::nif(schedule = "DirtyIo")]
 fn discovery_usb_system<'a>(env: Env<'a>, sysfs_root: String) -> Term<'a> {
     let system = discovery::usb_system(Path::new(&sysfs_root));

@@ -117,6 +117,20 @@ pub fn devices() -> &'static [TableDevice] {
     data::DEVICES
 }
 
+/// The vendor ids the table lists (devices or vendor-specific class rules),
+/// sorted and without duplicates: the vendors whose unknown ports are worth
+/// probing with `AT`.
+pub fn vendors() -> Vec<u16> {
+    let mut vendors: Vec<u16> = data::DEVICES
+        .iter()
+        .map(|d| d.vendor_id)
+        .chain(data::CLASS_RULES.iter().filter_map(|r| r.vendor_id))
+        .collect();
+    vendors.sort_unstable();
+    vendors.dedup();
+    vendors
+}
+
 /// The table's rows for one device (empty when it isn't listed).
 pub fn roles_for(vendor_id: u16, product_id: u16) -> &'static [PortRole] {
     let rows = data::PORT_ROLES;
@@ -201,6 +215,21 @@ mod tests {
         assert_eq!(device(0x0403, 0x6001), None);
         assert_eq!(device(0xffff, 0xffff), None);
         assert_eq!(device(0, 0), None);
+    }
+
+    #[test]
+    fn vendors_are_sorted_unique_and_complete() {
+        let v = vendors();
+        assert!(v.windows(2).all(|w| w[0] < w[1]));
+        assert!(devices()
+            .iter()
+            .all(|d| v.binary_search(&d.vendor_id).is_ok()));
+        // Quectel (a device row) and Huawei (class rules only).
+        assert!(v.binary_search(&0x2c7c).is_ok());
+        assert!(v.binary_search(&0x12d1).is_ok());
+        // FTDI and Arduino are not modem vendors.
+        assert!(v.binary_search(&0x0403).is_err());
+        assert!(v.binary_search(&0x2341).is_err());
     }
 
     #[test]
