@@ -138,6 +138,12 @@ defmodule VintageNetCellular.SysfsFixture do
        for(n <- 2..6, do: {n, 0xFF, 0x00, 0x00, "option", :tty})}
   end
 
+  # The SIM7672 enumerates with the A76xx id and layout.
+  defp layout(:sim7672) do
+    {vid, pid, _, _, interfaces} = layout(:a7600)
+    {vid, pid, "SIMCOM", "SIMCOM_SIM7672G", interfaces}
+  end
+
   defp layout(:le910) do
     {0x1BC7, 0x1201, "Telit", "LE910C1-EU",
      [{0, 0xFF, 0xFF, 0xFF, "option", :tty}, {2, 0xFF, 0xFF, 0xFF, "qmi_wwan", :net}] ++
@@ -230,7 +236,7 @@ defmodule VintageNetCellular.SysfsFixture do
   The canned modems: EC25 (2c7c:0125, reporting "Android"), EG95, BG96, EC21,
   BG95 (0700), EG91, EM05-G (030e), RM500Q (0800), RM520N (0801), SIM7600
   and SIM7000 (1e0e:9001), SIM7080 in both layouts (9205, 9206), A7600
-  (9011), Sierra EM7455/MC7455/EM7565 on qcserial (1199:9079, 9071, 9091),
+  (9011) and SIM7672 (the same id), Sierra EM7455/MC7455/EM7565 on qcserial (1199:9079, 9071, 9091),
   Telit LE910C1 (1bc7:1201) and ME910C1 (1101), u-blox LARA-R2 (CDC-ACM),
   LARA-R6 and SARA-R410M (05c6:90b2), Huawei E3372 (12d1:1506) and ME909s
   (15c1), Fibocom FM150 (2cb7:0104).
@@ -238,7 +244,19 @@ defmodule VintageNetCellular.SysfsFixture do
   @spec models() :: [atom()]
   def models() do
     [:ec25, :eg95, :bg96, :ec21, :bg95, :eg91, :em05, :rm500q, :rm520n, :sim7600, :sim7000, :sim7080] ++
-      [:sim7080_secondary, :a7600, :em7455, :mc7455, :em7565, :le910, :me910c1, :lara_r2, :lara_r6, :sara_r410m] ++
+      [
+        :sim7080_secondary,
+        :a7600,
+        :sim7672,
+        :em7455,
+        :mc7455,
+        :em7565,
+        :le910,
+        :me910c1,
+        :lara_r2,
+        :lara_r6,
+        :sara_r410m
+      ] ++
       [:e3372, :me909s, :fm150]
   end
 

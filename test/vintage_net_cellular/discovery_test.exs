@@ -30,6 +30,7 @@ defmodule VintageNetCellular.DiscoveryTest do
       sim7080_secondary: {Modem.SIMCom7080, "ttyUSB2", "ttyUSB5"},
       # serial interfaces 02..06 are ttyUSB0..4: AT on 04, PPP on 05
       a7600: {Modem.SIMComA7600, "ttyUSB2", "ttyUSB3"},
+      sim7672: {Modem.SIMComA7600, "ttyUSB2", "ttyUSB3"},
       # serial interfaces 00, 03..06 are ttyUSB0..4: AT on 04, second AT on 05
       le910: {Modem.TelitLE910, "ttyUSB2", "ttyUSB3"},
       # CDC-ACM class fallback: lowest port is AT, the next one PPP
