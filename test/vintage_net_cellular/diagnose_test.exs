@@ -48,6 +48,13 @@ defmodule VintageNetCellular.DiagnoseTest do
     assert message =~ "Quectel EG06 (2c7c:0306)"
   end
 
+  test "modems issue 12 found unknown: a bound BG95 and a Telit ME910C1 are named by their profiles", %{tmp_dir: dir} do
+    findings = diagnose(dir, [F.modem(:bg95, usb_path: "1-1.2"), F.modem(:me910c1, usb_path: "1-1.3", tty_base: 4)])
+    assert [%{level: :info, message: bg95}, %{level: :info, message: me910}] = findings
+    assert bg95 =~ "Quectel BG95/BG77 (2c7c:0700) at USB 1-1.2: AT commands on ttyUSB2, PPP on ttyUSB3"
+    assert me910 =~ "Telit ME910C1 (1bc7:1101) at USB 1-1.3: AT commands on ttyUSB5, PPP on ttyUSB6"
+  end
+
   describe "serial interfaces without a driver" do
     test "option not in the kernel: name CONFIG_USB_SERIAL_OPTION", %{tmp_dir: dir} do
       assert [error, qmi] = diagnose(dir, [F.modem(:ec25, usb_path: "1-1.3", unbound: :all)])
