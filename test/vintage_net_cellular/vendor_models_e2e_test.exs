@@ -11,6 +11,10 @@ defmodule VintageNetCellular.VendorModelsE2ETest do
   command) with ERROR, so the ICCID property can only come through the
   vendor command; the Huawei answers with the raw EF_ICCID (each digit pair
   swapped), which the parser has to swap back.
+
+  Then each of the 11 simulated models, plugged in under its fixture's USB
+  id, is discovered with its family's profile and connected, with the ICCID
+  read through that profile's command.
   """
   use ExUnit.Case, async: false
 
@@ -113,5 +117,34 @@ defmodule VintageNetCellular.VendorModelsE2ETest do
     at = World.received(world, :m1, "at")
     assert sent_command?(at, "+CICCID")
     assert "AT+CNMP=38" in at
+  end
+
+  describe "every simulated model" do
+    # model => the profile discovery must give it (by its fixture's USB id)
+    @models %{
+      ec25: VintageNetCellular.Modem.QuectelEC25,
+      eg95: VintageNetCellular.Modem.QuectelEG95,
+      ec21: VintageNetCellular.Modem.QuectelEC21,
+      bg96: VintageNetCellular.Modem.QuectelBG96,
+      sim7600: VintageNetCellular.Modem.SIMCom7600,
+      sim7080: VintageNetCellular.Modem.SIMCom7080,
+      a7600: VintageNetCellular.Modem.SIMComA7600,
+      sim7672: VintageNetCellular.Modem.SIMComA7600,
+      me910c1: VintageNetCellular.Modem.TelitME910,
+      lara_r6: VintageNetCellular.Modem.UbloxLara,
+      e3372: VintageNetCellular.Modem.HuaweiE3372
+    }
+
+    for {model, profile} <- @models do
+      test "#{model}: discovered as #{inspect(profile)}, connected, ICCID read with its command", %{world: world} do
+        iccid = "89445000000000012345"
+        world = connect(world, unquote(model), iccid, nil)
+
+        assert {:ok, %{profile: unquote(profile)}} = VintageNet.ioctl("ppp0", :status)
+        assert VintageNet.get(mobile("iccid")) == iccid
+        command = String.replace_prefix(unquote(profile).iccid_command(), "AT", "")
+        assert sent_command?(World.received(world, :m1, "at"), command)
+      end
+    end
   end
 end
