@@ -173,6 +173,17 @@ mod tests {
     }
 
     #[test]
+    fn sierra_qcserial_layout() {
+        // EM74xx/MC74xx/EM7565 (bound by qcserial): 00 DM, 02 NMEA, 03 the AT port.
+        for pid in [0x9071, 0x9079, 0x9091] {
+            assert_eq!(role(0x1199, pid, 0), Some(Role::Qcdm));
+            assert_eq!(role(0x1199, pid, 2), Some(Role::Gps));
+            assert_eq!(role(0x1199, pid, 3), Some(Role::AtPrimary));
+            assert_eq!(device(0x1199, pid).map(|d| d.plugin), Some("sierra"));
+        }
+    }
+
+    #[test]
     fn supplement_devices() {
         // data/usb_modem_ports_supplement.json: BG95/BG77 and EM05-G share the
         // Quectel layout; SARA-R410M and the LARA-R6 (90fa) have QMI on 03.
