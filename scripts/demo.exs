@@ -1,7 +1,7 @@
 # The demo behind README command 1 (`scripts/demo`). Run it through that
 # script, which installs what is missing, builds, and cleans up on Ctrl-C.
 #
-#   scripts/demo [--model ec25|eg95|bg96|ec21|sim7600|sim7080|a7600|sim7672] [--seconds N]
+#   scripts/demo [--model ec25|eg95|bg96|ec21|sim7600|sim7080|a7600|sim7672|me910c1|lara_r6|e3372] [--seconds N]
 #
 # 1. This machine: USB discovery on the real /sys, what diagnose/0 says, and a
 #    short walk through the AT parser and the signal conversions.
@@ -20,7 +20,7 @@ defmodule Demo do
   alias VintageNetCellular.Connection.PDP
   alias VintageNetCellular.Test.{Simulator, World}
 
-  @models ~w(ec25 eg95 bg96 ec21 sim7600 sim7080 a7600 sim7672)
+  @models ~w(ec25 eg95 bg96 ec21 sim7600 sim7080 a7600 sim7672 me910c1 lara_r6 e3372)
   @profiles %{
     "ec25" => VintageNetCellular.Modem.QuectelEC25,
     "eg95" => VintageNetCellular.Modem.QuectelEG95,
@@ -29,7 +29,10 @@ defmodule Demo do
     "sim7600" => VintageNetCellular.Modem.SIMCom7600,
     "sim7080" => VintageNetCellular.Modem.SIMCom7080,
     "a7600" => VintageNetCellular.Modem.SIMComA7600,
-    "sim7672" => VintageNetCellular.Modem.SIMComA7600
+    "sim7672" => VintageNetCellular.Modem.SIMComA7600,
+    "me910c1" => VintageNetCellular.Modem.TelitME910,
+    "lara_r6" => VintageNetCellular.Modem.UbloxLara,
+    "e3372" => VintageNetCellular.Modem.HuaweiE3372
   }
 
   # A sample provider list: the SIM's ICCID picks the APN.

@@ -15,8 +15,15 @@ defmodule VintageNetCellular.Diagnose do
     dwc2 in peripheral mode: no modem can enumerate (error, with the dr_mode
     fix);
   * a known modem whose serial interfaces have no driver: no ttys (error,
-    naming `CONFIG_USB_SERIAL_OPTION` or `CONFIG_USB_ACM`, and the `new_id`
-    workaround when the driver is loaded but doesn't know the modem's id);
+    naming the driver its profile says binds it: `CONFIG_USB_SERIAL_OPTION`,
+    `CONFIG_USB_SERIAL_QUALCOMM` (qcserial, e.g. Sierra EM74xx/MC74xx) or
+    `CONFIG_USB_ACM`, and the `new_id` workaround when the option driver is
+    loaded but doesn't know the modem's id);
+  * a modem of a known modem vendor that shows only mass-storage interfaces
+    (a virtual CD-ROM, e.g. Huawei 12d1:1f01 or ZTE 19d2:2000): it needs
+    switching to modem mode by usb_modeswitch, or by the kernel's
+    usb-storage driver for many Huawei sticks (error, naming
+    `CONFIG_USB_STORAGE`);
   * a modem whose QMI interface has no driver: info only, PPP doesn't need
     wwan0;
   * a working modem: info, naming its AT and PPP ttys;
@@ -54,15 +61,16 @@ defmodule VintageNetCellular.Diagnose do
   def findings(devices, system) do
     modems = Enum.filter(devices, &(&1[:profile] != nil))
     host = host_findings(system)
+    storage = system |> Map.get(:storage_devices, []) |> Enum.filter(&modem_vendor?/1) |> Enum.map(&storage_mode/1)
 
     modem =
       cond do
         modems != [] -> Enum.flat_map(modems, &modem_findings(&1, system))
-        host != [] -> []
+        host != [] or storage != [] -> []
         true -> [no_modem(devices)]
       end
 
-    Enum.sort_by(host ++ modem, &rank(&1.level))
+    Enum.sort_by(host ++ storage ++ modem, &rank(&1.level))
   end
 
   @doc """
@@ -165,10 +173,32 @@ defmodule VintageNetCellular.Diagnose do
     numbers = Enum.map_join(unbound, ", ", &iface_number/1)
     what = "#{describe(device)} has no driver bound to its serial interfaces (#{numbers}), so it has no ttys."
 
-    if Enum.all?(unbound, &(&1.class == 0x02)) or profile.serial_driver(usb_id) == :cdc_acm do
-      acm_error(what, system)
+    cond do
+      Enum.all?(unbound, &(&1.class == 0x02)) or profile.serial_driver(usb_id) == :cdc_acm -> acm_error(what, system)
+      profile.serial_driver(usb_id) == :qcserial -> qcserial_error(what, usb_id, system)
+      true -> option_error(what, usb_id, profile, system)
+    end
+  end
+
+  # Sierra EM74xx/MC74xx and other Qualcomm-layout cards: the qcserial
+  # driver binds them (the option driver never does).
+  defp qcserial_error(what, usb_id, system) do
+    if "qcserial" in system.usb_serial_drivers or "qcserial" in system.usb_drivers do
+      error(
+        what <>
+          " The qcserial (Qualcomm USB-serial) driver is loaded but did not claim it: this kernel's qcserial " <>
+          "doesn't list #{ModemProfile.format_usb_id(usb_id)}. Use a kernel whose qcserial driver lists it (the " <>
+          "option driver doesn't handle this modem).",
+        ["CONFIG_USB_SERIAL_QUALCOMM"]
+      )
     else
-      option_error(what, usb_id, profile, system)
+      error(
+        what <>
+          " This modem's serial ports are bound by the qcserial (Qualcomm USB-serial) driver, not by option: " <>
+          "enable CONFIG_USB_SERIAL and CONFIG_USB_SERIAL_QUALCOMM in the kernel (or load the module with " <>
+          "`modprobe qcserial`).",
+        ["CONFIG_USB_SERIAL", "CONFIG_USB_SERIAL_QUALCOMM"]
+      )
     end
   end
 
@@ -246,6 +276,37 @@ defmodule VintageNetCellular.Diagnose do
         "wwan0. That's fine for PPP, which doesn't use it; enable CONFIG_USB_NET_QMI_WWAN and CONFIG_USB_WDM " <>
         "only if you also want QMI.",
       ModemProfile.qmi_kernel_options()
+    )
+  end
+
+  # ------------------------------------------------------------- mass-storage mode
+
+  # Vendors whose modems first show a virtual CD-ROM: those of the shipped
+  # profiles, and these, whose modems have no profile of their own.
+  @storage_mode_vendors %{
+    0x19D2 => "ZTE",
+    0x1BBB => "Alcatel",
+    0x1410 => "Novatel",
+    0x0AF0 => "Option",
+    0x05C6 => "Qualcomm-based"
+  }
+
+  defp modem_vendor?(%{vendor_id: vendor_id}) do
+    Map.has_key?(@storage_mode_vendors, vendor_id) or
+      Enum.any?(ModemProfile.all(), fn profile -> Enum.any?(profile.usb_ids(), &(elem(&1, 0) == vendor_id)) end)
+  end
+
+  defp storage_mode(device) do
+    usb_id = ModemProfile.format_usb_id({device.vendor_id, device.product_id})
+
+    error(
+      "#{name(device)} (#{usb_id}) at USB #{device.usb_path} looks like a modem in mass-storage mode: it shows " <>
+        "only a virtual CD-ROM (with Windows drivers on it) and no modem ports yet. It has to be switched to " <>
+        "modem mode once after each power-up. Many Huawei sticks are switched by the kernel's own USB " <>
+        "mass-storage driver: enable CONFIG_USB_STORAGE. Otherwise add usb_modeswitch (with its data for " <>
+        "#{usb_id}) to the firmware and run it when the device appears; the modem then comes back with another " <>
+        "USB id and its serial ports.",
+      ["CONFIG_USB_STORAGE"]
     )
   end
 

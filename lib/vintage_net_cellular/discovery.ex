@@ -105,6 +105,16 @@ defmodule VintageNetCellular.Discovery do
             %{name: String.t(), bus: non_neg_integer(), product: String.t() | nil, driver: String.t() | nil}
           ],
           udcs: [%{name: String.t(), driver: String.t() | nil, state: String.t() | nil}],
+          storage_devices: [
+            %{
+              usb_path: String.t(),
+              vendor_id: 0..0xFFFF,
+              product_id: 0..0xFFFF,
+              manufacturer: String.t() | nil,
+              product: String.t() | nil,
+              driver: String.t() | nil
+            }
+          ],
           usb_drivers: [String.t()],
           usb_serial_drivers: [String.t()]
         }
@@ -142,6 +152,9 @@ defmodule VintageNetCellular.Discovery do
   * `host_controllers`: the root hubs `usbN`, with the controller's driver
     (e.g. "xhci-hcd", "dwc2");
   * `udcs`: device-mode (gadget) controllers in `class/udc`, with driver and state;
+  * `storage_devices`: USB devices whose interfaces are all mass storage
+    (class 08), such as a flash drive or a modem that still shows its
+    virtual CD-ROM and waits for usb_modeswitch;
   * `usb_drivers`, `usb_serial_drivers`: the drivers registered in
     `bus/usb/drivers` and `bus/usb-serial/drivers` (built in or loaded).
   """

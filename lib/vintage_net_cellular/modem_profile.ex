@@ -72,6 +72,9 @@ defmodule VintageNetCellular.ModemProfile do
   """
   @type role() :: :at_primary | :at_secondary | :ppp | :gps | :qcdm | :audio | :qmi | :ignore
 
+  @typedoc "A kernel driver of modem serial ports, see `c:serial_driver/1`"
+  @type serial_driver() :: :option | :qcserial | :cdc_acm
+
   @roles [:at_primary, :at_secondary, :ppp, :gps, :qcdm, :audio, :qmi, :ignore]
 
   # ---------------------------------------------------------------- callbacks
@@ -118,9 +121,11 @@ defmodule VintageNetCellular.ModemProfile do
 
   @doc """
   The kernel driver that binds the serial interfaces of `usb_id`:
-  `:option` (usb-serial, ttyUSB*) or `:cdc_acm` (ttyACM*). Default: `:option`.
+  `:option` (usb-serial, ttyUSB*), `:qcserial` (Qualcomm usb-serial,
+  ttyUSB*, e.g. Sierra EM74xx/MC74xx) or `:cdc_acm` (ttyACM*). Default:
+  `:option`.
   """
-  @callback serial_driver(usb_id()) :: :option | :cdc_acm
+  @callback serial_driver(usb_id()) :: serial_driver()
 
   @doc """
   Whether the mainline kernel's driver lists `usb_id` (so enabling the driver
@@ -356,12 +361,22 @@ defmodule VintageNetCellular.ModemProfile do
     VintageNetCellular.Modem.QuectelEG95,
     VintageNetCellular.Modem.QuectelBG96,
     VintageNetCellular.Modem.QuectelEC21,
+    VintageNetCellular.Modem.QuectelBG95,
+    VintageNetCellular.Modem.QuectelEG91,
+    VintageNetCellular.Modem.QuectelEM05,
+    VintageNetCellular.Modem.QuectelRM5xx,
     VintageNetCellular.Modem.SIMCom7600,
+    VintageNetCellular.Modem.SIMCom7000,
     VintageNetCellular.Modem.SIMCom7080,
     VintageNetCellular.Modem.SIMComA7600,
+    VintageNetCellular.Modem.SierraEM74xx,
     VintageNetCellular.Modem.TelitLE910,
+    VintageNetCellular.Modem.TelitME910,
     VintageNetCellular.Modem.UbloxLara,
+    VintageNetCellular.Modem.UbloxSara,
     VintageNetCellular.Modem.HuaweiE3372,
+    VintageNetCellular.Modem.HuaweiME909,
+    VintageNetCellular.Modem.FibocomFM150,
     VintageNetCellular.Modem.Generic
   ]
 
@@ -544,7 +559,7 @@ defmodule VintageNetCellular.ModemProfile do
 
       iex> VintageNetCellular.ModemProfile.for_device(%{vendor_id: 0x1E0E, product_id: 0x9206})
       VintageNetCellular.Modem.SIMCom7080
-      iex> VintageNetCellular.ModemProfile.for_device(%{vendor_id: 0x2C7C, product_id: 0x0800, port_table: %{plugin: "quectel", model: "Quectel RM500"}})
+      iex> VintageNetCellular.ModemProfile.for_device(%{vendor_id: 0x2C7C, product_id: 0x0306, port_table: %{plugin: "quectel", model: "Quectel EG06"}})
       VintageNetCellular.Modem.Generic
       iex> VintageNetCellular.ModemProfile.for_device(%{vendor_id: 0x2341, product_id: 0x0043, port_table: nil})
       nil

@@ -175,7 +175,9 @@ defmodule VintageNetCellular.Test.World do
   end
 
   @doc """
-  Starts a simulated modem and plugs it in. Options: `:model` (`:ec25`),
+  Starts a simulated modem and plugs it in. Options: `:model` (`:ec25`; any
+  model both the simulator and `VintageNetCellular.SysfsFixture` know, e.g.
+  `:sim7600`, `:a7600`, `:me910c1`, `:lara_r6`, `:e3372`),
   `:usb_path` ("1-1.2"), `:tty_base` (0: its ports become ttyUSB0..3, AT on
   ttyUSB2 and PPP on ttyUSB3 for an EC25), `:args` (more simulator
   arguments, e.g. `["--sim", "absent"]`), `:fixture` (more
@@ -316,5 +318,10 @@ defmodule VintageNetCellular.Test.World do
 
   # Which fixture interfaces carry the AT and PPP ports (the port table's roles).
   defp port_interfaces(:a7600), do: {4, 5}
+  defp port_interfaces(:sim7672), do: {4, 5}
+  defp port_interfaces(:me910c1), do: {1, 2}
+  defp port_interfaces(:lara_r6), do: {1, 2}
+  # Huawei's class scheme: ff/02/02 (AT) is 02, ff/02/01 (modem) is 00.
+  defp port_interfaces(:e3372), do: {2, 0}
   defp port_interfaces(_model), do: {2, 3}
 end

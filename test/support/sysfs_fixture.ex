@@ -107,7 +107,7 @@ defmodule VintageNetCellular.SysfsFixture do
     "cp210x" => "cp210x",
     "ch341" => "ch341-uart",
     "pl2303" => "pl2303",
-    "qcserial" => "qcaux"
+    "qcserial" => "qcserial"
   }
 
   # ------------------------------------------------------------------ modems
@@ -138,6 +138,12 @@ defmodule VintageNetCellular.SysfsFixture do
        for(n <- 2..6, do: {n, 0xFF, 0x00, 0x00, "option", :tty})}
   end
 
+  # The SIM7672 enumerates with the A76xx id and layout.
+  defp layout(:sim7672) do
+    {vid, pid, _, _, interfaces} = layout(:a7600)
+    {vid, pid, "SIMCOM", "SIMCOM_SIM7672G", interfaces}
+  end
+
   defp layout(:le910) do
     {0x1BC7, 0x1201, "Telit", "LE910C1-EU",
      [{0, 0xFF, 0xFF, 0xFF, "option", :tty}, {2, 0xFF, 0xFF, 0xFF, "qmi_wwan", :net}] ++
@@ -164,26 +170,94 @@ defmodule VintageNetCellular.SysfsFixture do
      ]}
   end
 
+  defp layout(:bg95), do: quectel(0x0700, "Quectel", "BG95-M3", qmi: false)
+  defp layout(:eg91), do: quectel(0x0191, "Quectel", "EG91")
+  defp layout(:em05), do: quectel(0x030E, "Quectel", "Quectel EM05-G")
+  defp layout(:rm500q), do: quectel(0x0800, "Quectel", "RM500Q-GL")
+  defp layout(:rm520n), do: quectel(0x0801, "Quectel", "RM520N-GL")
+
+  defp layout(:sim7000) do
+    {0x1E0E, 0x9001, "SimTech, Incorporated", "SimTech, Incorporated",
+     for(n <- 0..4, do: {n, 0xFF, 0xFF, 0xFF, "option", :tty})}
+  end
+
+  # Sierra's qcserial layout: 00 DM, 02 NMEA, 03 AT; 08 and 0a QMI.
+  defp layout(:em7455), do: sierra(0x9079, "EM7455")
+  defp layout(:mc7455), do: sierra(0x9071, "MC7455")
+  defp layout(:em7565), do: sierra(0x9091, "EM7565")
+
+  defp layout(:me910c1) do
+    {0x1BC7, 0x1101, "Telit", "ME910C1", for(n <- 0..2, do: {n, 0xFF, 0xFF, 0xFF, "option", :tty})}
+  end
+
+  defp layout(:sara_r410m) do
+    {0x05C6, 0x90B2, "u-blox", "SARA-R410M-02B",
+     for(n <- 0..2, do: {n, 0xFF, 0xFF, 0xFF, "option", :tty}) ++ [{3, 0xFF, 0xFF, 0xFF, "qmi_wwan", :net}]}
+  end
+
+  defp layout(:me909s) do
+    {0x12D1, 0x15C1, "Huawei Technologies Co., Ltd.", "HUAWEI Mobile",
+     [
+       {0, 0xFF, 0x02, 0x01, "option", :tty},
+       {1, 0xFF, 0x02, 0x16, "huawei_cdc_ncm", :net},
+       {2, 0xFF, 0x02, 0x02, "option", :tty},
+       {3, 0xFF, 0x02, 0x12, "option", :tty}
+     ]}
+  end
+
+  defp layout(:fm150) do
+    {0x2CB7, 0x0104, "Fibocom", "Fibocom FM150 Module",
+     for(n <- 0..3, do: {n, 0xFF, 0xFF, 0xFF, "option", :tty}) ++ [{4, 0xFF, 0xFF, 0xFF, "qmi_wwan", :net}]}
+  end
+
   defp layout(other) do
     raise ArgumentError, "unknown fixture modem #{inspect(other)}; known: #{inspect(models())}"
   end
 
-  defp quectel(pid, manufacturer, product) do
+  defp quectel(pid, manufacturer, product, opts \\ []) do
+    qmi = if Keyword.get(opts, :qmi, true), do: [{4, 0xFF, 0xFF, 0xFF, "qmi_wwan", :net}], else: []
+
     {0x2C7C, pid, manufacturer, product,
-     [{0, 0xFF, 0xFF, 0xFF, "option", :tty}] ++
-       for(n <- 1..3, do: {n, 0xFF, 0x00, 0x00, "option", :tty}) ++
-       [{4, 0xFF, 0xFF, 0xFF, "qmi_wwan", :net}]}
+     [{0, 0xFF, 0xFF, 0xFF, "option", :tty}] ++ for(n <- 1..3, do: {n, 0xFF, 0x00, 0x00, "option", :tty}) ++ qmi}
+  end
+
+  defp sierra(pid, product) do
+    {0x1199, pid, "Sierra Wireless, Incorporated", product,
+     [
+       {0, 0xFF, 0xFF, 0xFF, "qcserial", :tty},
+       {2, 0xFF, 0xFF, 0xFF, "qcserial", :tty},
+       {3, 0xFF, 0xFF, 0xFF, "qcserial", :tty},
+       {8, 0xFF, 0xFF, 0xFF, "qmi_wwan", :net},
+       {10, 0xFF, 0xFF, 0xFF, "qmi_wwan", nil}
+     ]}
   end
 
   @doc """
   The canned modems: EC25 (2c7c:0125, reporting "Android"), EG95, BG96, EC21,
-  SIM7600 (1e0e:9001), SIM7080 in both layouts (9205, 9206), A7600 (9011),
-  Telit LE910C1 (1bc7:1201), u-blox LARA-R2 (CDC-ACM) and LARA-R6, Huawei E3372
-  (12d1:1506).
+  BG95 (0700), EG91, EM05-G (030e), RM500Q (0800), RM520N (0801), SIM7600
+  and SIM7000 (1e0e:9001), SIM7080 in both layouts (9205, 9206), A7600
+  (9011) and SIM7672 (the same id), Sierra EM7455/MC7455/EM7565 on qcserial (1199:9079, 9071, 9091),
+  Telit LE910C1 (1bc7:1201) and ME910C1 (1101), u-blox LARA-R2 (CDC-ACM),
+  LARA-R6 and SARA-R410M (05c6:90b2), Huawei E3372 (12d1:1506) and ME909s
+  (15c1), Fibocom FM150 (2cb7:0104).
   """
   @spec models() :: [atom()]
   def models() do
-    [:ec25, :eg95, :bg96, :ec21, :sim7600, :sim7080, :sim7080_secondary, :a7600, :le910, :lara_r2, :lara_r6, :e3372]
+    [:ec25, :eg95, :bg96, :ec21, :bg95, :eg91, :em05, :rm500q, :rm520n, :sim7600, :sim7000, :sim7080] ++
+      [
+        :sim7080_secondary,
+        :a7600,
+        :sim7672,
+        :em7455,
+        :mc7455,
+        :em7565,
+        :le910,
+        :me910c1,
+        :lara_r2,
+        :lara_r6,
+        :sara_r410m
+      ] ++
+      [:e3372, :me909s, :fm150]
   end
 
   @doc """

@@ -44,8 +44,15 @@ defmodule VintageNetCellular.DiagnoseTest do
   end
 
   test "a modem table-known but without profile is named by the table's model", %{tmp_dir: dir} do
-    assert [%{level: :info, message: message}] = diagnose(dir, [F.modem(:ec25, product_id: 0x0800)])
-    assert message =~ "Quectel RM500 (2c7c:0800)"
+    assert [%{level: :info, message: message}] = diagnose(dir, [F.modem(:ec25, product_id: 0x0306)])
+    assert message =~ "Quectel EG06 (2c7c:0306)"
+  end
+
+  test "modems issue 12 found unknown: a bound BG95 and a Telit ME910C1 are named by their profiles", %{tmp_dir: dir} do
+    findings = diagnose(dir, [F.modem(:bg95, usb_path: "1-1.2"), F.modem(:me910c1, usb_path: "1-1.3", tty_base: 4)])
+    assert [%{level: :info, message: bg95}, %{level: :info, message: me910}] = findings
+    assert bg95 =~ "Quectel BG95/BG77 (2c7c:0700) at USB 1-1.2: AT commands on ttyUSB2, PPP on ttyUSB3"
+    assert me910 =~ "Telit ME910C1 (1bc7:1101) at USB 1-1.3: AT commands on ttyUSB5, PPP on ttyUSB6"
   end
 
   describe "serial interfaces without a driver" do
@@ -82,11 +89,79 @@ defmodule VintageNetCellular.DiagnoseTest do
       refute error.message =~ "new_id"
     end
 
+    test "qcserial modems (Sierra EM74xx) name CONFIG_USB_SERIAL_QUALCOMM, not the option driver", %{tmp_dir: dir} do
+      # The option driver is there (another modem could use it), qcserial isn't.
+      assert [error] = diagnose(dir, [F.driver("option"), F.modem(:em7455, usb_path: "1-1.3", unbound: :all)])
+      assert error.level == :error
+      assert error.kernel_options == ["CONFIG_USB_SERIAL", "CONFIG_USB_SERIAL_QUALCOMM"]
+      assert error.message =~ "Sierra Wireless EM74xx/MC74xx (1199:9079) at USB 1-1.3 has no driver bound"
+      assert error.message =~ "qcserial"
+      refute error.message =~ "CONFIG_USB_SERIAL_OPTION"
+      refute error.message =~ "option1/new_id"
+    end
+
+    test "qcserial loaded but not claiming the id", %{tmp_dir: dir} do
+      findings = diagnose(dir, [F.driver("qcserial"), F.modem(:mc7455, usb_path: "1-1.3", unbound: :serial)])
+      assert [%{level: :error, message: message, kernel_options: ["CONFIG_USB_SERIAL_QUALCOMM"]}] = findings
+      assert message =~ "qcserial (Qualcomm USB-serial) driver is loaded but did not claim it"
+      assert message =~ "1199:9071"
+    end
+
+    test "a bound qcserial modem is healthy, with AT and PPP on its one AT port", %{tmp_dir: dir} do
+      assert [%{level: :info, message: message}] = diagnose(dir, [F.modem(:em7565, usb_path: "1-1.3", tty_base: 4)])
+      assert message =~ "Sierra Wireless EM74xx/MC74xx (1199:9091)"
+      assert message =~ "share ttyUSB6"
+    end
+
     test "one of two AT ports unbound is a warning, beside the working modem", %{tmp_dir: dir} do
       findings = diagnose(dir, [F.modem(:ec25, usb_path: "1-1.3", unbound: [3])])
       assert [%{level: :warning, message: warning}, %{level: :info, message: info}] = findings
       assert warning =~ "serial interface 03 has no driver bound"
       assert info =~ "share ttyUSB2"
+    end
+  end
+
+  describe "modems in mass-storage mode" do
+    defp cd_rom(usb_path, vendor_id, product_id, manufacturer) do
+      F.usb_device(
+        usb_path: usb_path,
+        vendor_id: vendor_id,
+        product_id: product_id,
+        manufacturer: manufacturer,
+        product: "Mobile Broadband",
+        interfaces: [F.interface(0, 0x08, subclass: 0x06, protocol: 0x50, driver: "usb-storage")]
+      )
+    end
+
+    test "a Huawei stick still a CD-ROM: usb_modeswitch or CONFIG_USB_STORAGE", %{tmp_dir: dir} do
+      assert [error] = diagnose(dir, [cd_rom("1-1.2", 0x12D1, 0x1F01, "HUAWEI_MOBILE")])
+      assert error.level == :error
+      assert error.kernel_options == ["CONFIG_USB_STORAGE"]
+      assert error.message =~ "(12d1:1f01) at USB 1-1.2 looks like a modem in mass-storage mode"
+      assert error.message =~ "usb_modeswitch"
+      assert error.message =~ "CONFIG_USB_STORAGE"
+      # It replaces the plain "no modem" finding.
+      refute error.message =~ "No cellular modem found"
+    end
+
+    test "a ZTE CD-ROM id is recognised by its vendor", %{tmp_dir: dir} do
+      assert [error] = diagnose(dir, [cd_rom("1-1.4", 0x19D2, 0x2000, "ZTE,Incorporated")])
+      assert error.message =~ "ZTE,Incorporated Mobile Broadband (19d2:2000) at USB 1-1.4"
+      assert error.message =~ "usb_modeswitch"
+    end
+
+    test "beside a working modem, the CD-ROM one is still reported", %{tmp_dir: dir} do
+      findings = diagnose(dir, [cd_rom("1-1.2", 0x12D1, 0x1F01, "HUAWEI_MOBILE"), F.modem(:ec25, usb_path: "1-1.3")])
+      assert [%{level: :error, message: storage}, %{level: :info, message: healthy}] = findings
+      assert storage =~ "12d1:1f01"
+      assert healthy =~ "Quectel EC25/EG25"
+    end
+
+    test "a flash drive is not a modem", %{tmp_dir: dir} do
+      assert [error] = diagnose(dir, [cd_rom("1-1.2", 0x0781, 0x5567, "SanDisk")])
+      assert error.message =~ "No cellular modem found"
+      refute error.message =~ "mass-storage"
+      assert error.kernel_options == []
     end
   end
 

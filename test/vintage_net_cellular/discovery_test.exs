@@ -30,13 +30,34 @@ defmodule VintageNetCellular.DiscoveryTest do
       sim7080_secondary: {Modem.SIMCom7080, "ttyUSB2", "ttyUSB5"},
       # serial interfaces 02..06 are ttyUSB0..4: AT on 04, PPP on 05
       a7600: {Modem.SIMComA7600, "ttyUSB2", "ttyUSB3"},
+      sim7672: {Modem.SIMComA7600, "ttyUSB2", "ttyUSB3"},
       # serial interfaces 00, 03..06 are ttyUSB0..4: AT on 04, second AT on 05
       le910: {Modem.TelitLE910, "ttyUSB2", "ttyUSB3"},
       # CDC-ACM class fallback: lowest port is AT, the next one PPP
       lara_r2: {Modem.UbloxLara, "ttyACM0", "ttyACM1"},
       lara_r6: {Modem.UbloxLara, "ttyUSB1", "ttyUSB2"},
       # Huawei class/subclass/protocol: ff/02/02 AT (iface 02), ff/02/01 PPP (iface 00)
-      e3372: {Modem.HuaweiE3372, "ttyUSB1", "ttyUSB0"}
+      e3372: {Modem.HuaweiE3372, "ttyUSB1", "ttyUSB0"},
+      # The Quectel layout, from the port table or the project's supplement (BG95, EM05-G)
+      bg95: {Modem.QuectelBG95, "ttyUSB2", "ttyUSB3"},
+      eg91: {Modem.QuectelEG91, "ttyUSB2", "ttyUSB3"},
+      em05: {Modem.QuectelEM05, "ttyUSB2", "ttyUSB3"},
+      rm500q: {Modem.QuectelRM5xx, "ttyUSB2", "ttyUSB3"},
+      rm520n: {Modem.QuectelRM5xx, "ttyUSB2", "ttyUSB3"},
+      # 1e0e:9001 can't tell a SIM7000 from a SIM7600, so discovery gives it the SIM7600's
+      sim7000: {Modem.SIMCom7600, "ttyUSB2", "ttyUSB3"},
+      # qcserial: 00, 02, 03 are ttyUSB0..2; the only AT port (03) carries PPP too
+      em7455: {Modem.SierraEM74xx, "ttyUSB2", "ttyUSB2"},
+      mc7455: {Modem.SierraEM74xx, "ttyUSB2", "ttyUSB2"},
+      em7565: {Modem.SierraEM74xx, "ttyUSB2", "ttyUSB2"},
+      # 1bc7:1101: AT on 01, second AT on 02
+      me910c1: {Modem.TelitME910, "ttyUSB1", "ttyUSB2"},
+      # 05c6:90b2 (supplement): one AT port, 02
+      sara_r410m: {Modem.UbloxSara, "ttyUSB2", "ttyUSB2"},
+      # Huawei class scheme, as on the E3372
+      me909s: {Modem.HuaweiME909, "ttyUSB1", "ttyUSB0"},
+      # 2cb7:0104: AT on 01, second AT on 02
+      fm150: {Modem.FibocomFM150, "ttyUSB1", "ttyUSB2"}
     }
 
     test "every canned model has an expectation" do
@@ -48,7 +69,8 @@ defmodule VintageNetCellular.DiscoveryTest do
         assert [device] = scan(dir, [F.modem(unquote(model), usb_path: "1-1.3")])
         assert device.profile == unquote(profile)
         assert ttys(device) == {unquote(at), unquote(ppp)}
-        assert device.at_tty != device.ppp_tty
+        # Two ttys whenever the modem has two usable AT ports.
+        if unquote(at) != unquote(ppp), do: assert(device.at_tty != device.ppp_tty)
         assert device.usb_path == "1-1.3"
       end
     end
@@ -150,20 +172,20 @@ defmodule VintageNetCellular.DiscoveryTest do
   end
 
   test "a vid:pid the port table knows but no profile claims gets the Generic profile", %{tmp_dir: dir} do
-    rm500 = F.modem(:ec25, usb_path: "1-1.2", product_id: 0x0800, manufacturer: "Quectel", product: "RM500Q-GL")
+    eg06 = F.modem(:ec25, usb_path: "1-1.2", product_id: 0x0306, manufacturer: "Quectel", product: "EG06-E")
 
-    assert [device] = scan(dir, [rm500])
+    assert [device] = scan(dir, [eg06])
     assert device.profile == Modem.Generic
-    assert device.port_table == %{plugin: "quectel", model: "Quectel RM500"}
+    assert device.port_table == %{plugin: "quectel", model: "Quectel EG06"}
     assert ttys(device) == {"ttyUSB2", "ttyUSB3"}
   end
 
   test "the QMI role comes from qmi_wwan when bound, from the profile when not", %{tmp_dir: dir} do
-    bound = scan(Path.join(dir, "bound"), [F.modem(:ec25, product_id: 0x0800)])
+    bound = scan(Path.join(dir, "bound"), [F.modem(:ec25, product_id: 0x0306)])
     assert [%{role: :qmi, driver: "qmi_wwan"}] = Enum.map(bound, &Enum.at(&1.interfaces, 4))
 
-    # No driver and no profile override (RM500 has no profile): unknown.
-    generic = scan(Path.join(dir, "generic"), [F.modem(:ec25, product_id: 0x0800, qmi_unbound: true)])
+    # No driver and no profile override (EG06 has no profile): unknown.
+    generic = scan(Path.join(dir, "generic"), [F.modem(:ec25, product_id: 0x0306, qmi_unbound: true)])
     assert [%{role: nil, driver: nil}] = Enum.map(generic, &Enum.at(&1.interfaces, 4))
 
     # The EC25 profile names interface 04 even when it is unbound.
@@ -235,7 +257,7 @@ defmodule VintageNetCellular.DiscoveryTest do
     assert Discovery.scan(dir) == []
 
     assert Discovery.usb_system(Path.join(dir, "missing")) ==
-             %{host_controllers: [], udcs: [], usb_drivers: [], usb_serial_drivers: []}
+             %{host_controllers: [], storage_devices: [], udcs: [], usb_drivers: [], usb_serial_drivers: []}
   end
 
   describe "usb_system/1" do

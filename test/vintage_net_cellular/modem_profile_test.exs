@@ -18,12 +18,22 @@ defmodule VintageNetCellular.ModemProfileTest do
              Modem.QuectelEG95,
              Modem.QuectelBG96,
              Modem.QuectelEC21,
+             Modem.QuectelBG95,
+             Modem.QuectelEG91,
+             Modem.QuectelEM05,
+             Modem.QuectelRM5xx,
              Modem.SIMCom7600,
+             Modem.SIMCom7000,
              Modem.SIMCom7080,
              Modem.SIMComA7600,
+             Modem.SierraEM74xx,
              Modem.TelitLE910,
+             Modem.TelitME910,
              Modem.UbloxLara,
+             Modem.UbloxSara,
              Modem.HuaweiE3372,
+             Modem.HuaweiME909,
+             Modem.FibocomFM150,
              Modem.Generic
            ]
   end
@@ -41,7 +51,7 @@ defmodule VintageNetCellular.ModemProfileTest do
           assert role in ModemProfile.roles()
         end
 
-        assert profile.serial_driver(usb_id) in [:option, :cdc_acm]
+        assert profile.serial_driver(usb_id) in [:option, :qcserial, :cdc_acm]
         assert is_boolean(profile.driver_lists_usb_id?(usb_id))
       end
 
@@ -77,7 +87,22 @@ defmodule VintageNetCellular.ModemProfileTest do
       {0x1546, 0x110A, Modem.UbloxLara},
       {0x1546, 0x1143, Modem.UbloxLara},
       {0x05C6, 0x908B, Modem.UbloxLara},
-      {0x12D1, 0x1506, Modem.HuaweiE3372}
+      {0x12D1, 0x1506, Modem.HuaweiE3372},
+      {0x2C7C, 0x0700, Modem.QuectelBG95},
+      {0x2C7C, 0x0191, Modem.QuectelEG91},
+      {0x2C7C, 0x030E, Modem.QuectelEM05},
+      {0x2C7C, 0x0800, Modem.QuectelRM5xx},
+      {0x2C7C, 0x0801, Modem.QuectelRM5xx},
+      {0x1199, 0x9071, Modem.SierraEM74xx},
+      {0x1199, 0x9079, Modem.SierraEM74xx},
+      {0x1199, 0x9091, Modem.SierraEM74xx},
+      {0x1BC7, 0x1101, Modem.TelitME910},
+      {0x05C6, 0x90B2, Modem.UbloxSara},
+      {0x05C6, 0x90FA, Modem.UbloxLara},
+      {0x12D1, 0x15C1, Modem.HuaweiME909},
+      {0x12D1, 0x1573, Modem.HuaweiME909},
+      {0x12D1, 0x1C05, Modem.HuaweiE3372},
+      {0x2CB7, 0x0104, Modem.FibocomFM150}
     ]
 
     for {vid, pid, profile} <- expected do
@@ -100,7 +125,15 @@ defmodule VintageNetCellular.ModemProfileTest do
     assert Modem.UbloxLara.serial_driver({0x1546, 0x110A}) == :cdc_acm
     assert Modem.UbloxLara.serial_driver({0x05C6, 0x908B}) == :option
     refute Modem.UbloxLara.driver_lists_usb_id?({0x05C6, 0x908B})
-    refute Modem.Generic.driver_lists_usb_id?({0x2C7C, 0x0800})
+    refute Modem.Generic.driver_lists_usb_id?({0x2C7C, 0x0306})
+    # Sierra EM74xx/MC74xx: qcserial, not option
+    assert Modem.SierraEM74xx.serial_driver({0x1199, 0x9079}) == :qcserial
+    assert "CONFIG_USB_SERIAL_QUALCOMM" in Modem.SierraEM74xx.kernel_options()
+    refute "CONFIG_USB_SERIAL_OPTION" in Modem.SierraEM74xx.kernel_options()
+    # The SIM7000 shares 1e0e:9001 with the SIM7600 and is chosen by configuration only.
+    assert Modem.SIMCom7000.usb_ids() == []
+    assert Modem.SIMCom7000.iccid_command() == "AT+CCID"
+    assert Modem.SIMCom7600.iccid_command() == "AT+CICCID"
   end
 
   test "role overrides go to the NIF as {vid, pid, interface, role name}" do
@@ -115,7 +148,7 @@ defmodule VintageNetCellular.ModemProfileTest do
     assert ModemProfile.for_device(%{vendor_id: 0x2C7C, product_id: 0x0125, port_table: %{plugin: "quectel"}}) ==
              Modem.QuectelEC25
 
-    assert ModemProfile.for_device(%{vendor_id: 0x1199, product_id: 0x9079, port_table: %{plugin: "sierra"}}) ==
+    assert ModemProfile.for_device(%{vendor_id: 0x1199, product_id: 0x68C0, port_table: %{plugin: "sierra"}}) ==
              Modem.Generic
 
     assert ModemProfile.for_device(%{vendor_id: 0x2341, product_id: 0x0043, port_table: nil}) == nil
@@ -131,7 +164,7 @@ defmodule VintageNetCellular.ModemProfileTest do
       assert ModemProfile.for_device(%{vendor_id: vid, product_id: pid}, index) == profile
     end
 
-    assert ModemProfile.for_device(%{vendor_id: 0x2C7C, product_id: 0x0800, port_table: %{}}, index) == Modem.Generic
+    assert ModemProfile.for_device(%{vendor_id: 0x2C7C, product_id: 0x0306, port_table: %{}}, index) == Modem.Generic
   end
 
   test "use ModemProfile provides defaults for everything but name/0" do

@@ -3,8 +3,8 @@ defmodule VintageNetCellular.Modem.Generic do
   A plain 3GPP modem: standard AT commands only.
 
   It claims no USB ids. Discovery gives it to modems the generated port table
-  knows but no shipped profile lists (e.g. a Quectel RM500 or a Sierra
-  EM7455), and it is the profile to name for a UART modem configured with an
+  knows but no shipped profile lists (e.g. a Quectel EG06 or a Sierra
+  MC73xx), and it is the profile to name for a UART modem configured with an
   explicit `at_tty`. Configured explicitly (`modem:
   VintageNetCellular.Modem.Generic`, as vintage_net_mobile's SierraHL8548 is
   mapped), it drives any device the port table knows, then probed unknown

@@ -1,8 +1,14 @@
 defmodule VintageNetCellular.Modem.HuaweiE3372 do
   @moduledoc """
   Huawei E3372 and other Huawei USB modems in modem ("stick") mode:
-  12d1:1506 (E3372, E3276, E398, MS2372, ...), 12d1:1001, 12d1:1436 and
-  12d1:1465.
+  12d1:1506 (E3372, E3276, E398, E353, E3131, MS2372, ...), 12d1:1001
+  (E1550, E3531), 12d1:1436 (E173, E1750), 12d1:1465 (K3765), 12d1:1c05
+  (E173s) and 12d1:14ac (E1820). The last two come from Linux's `option`
+  driver table (`HUAWEI_PRODUCT_E173S`, `HUAWEI_PRODUCT_E14AC`).
+
+  Most of them first enumerate as a virtual CD-ROM (e.g. 12d1:1f01,
+  12d1:1446): usb_modeswitch switches them to these ids, and
+  `VintageNetCellular.Diagnose` says so when it finds one.
 
   Huawei describes each vendor-class port by subclass and protocol, so the
   roles come from the interface-class fallback rather than a table: ff/01/02
@@ -19,7 +25,9 @@ defmodule VintageNetCellular.Modem.HuaweiE3372 do
   def name(), do: "Huawei E3372"
 
   @impl true
-  def usb_ids(), do: [{0x12D1, 0x1001}, {0x12D1, 0x1436}, {0x12D1, 0x1465}, {0x12D1, 0x1506}]
+  def usb_ids() do
+    [{0x12D1, 0x1001}, {0x12D1, 0x1436}, {0x12D1, 0x1465}, {0x12D1, 0x1506}, {0x12D1, 0x1C05}, {0x12D1, 0x14AC}]
+  end
 
   @impl true
   def optional_kernel_options(), do: ["CONFIG_USB_NET_HUAWEI_CDC_NCM"]

@@ -1,16 +1,20 @@
 defmodule VintageNetCellular.Modem.SIMComA7600 do
   @moduledoc """
-  SIMCom A7600 family (A7600E-H, A7602E-H), 1e0e:9011.
+  SIMCom A76xx family (A7600E-H, A7602E-H, A7670E/SA/G) and the SIM7672,
+  1e0e:9011.
 
   Serial interfaces (from the port table): 02 not used, 04 primary AT port,
   05 PPP, on the `option` driver; interfaces 00/01 are RNDIS networking,
   which PPP doesn't need. A SIM7600 switched to its RNDIS composition
   reports the same id with the same layout, and is handled here too.
 
-  Other ids of SIMCom's Cat-1 modules (A7670, SIM7672 and relatives) were
-  not confirmed from the reference data and are not claimed here; such a
-  modem can be used with `modem: VintageNetCellular.Modem.Generic` and
-  explicit `at_tty`/`ppp_tty`.
+  The id and layout come from the port table (ModemManager's SimTech rules,
+  "SIM A7600E-H, A7602E-H"). The A7670 and SIM7672 (SIMCom's newer Cat-1
+  modules on the same platform, with the same AT command set) enumerate
+  with the same id and layout in their default RNDIS composition, as users
+  report; that was not checked against a SIMCom document. Their other
+  compositions are not claimed: use `modem: VintageNetCellular.Modem.Generic`
+  with explicit `at_tty`/`ppp_tty` for those.
   """
   use VintageNetCellular.Modem.SIMCom,
     iccid_command: "AT+CICCID",
@@ -19,7 +23,7 @@ defmodule VintageNetCellular.Modem.SIMComA7600 do
     signal_urc: true
 
   @impl true
-  def name(), do: "SIMCom A7600"
+  def name(), do: "SIMCom A7600/A7670/SIM7672"
 
   @impl true
   def usb_ids(), do: [{0x1E0E, 0x9011}]

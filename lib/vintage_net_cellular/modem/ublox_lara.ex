@@ -7,19 +7,22 @@ defmodule VintageNetCellular.Modem.UbloxLara do
     marks their diagnostic/SAP ports as unused; the AT ports come from the
     interface-class fallback (CDC-ACM ports are AT ports): the lowest-numbered
     one is the primary AT port and the next one carries PPP.
-  * LARA-R6 (05c6:908b, a Qualcomm id) exposes vendor-class ports on the
-    `option` driver: 01 primary AT port, 02 secondary AT port (PPP).
+  * LARA-R6 (05c6:908b and 05c6:90fa, Qualcomm ids) exposes vendor-class
+    ports on the `option` driver: 01 primary AT port, 02 secondary AT port
+    (PPP). 05c6:90fa is from Linux's `option` driver table and the interface
+    list of the patch that added it (0 diagnostics, 1 and 2 AT, 3 QMI),
+    kept in `data/usb_modem_ports_supplement.json`.
   """
   use VintageNetCellular.ModemProfile
 
-  @lara_r6 {0x05C6, 0x908B}
+  @lara_r6 [{0x05C6, 0x908B}, {0x05C6, 0x90FA}]
 
   @impl true
   def name(), do: "u-blox TOBY/LARA"
 
   @impl true
   def usb_ids() do
-    [{0x1546, 0x1107}, {0x1546, 0x110A}, {0x1546, 0x1143}, {0x1546, 0x1146}, @lara_r6]
+    [{0x1546, 0x1107}, {0x1546, 0x110A}, {0x1546, 0x1143}, {0x1546, 0x1146} | @lara_r6]
   end
 
   @impl true
@@ -30,12 +33,12 @@ defmodule VintageNetCellular.Modem.UbloxLara do
     do: ["CONFIG_PPP", "CONFIG_PPP_ASYNC", "CONFIG_USB_ACM", "CONFIG_USB_SERIAL", "CONFIG_USB_SERIAL_OPTION"]
 
   @impl true
-  def serial_driver(@lara_r6), do: :option
+  def serial_driver(usb_id) when usb_id in @lara_r6, do: :option
   def serial_driver(_usb_id), do: :cdc_acm
 
   # The LARA-R6's Qualcomm id is newer than many kernels' option driver.
   @impl true
-  def driver_lists_usb_id?(@lara_r6), do: false
+  def driver_lists_usb_id?(usb_id) when usb_id in @lara_r6, do: false
   def driver_lists_usb_id?(_usb_id), do: true
 
   # Connection manager commands (u-blox's AT commands manual): AT+CCID (the

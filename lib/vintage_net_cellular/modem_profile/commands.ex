@@ -87,6 +87,32 @@ defmodule VintageNetCellular.ModemProfile.Commands do
   end
 
   @doc """
+  Quectel 5G modules (RM500Q, RM520N): `AT+QNWPREFCFG="mode_pref"` takes
+  the technologies joined by `:` (WCDMA, LTE, NR5G), in the order asked.
+
+      iex> VintageNetCellular.ModemProfile.Commands.quectel_mode_pref([:nr5g, :lte])
+      [{~s(AT+QNWPREFCFG="mode_pref"), ~s(+QNWPREFCFG: "mode_pref",NR5G:LTE), ~s(AT+QNWPREFCFG="mode_pref",NR5G:LTE)}]
+      iex> VintageNetCellular.ModemProfile.Commands.quectel_mode_pref([:gsm])
+      []
+  """
+  @spec quectel_mode_pref([radio()] | nil) :: [setting()]
+  def quectel_mode_pref(nil), do: []
+
+  def quectel_mode_pref(rats) do
+    case supported(rats, %{umts: "WCDMA", lte: "LTE", nr5g: "NR5G"}) do
+      [] ->
+        []
+
+      codes ->
+        value = Enum.join(codes, ":")
+
+        [
+          {~s(AT+QNWPREFCFG="mode_pref"), ~s(+QNWPREFCFG: "mode_pref",#{value}), ~s(AT+QNWPREFCFG="mode_pref",#{value})}
+        ]
+    end
+  end
+
+  @doc """
   Quectel BG96 (GSM, LTE Cat M1, LTE Cat NB1): `nwscanmode` (GSM, LTE or
   both), `iotopmode` (which LTE kinds) and, for several, `nwscanseq`.
 

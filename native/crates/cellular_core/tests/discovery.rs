@@ -268,6 +268,52 @@ fn usb_system_facts() {
     assert_eq!(system.usb_serial_drivers, vec!["ftdi_sio", "option1"]);
     let v = system.to_value();
     assert!(matches!(v.get("host_controllers"), Some(Value::List(l)) if l.len() == 2));
+    // No device has mass-storage interfaces only.
+    assert!(system.storage_devices.is_empty());
+}
+
+#[test]
+fn mass_storage_devices_are_board_facts() {
+    // A modem waiting for usb_modeswitch (Huawei 12d1:1f01, a virtual
+    // CD-ROM) and a flash drive are both listed; a hub and a modem are not.
+    let tree = Tree::new("storage");
+    tree.host(1, "xhci-hcd")
+        .device(&Device::flash_drive("1-1.10"))
+        .device(
+            &Device::new("1-1.2", 0x12d1, 0x1f01)
+                .strings("HUAWEI_MOBILE", "HUAWEI_MOBILE", "0123456789AB")
+                .iface(Iface::new(0, 0x08, 0x06, 0x50).driver("usb-storage"))
+                .iface(Iface::new(1, 0x08, 0x06, 0x50)),
+        )
+        .device(&Device::hub("1-1.4"))
+        .device(&Device::ec25("1-1.3", 0));
+
+    let system = discovery::usb_system(tree.root());
+    let found: Vec<(&str, u16, u16, Option<&str>)> = system
+        .storage_devices
+        .iter()
+        .map(|d| {
+            (
+                d.usb_path.as_str(),
+                d.vendor_id,
+                d.product_id,
+                d.driver.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("1-1.2", 0x12d1, 0x1f01, Some("usb-storage")),
+            ("1-1.10", 0x0781, 0x5567, Some("usb-storage")),
+        ]
+    );
+    assert_eq!(
+        system.storage_devices[0].manufacturer.as_deref(),
+        Some("HUAWEI_MOBILE")
+    );
+    let v = system.to_value();
+    assert!(matches!(v.get("storage_devices"), Some(Value::List(l)) if l.len() == 2));
 }
 
 #[test]

@@ -12,6 +12,8 @@
 //! assert!(ec25.supports("+QCCID"));
 //! assert!(!ec25.supports("+CICCID"));
 //! assert_eq!(profile::by_key("SIM7600").unwrap().connect, "CONNECT 115200");
+//! assert!(profile::by_key("me910c1").unwrap().supports("#CCID"));
+//! assert!(profile::by_key("e3372").unwrap().supports("^ICCID"));
 //! assert!(profile::by_key("nokia3310").is_none());
 //! ```
 
@@ -74,6 +76,12 @@ pub struct Radio {
 pub enum Vendor {
     Quectel,
     Simcom,
+    /// Telit (`#CCID`, `#WS46`).
+    Telit,
+    /// u-blox (`+URAT`).
+    Ublox,
+    /// Huawei (`^ICCID`, `^SYSCFGEX`).
+    Huawei,
 }
 
 /// One modem model.
@@ -104,7 +112,8 @@ pub struct Profile {
     pub cgauth_order: CgauthOrder,
     /// Fields after the APN in `+CGDCONT:` read lines.
     pub cgdcont_tail: &'static str,
-    /// Vendor (non-3GPP) extended commands this model answers, with their `+`.
+    /// Vendor (non-3GPP) extended commands this model answers, with their
+    /// prefix (`+`, Telit `#`, Huawei `^`).
     pub vendor_commands: &'static [&'static str],
     /// Quectel `AT+QCFG` keys and their factory values.
     pub qcfg: &'static [(&'static str, &'static str)],
@@ -187,6 +196,14 @@ const SIMCOM_LTE_RADIO: Radio = Radio {
     cpsi_bw: 5,
     earfcn: 900,
     cnsmod: 8,
+};
+
+/// A plain LTE radio for the models without Quectel or SIMCom vendor reads.
+const PLAIN_LTE_RADIO: Radio = Radio {
+    qnwinfo_band: "LTE BAND 20",
+    cpsi_band: "EUTRAN-BAND20",
+    earfcn: 6300,
+    ..SIMCOM_LTE_RADIO
 };
 
 /// Every model the simulator knows.
@@ -438,6 +455,92 @@ pub static PROFILES: &[Profile] = &[
         sim_removed_urcs: SIMCOM_SIM_REMOVED,
         radio: SIMCOM_LTE_RADIO,
     },
+    // Telit ME910C1: the ICCID only through `AT#CCID` (the simulated
+    // firmware refuses `AT+CCID`, so the profile's command is what works),
+    // `AT#WS46` (Cat-M1/NB-IoT choice) and `AT+WS46` stored as settings.
+    Profile {
+        key: "me910c1",
+        name: "ME910C1",
+        vendor: Vendor::Telit,
+        manufacturer: "Telit",
+        model: "ME910C1-WW",
+        cgmr: "M0B.730006",
+        ati: &["Telit", "ME910C1-WW", "M0B.730006"],
+        qgmr: "",
+        imei_tac: "35284910",
+        cmee_default: 0,
+        connect: "CONNECT",
+        ccid: CcidStyle::Unsupported,
+        cgauth_order: CgauthOrder::UserPass,
+        cgdcont_tail: ",\"0.0.0.0\",0,0",
+        vendor_commands: &["#CCID", "#WS46"],
+        qcfg: &[],
+        settings: &[("#WS46", "2"), ("+WS46", "25")],
+        boot_urcs: &[],
+        sim_ready_urcs: &[],
+        sim_removed_urcs: &["#QSS: 0"],
+        radio: PLAIN_LTE_RADIO,
+    },
+    // u-blox LARA-R6: `AT+CCID` (prefixed) and `AT+URAT` stored as a setting.
+    Profile {
+        key: "lara_r6",
+        name: "LARA-R6",
+        vendor: Vendor::Ublox,
+        manufacturer: "u-blox",
+        model: "LARA-R6001D",
+        cgmr: "03.15",
+        ati: &[
+            "Manufacturer: u-blox",
+            "Model: LARA-R6001D",
+            "Revision: 03.15",
+        ],
+        qgmr: "",
+        imei_tac: "35812210",
+        cmee_default: 0,
+        connect: "CONNECT",
+        ccid: CcidStyle::Prefixed,
+        cgauth_order: CgauthOrder::UserPass,
+        cgdcont_tail: ",\"0.0.0.0\",0,0,0,0",
+        vendor_commands: &["+URAT"],
+        qcfg: &[],
+        settings: &[("+URAT", "4,3")],
+        boot_urcs: &[],
+        sim_ready_urcs: &[],
+        sim_removed_urcs: &["+CIEV: 10,0"],
+        radio: PLAIN_LTE_RADIO,
+    },
+    // Huawei E3372 in stick mode: the ICCID only through `AT^ICCID?`, which
+    // answers the raw EF_ICCID (nibbles swapped, `98...`), and `AT^SYSCFGEX`
+    // stored as a setting.
+    Profile {
+        key: "e3372",
+        name: "E3372",
+        vendor: Vendor::Huawei,
+        manufacturer: "huawei",
+        model: "E3372",
+        cgmr: "22.328.62.00.143",
+        ati: &[
+            "Manufacturer: huawei",
+            "Model: E3372",
+            "Revision: 22.328.62.00.143",
+            "IMEI: {imei}",
+            "+GCAP: +CGSM,+DS,+ES",
+        ],
+        qgmr: "",
+        imei_tac: "86785202",
+        cmee_default: 0,
+        connect: "CONNECT",
+        ccid: CcidStyle::Unsupported,
+        cgauth_order: CgauthOrder::UserPass,
+        cgdcont_tail: ",\"0.0.0.0\",0,0",
+        vendor_commands: &["^ICCID", "^SYSCFGEX"],
+        qcfg: &[],
+        settings: &[("^SYSCFGEX", "\"00\",3FFFFFFF,1,2,7FFFFFFFFFFFFFFF,,")],
+        boot_urcs: &[],
+        sim_ready_urcs: &["^SIMST: 1"],
+        sim_removed_urcs: &["^SIMST: 255"],
+        radio: PLAIN_LTE_RADIO,
+    },
 ];
 
 /// The profile for a `--model` value (case-insensitive).
@@ -458,7 +561,8 @@ mod tests {
     fn keys_are_unique_lower_case_and_cover_the_interface() {
         let keys = keys();
         for required in [
-            "ec25", "eg95", "bg96", "ec21", "sim7600", "sim7080", "a7600",
+            "ec25", "eg95", "bg96", "ec21", "sim7600", "sim7080", "a7600", "sim7672", "me910c1",
+            "lara_r6", "e3372",
         ] {
             assert!(keys.contains(&required), "missing {required}");
         }
@@ -477,7 +581,11 @@ mod tests {
             assert!(p.connect.starts_with("CONNECT"));
             assert!(!p.ati.is_empty());
             for c in p.vendor_commands {
-                assert!(c.starts_with('+') && c.to_ascii_uppercase() == *c, "{c}");
+                assert!(
+                    (c.starts_with('+') || c.starts_with('#') || c.starts_with('^'))
+                        && c.to_ascii_uppercase() == *c,
+                    "{c}"
+                );
             }
             // Quectel models answer the Quectel set, SIMCom ones never do.
             assert_eq!(

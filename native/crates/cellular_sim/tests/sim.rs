@@ -52,6 +52,15 @@ fn ready_line_and_identity_of_every_model() {
             "AT+CICCID",
             "+ICCID: ",
         ),
+        ("me910c1", "ME910C1", "ME910C1-WW", "AT#CCID", "#CCID: 89"),
+        (
+            "lara_r6",
+            "LARA-R6",
+            "Model: LARA-R6001D",
+            "AT+URAT?",
+            "+URAT: 4,3",
+        ),
+        ("e3372", "E3372", "Model: E3372", "AT^ICCID?", "^ICCID: 98"),
     ];
     for (key, name, ati_line, vendor_cmd, vendor_reply) in cases {
         let sim = Sim::start(&["--model", key, "--quiet", "--register-after-ms", "0"]);

@@ -643,6 +643,41 @@ mod tests {
             Some(0x8FE3),
             None,
         ),
+        // Solicited (<n>,<stat>) with blanks around and inside the LAC, unquoted
+        // and quoted, as ModemManager's modem-helper tests show (Alcatel X220D,
+        // Qualcomm Gobi 1000); the LAC's digits are read past the blanks.
+        (
+            "+CREG: 2,1, 1A2B, 0000AB12",
+            "creg",
+            H,
+            Some(0x1A2B),
+            Some(0xAB12),
+            None,
+        ),
+        (
+            "+CREG: 2,1,\"1A 2B\",\"0000AB12\"",
+            "creg",
+            H,
+            Some(0x1A2B),
+            Some(0xAB12),
+            None,
+        ),
+        (
+            "+CREG: 2,5,\" 1A2B \",\" 0000AB12\",7",
+            "creg",
+            "registered_roaming",
+            Some(0x1A2B),
+            Some(0xAB12),
+            Some("eutran"),
+        ),
+        (
+            "\r\n+CREG: 2,1, 1A 2B, 0000AB12, 2\r\n",
+            "creg",
+            H,
+            Some(0x1A2B),
+            Some(0xAB12),
+            Some("utran"),
+        ),
         // Qualcomm Gobi 1000, solicited: spaces inside the LAC field
         (
             "+CREG: 2,1,  0 5, 2715",

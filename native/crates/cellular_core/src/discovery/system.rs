@@ -11,8 +11,13 @@
 //! - `bus/usb/drivers/*` lists the USB interface drivers (option, cdc_acm,
 //!   qmi_wwan, ...); `bus/usb-serial/drivers/*` the usb-serial ones (`option1`,
 //!   `ftdi_sio`, ...). A driver listed there is built in or loaded.
+//! - Mass-storage devices: USB devices whose every interface is of class
+//!   `08`. Many modems first enumerate this way (a virtual CD-ROM holding
+//!   Windows drivers) and only show their modem interfaces once
+//!   usb_modeswitch has sent them a mode-switch message. Diagnose tells such
+//!   a modem from a flash drive by its vendor.
 
-use super::sysfs::{link_name, list_dir, natural_cmp, read_string};
+use super::sysfs::{link_name, list_dir, natural_cmp, read_hex, read_string};
 use crate::Value;
 use std::fs;
 use std::path::Path;
@@ -41,10 +46,24 @@ pub struct Udc {
     pub state: Option<String>,
 }
 
+/// A USB device with mass-storage interfaces only (class `08`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageDevice {
+    /// e.g. `"1-1.3"`
+    pub usb_path: String,
+    pub vendor_id: u16,
+    pub product_id: u16,
+    pub manufacturer: Option<String>,
+    pub product: Option<String>,
+    /// The driver bound to its first interface, e.g. "usb-storage".
+    pub driver: Option<String>,
+}
+
 /// Everything [`usb_system`] reports.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UsbSystem {
     pub host_controllers: Vec<HostController>,
+    pub storage_devices: Vec<StorageDevice>,
     pub udcs: Vec<Udc>,
     pub usb_drivers: Vec<String>,
     pub usb_serial_drivers: Vec<String>,
@@ -83,11 +102,47 @@ pub fn usb_system(root: &Path) -> UsbSystem {
     udcs.sort_by(|a, b| natural_cmp(&a.name, &b.name));
 
     UsbSystem {
+        storage_devices: storage_devices(&devices),
         host_controllers,
         udcs,
         usb_drivers: list_dir(&root.join("bus/usb/drivers")),
         usb_serial_drivers: list_dir(&root.join("bus/usb-serial/drivers")),
     }
+}
+
+/// The devices under `bus/usb/devices` whose interfaces are all mass storage,
+/// in USB path order. Unreadable entries are skipped.
+fn storage_devices(devices: &Path) -> Vec<StorageDevice> {
+    let names = list_dir(devices);
+    let mut found: Vec<StorageDevice> = names
+        .iter()
+        .filter(|name| !name.contains(':') && !name.starts_with("usb"))
+        .filter_map(|name| {
+            let dir = devices.join(name);
+            let prefix = format!("{name}:");
+            let interfaces: Vec<&String> =
+                names.iter().filter(|n| n.starts_with(&prefix)).collect();
+            let all_storage = !interfaces.is_empty()
+                && interfaces
+                    .iter()
+                    .all(|i| read_hex(&devices.join(i).join("bInterfaceClass")) == Some(0x08));
+            if !all_storage {
+                return None;
+            }
+            Some(StorageDevice {
+                usb_path: name.clone(),
+                vendor_id: u16::try_from(read_hex(&dir.join("idVendor"))?).ok()?,
+                product_id: u16::try_from(read_hex(&dir.join("idProduct"))?).ok()?,
+                manufacturer: read_string(&dir.join("manufacturer")),
+                product: read_string(&dir.join("product")),
+                driver: interfaces
+                    .first()
+                    .and_then(|i| link_name(&devices.join(i).join("driver"))),
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| natural_cmp(&a.usb_path, &b.usb_path));
+    found
 }
 
 /// The driver of the device a root hub hangs off.
@@ -119,8 +174,23 @@ impl Udc {
     }
 }
 
+impl StorageDevice {
+    /// `%{driver, manufacturer, product, product_id, usb_path, vendor_id}`
+    pub fn to_value(&self) -> Value {
+        Value::Map(vec![
+            ("driver", Value::opt(self.driver.clone())),
+            ("manufacturer", Value::opt(self.manufacturer.clone())),
+            ("product", Value::opt(self.product.clone())),
+            ("product_id", self.product_id.into()),
+            ("usb_path", self.usb_path.as_str().into()),
+            ("vendor_id", self.vendor_id.into()),
+        ])
+    }
+}
+
 impl UsbSystem {
-    /// `%{host_controllers: [...], udcs: [...], usb_drivers: [...], usb_serial_drivers: [...]}`
+    /// `%{host_controllers: [...], storage_devices: [...], udcs: [...], usb_drivers: [...],
+    /// usb_serial_drivers: [...]}`
     pub fn to_value(&self) -> Value {
         Value::Map(vec![
             (
@@ -129,6 +199,15 @@ impl UsbSystem {
                     self.host_controllers
                         .iter()
                         .map(HostController::to_value)
+                        .collect(),
+                ),
+            ),
+            (
+                "storage_devices",
+                Value::List(
+                    self.storage_devices
+                        .iter()
+                        .map(StorageDevice::to_value)
                         .collect(),
                 ),
             ),

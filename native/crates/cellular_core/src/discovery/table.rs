@@ -182,7 +182,38 @@ mod tests {
         assert!(devices()
             .windows(2)
             .all(|w| (w[0].vendor_id, w[0].product_id) < (w[1].vendor_id, w[1].product_id)));
-        assert_eq!(devices().len(), 258);
+        // 258 from ModemManager's rules, 4 from the project's supplement.
+        assert_eq!(devices().len(), 262);
+    }
+
+    #[test]
+    fn sierra_qcserial_layout() {
+        // EM74xx/MC74xx/EM7565 (bound by qcserial): 00 DM, 02 NMEA, 03 the AT port.
+        for pid in [0x9071, 0x9079, 0x9091] {
+            assert_eq!(role(0x1199, pid, 0), Some(Role::Qcdm));
+            assert_eq!(role(0x1199, pid, 2), Some(Role::Gps));
+            assert_eq!(role(0x1199, pid, 3), Some(Role::AtPrimary));
+            assert_eq!(device(0x1199, pid).map(|d| d.plugin), Some("sierra"));
+        }
+    }
+
+    #[test]
+    fn supplement_devices() {
+        // data/usb_modem_ports_supplement.json: BG95/BG77 and EM05-G share the
+        // Quectel layout; SARA-R410M and the LARA-R6 (90fa) have QMI on 03.
+        for pid in [0x0700, 0x030e] {
+            assert_eq!(role(0x2c7c, pid, 0), Some(Role::Qcdm));
+            assert_eq!(role(0x2c7c, pid, 2), Some(Role::AtPrimary));
+            assert_eq!(role(0x2c7c, pid, 3), Some(Role::AtSecondary));
+        }
+        assert_eq!(role(0x2c7c, 0x030e, 4), Some(Role::Qmi));
+        assert_eq!(role(0x05c6, 0x90b2, 2), Some(Role::AtPrimary));
+        assert_eq!(role(0x05c6, 0x90b2, 3), Some(Role::Qmi));
+        assert_eq!(role(0x05c6, 0x90fa, 1), Some(Role::AtPrimary));
+        assert_eq!(
+            device(0x2c7c, 0x0700).map(|d| d.model),
+            Some("Quectel BG95/BG77/BG600L")
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 // USB modem port roles by vendor:product and bInterfaceNumber.
 //
-// Source: data/usb_modem_ports.json (258 devices, 705 interface rows).
+// Source: data/usb_modem_ports.json and data/usb_modem_ports_supplement.json
+// (262 devices, 721 interface rows).
 // Facts restated from ModemManager's udev port-type rules
-// (linux-mobile-broadband/ModemManager 9a2d5863, src/plugins/*/77-mm-*-port-types.rules).
+// (linux-mobile-broadband/ModemManager 9a2d5863, src/plugins/*/77-mm-*-port-types.rules);
+// the supplement names its source (vendor document or driver table) per device.
 // Licence: facts only, no text or code copied. The interface-class fallback rules
 // restate the notes in data/README.md.
 //
@@ -40,6 +42,13 @@ pub static PORT_ROLES: &[PortRole] = &[
     PortRole::new(0x05c6, 0x908b, 0x01, Role::AtPrimary),
     PortRole::new(0x05c6, 0x908b, 0x02, Role::AtSecondary),
     PortRole::new(0x05c6, 0x908b, 0x03, Role::Ignore),
+    PortRole::new(0x05c6, 0x90b2, 0x00, Role::Ignore),
+    PortRole::new(0x05c6, 0x90b2, 0x02, Role::AtPrimary),
+    PortRole::new(0x05c6, 0x90b2, 0x03, Role::Qmi),
+    PortRole::new(0x05c6, 0x90fa, 0x00, Role::Ignore),
+    PortRole::new(0x05c6, 0x90fa, 0x01, Role::AtPrimary),
+    PortRole::new(0x05c6, 0x90fa, 0x02, Role::AtSecondary),
+    PortRole::new(0x05c6, 0x90fa, 0x03, Role::Qmi),
     PortRole::new(0x07d1, 0x7e11, 0x02, Role::AtPrimary),
     PortRole::new(0x07d1, 0x7e11, 0x03, Role::AtSecondary),
     PortRole::new(0x0930, 0x130b, 0x09, Role::Gps),
@@ -585,10 +594,19 @@ pub static PORT_ROLES: &[PortRole] = &[
     PortRole::new(0x2c7c, 0x0306, 0x01, Role::Gps),
     PortRole::new(0x2c7c, 0x0306, 0x02, Role::AtPrimary),
     PortRole::new(0x2c7c, 0x0306, 0x03, Role::AtSecondary),
+    PortRole::new(0x2c7c, 0x030e, 0x00, Role::Qcdm),
+    PortRole::new(0x2c7c, 0x030e, 0x01, Role::Gps),
+    PortRole::new(0x2c7c, 0x030e, 0x02, Role::AtPrimary),
+    PortRole::new(0x2c7c, 0x030e, 0x03, Role::AtSecondary),
+    PortRole::new(0x2c7c, 0x030e, 0x04, Role::Qmi),
     PortRole::new(0x2c7c, 0x0512, 0x00, Role::Qcdm),
     PortRole::new(0x2c7c, 0x0512, 0x01, Role::Gps),
     PortRole::new(0x2c7c, 0x0512, 0x02, Role::AtPrimary),
     PortRole::new(0x2c7c, 0x0512, 0x03, Role::AtSecondary),
+    PortRole::new(0x2c7c, 0x0700, 0x00, Role::Qcdm),
+    PortRole::new(0x2c7c, 0x0700, 0x01, Role::Gps),
+    PortRole::new(0x2c7c, 0x0700, 0x02, Role::AtPrimary),
+    PortRole::new(0x2c7c, 0x0700, 0x03, Role::AtSecondary),
     PortRole::new(0x2c7c, 0x0800, 0x00, Role::Qcdm),
     PortRole::new(0x2c7c, 0x0800, 0x01, Role::Gps),
     PortRole::new(0x2c7c, 0x0800, 0x02, Role::AtPrimary),
@@ -741,6 +759,8 @@ pub static DEVICES: &[TableDevice] = &[
     TableDevice::new(0x0489, 0xe0b4, "foxconn", "Foxconn T77w968 (default 0xe0b4, with esim support 0xe0b5)"),
     TableDevice::new(0x0489, 0xe0b5, "foxconn", "Foxconn T77w968 (default 0xe0b4, with esim support 0xe0b5)"),
     TableDevice::new(0x05c6, 0x908b, "ublox", "LARA-R6001 / LARA-R6001D"),
+    TableDevice::new(0x05c6, 0x90b2, "ublox", "u-blox SARA-R410M"),
+    TableDevice::new(0x05c6, 0x90fa, "ublox", "u-blox LARA-R6 (R6XX)"),
     TableDevice::new(0x07d1, 0x7e11, "mtk", "D-Link DWM-156 A3"),
     TableDevice::new(0x0930, 0x130b, "mbm", "Toshiba"),
     TableDevice::new(0x0930, 0x130c, "mbm", "Toshiba F3607gw"),
@@ -937,7 +957,9 @@ pub static DEVICES: &[TableDevice] = &[
     TableDevice::new(0x2c7c, 0x0195, "quectel", "Quectel EG95"),
     TableDevice::new(0x2c7c, 0x0296, "quectel", "Quectel BG96"),
     TableDevice::new(0x2c7c, 0x0306, "quectel", "Quectel EG06"),
+    TableDevice::new(0x2c7c, 0x030e, "quectel", "Quectel EM05-G"),
     TableDevice::new(0x2c7c, 0x0512, "quectel", "Quectel EG12-EA"),
+    TableDevice::new(0x2c7c, 0x0700, "quectel", "Quectel BG95/BG77/BG600L"),
     TableDevice::new(0x2c7c, 0x0800, "quectel", "Quectel RM500"),
     TableDevice::new(0x2c7c, 0x0801, "quectel", "Quectel RM520N"),
     TableDevice::new(0x2cb7, 0x0007, "fibocom", "Fibocom L850-GL"),

@@ -1234,3 +1234,68 @@ fn cpinr_counts_down_from_pin_attempts() {
         "\r\n+CPINR: \"SIM PIN\",3,3\r\n\r\nOK\r\n"
     );
 }
+
+#[test]
+fn telit_vendor_commands() {
+    let mut m = quiet_modem(&["--model", "me910c1", "--iccid", "89014103211118510720"]);
+    assert_eq!(
+        at(&mut m, 0, "AT#CCID"),
+        "\r\n#CCID: 89014103211118510720\r\n\r\nOK\r\n"
+    );
+    // The simulated firmware has no AT+CCID: only the profile's command works.
+    assert_eq!(at(&mut m, 0, "AT+CCID"), "\r\nERROR\r\n");
+    assert_eq!(at(&mut m, 0, "AT#WS46?"), "\r\n#WS46: 2\r\n\r\nOK\r\n");
+    assert_eq!(at(&mut m, 0, "AT#WS46=0"), "\r\nOK\r\n");
+    assert_eq!(at(&mut m, 0, "AT#WS46?"), "\r\n#WS46: 0\r\n\r\nOK\r\n");
+    assert_eq!(at(&mut m, 0, "AT+WS46?"), "\r\n+WS46: 25\r\n\r\nOK\r\n");
+    // Nobody else's vendor commands.
+    assert_eq!(at(&mut m, 0, "AT^ICCID?"), "\r\nERROR\r\n");
+    assert_eq!(at(&mut m, 0, "AT+QCCID"), "\r\nERROR\r\n");
+}
+
+#[test]
+fn ublox_vendor_commands() {
+    let mut m = quiet_modem(&["--model", "lara_r6", "--iccid", "89014103211118510720"]);
+    assert_eq!(
+        at(&mut m, 0, "AT+CCID"),
+        "\r\n+CCID: 89014103211118510720\r\n\r\nOK\r\n"
+    );
+    assert_eq!(at(&mut m, 0, "AT+URAT?"), "\r\n+URAT: 4,3\r\n\r\nOK\r\n");
+    assert_eq!(at(&mut m, 0, "AT+URAT=3"), "\r\nOK\r\n");
+    assert_eq!(at(&mut m, 0, "AT+URAT?"), "\r\n+URAT: 3\r\n\r\nOK\r\n");
+    assert_eq!(at(&mut m, 0, "AT#WS46?"), "\r\nERROR\r\n");
+}
+
+#[test]
+fn huawei_vendor_commands() {
+    let mut m = quiet_modem(&["--model", "e3372", "--iccid", "89014103211118510720"]);
+    // EF_ICCID as stored: each pair of digits swapped.
+    assert_eq!(
+        at(&mut m, 0, "AT^ICCID?"),
+        "\r\n^ICCID: 98101430121181157002\r\n\r\nOK\r\n"
+    );
+    assert_eq!(at(&mut m, 0, "AT+CCID"), "\r\nERROR\r\n");
+    assert_eq!(
+        at(&mut m, 0, "AT^SYSCFGEX?"),
+        "\r\n^SYSCFGEX: \"00\",3FFFFFFF,1,2,7FFFFFFFFFFFFFFF,,\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        at(
+            &mut m,
+            0,
+            "AT^SYSCFGEX=\"0302\",3FFFFFFF,2,4,7FFFFFFFFFFFFFFF,,"
+        ),
+        "\r\nOK\r\n"
+    );
+    assert_eq!(
+        at(&mut m, 0, "AT^SYSCFGEX?"),
+        "\r\n^SYSCFGEX: \"0302\",3FFFFFFF,2,4,7FFFFFFFFFFFFFFF,,\r\n\r\nOK\r\n"
+    );
+
+    // A 19-digit ICCID is padded with F before the swap.
+    let mut m = quiet_modem(&["--model", "e3372", "--iccid", "8988228000001234567"]);
+    assert_eq!(
+        at(&mut m, 0, "AT^ICCID?"),
+        "\r\n^ICCID: 988822080000214365F7\r\n\r\nOK\r\n"
+    );
+}

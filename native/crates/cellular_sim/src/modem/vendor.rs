@@ -1,4 +1,5 @@
-//! Vendor commands (Quectel `+Q...`, SIMCom `+C...`). Only reached for
+//! Vendor commands (Quectel `+Q...`, SIMCom `+C...`, Telit `#CCID`, Huawei
+//! `^ICCID`; `#WS46`, `+URAT` and `^SYSCFGEX` are stored settings). Only reached for
 //! commands the model's profile lists; the formats come from the profile's
 //! radio description, so no code here asks which model it is.
 
@@ -15,6 +16,25 @@ pub(super) fn run(m: &mut Modem, port: PortId, name: &str, op: Op, reply: &mut R
                 sim_present(m)?;
                 let prefix = if name == "+QCCID" { "+QCCID" } else { "+ICCID" };
                 reply.line(format!("{prefix}: {}", m.iccid));
+            }
+            Op::Test => {}
+            _ => return Err(Fail::Error),
+        },
+        // Telit: `AT#CCID` → `#CCID: 89...`.
+        "#CCID" => match op {
+            Op::Exec | Op::Read => {
+                sim_present(m)?;
+                reply.line(format!("#CCID: {}", m.iccid));
+            }
+            Op::Test => {}
+            Op::Set(_) => return Err(Fail::Error),
+        },
+        // Huawei: `AT^ICCID?` → `^ICCID: 98...`, the SIM's EF_ICCID as stored,
+        // each pair of digits swapped (a 19-digit ICCID padded with F first).
+        "^ICCID" => match op {
+            Op::Read => {
+                sim_present(m)?;
+                reply.line(format!("^ICCID: {}", swapped_iccid(&m.iccid)));
             }
             Op::Test => {}
             _ => return Err(Fail::Error),
@@ -215,6 +235,21 @@ pub(super) fn run(m: &mut Modem, port: PortId, name: &str, op: Op, reply: &mut R
         _ => return super::commands::stored_setting(m, name, op, reply),
     }
     Ok(Done::Ok)
+}
+
+/// An ICCID as a SIM stores it in EF_ICCID: padded with `F` to an even
+/// length, then the two digits of each byte swapped.
+///
+/// ```text
+/// 89014103211118510720 -> 98101430121181157002
+/// 8988228000001234567  -> 988822080000214365F7
+/// ```
+fn swapped_iccid(iccid: &str) -> String {
+    let mut digits: Vec<char> = iccid.chars().collect();
+    if digits.len() % 2 == 1 {
+        digits.push('F');
+    }
+    digits.chunks(2).flat_map(|p| p.iter().rev()).collect()
 }
 
 /// `AT+QINDCFG="<type>"[,<enable>[,<save>]]`: only "csq" has an effect.
