@@ -216,6 +216,8 @@ defmodule VintageNetCellular.Connection do
       modem: nil,
       at_port: nil,
       monitor: nil,
+      # {token, modem, monitor} while a port probe runs (see start_probe/2).
+      probing: nil,
       pppd: nil,
       pppd_os: nil,
       # The device pppd was given: it must stay the modem's PPP tty.
@@ -268,6 +270,29 @@ defmodule VintageNetCellular.Connection do
   end
 
   # Searching
+
+  def handle_event(:info, {:probed, token, result}, :searching_modem, %{probing: {token, modem, mref}} = data) do
+    Process.demonitor(mref, [:flush])
+    data = %{data | probing: nil}
+
+    case result do
+      {:ok, probed} when is_map(probed) -> use_modem(data, probed)
+      {:error, reason} when is_binary(reason) -> set_aside(%{data | modem: modem}, reason)
+      other -> set_aside(%{data | modem: modem}, "the port probe failed: #{inspect(other)}")
+    end
+  end
+
+  def handle_event(
+        :info,
+        {:DOWN, mref, :process, _pid, reason},
+        :searching_modem,
+        %{probing: {_token, modem, mref}} = data
+      ) do
+    set_aside(%{data | modem: modem, probing: nil}, "the port probe died: #{inspect(reason)}")
+  end
+
+  # The answer of a probe this manager no longer waits for.
+  def handle_event(:info, {:probed, _token, _result}, _state, _data), do: :keep_state_and_data
 
   def handle_event(event, :scan, :searching_modem, data) when event in [:internal, :state_timeout] do
     if ModemSelect.ready?() do
@@ -1747,25 +1772,32 @@ defmodule VintageNetCellular.Connection do
         {:keep_state, data, [{:state_timeout, data.settings.scan_interval, :scan}]}
 
       modem ->
-        with :ok <- ModemSelect.claim(modem, data.ifname),
-             {:ok, modem} <- probe(data, modem) do
-          log(data, :info, "using modem #{ModemSelect.describe(modem)} (#{inspect(modem.profile)})")
-          data = %{data | modem: modem} |> start_at_port() |> set_reason("setting up the modem")
-          {:next_state, :initializing, data, [{:next_event, :internal, :run}, modem_check(data)]}
-        else
+        case ModemSelect.claim(modem, data.ifname) do
+          :ok when modem.probe in [nil, []] ->
+            use_modem(data, modem)
+
+          :ok ->
+            start_probe(data, modem)
+
           {:error, {:claimed_by, other}} ->
             data = set_reason(data, "modem #{ModemSelect.describe(modem)} was just claimed by #{other}")
             {:keep_state, data, [{:next_event, :internal, :scan}]}
-
-          {:error, {:probe, reason}} ->
-            set_aside(%{data | modem: modem}, reason)
         end
     end
   end
 
+  defp use_modem(data, modem) do
+    log(data, :info, "using modem #{ModemSelect.describe(modem)} (#{inspect(modem.profile)})")
+    data = %{data | modem: modem} |> start_at_port() |> set_reason("setting up the modem")
+    {:next_state, :initializing, data, [{:next_event, :internal, :run}, modem_check(data)]}
+  end
+
   # Ports no table vouches for are probed with AT (under the claim, so no
-  # other interface opens them meanwhile) before the modem is used.
-  defp probe(data, modem) do
+  # other interface opens them meanwhile) before the modem is used. The
+  # probe takes seconds: it runs in a task under the worker supervisor, and
+  # its answer comes back as {:probed, token, result} while this process
+  # stays in :searching_modem and answers everything else.
+  defp start_probe(data, modem) do
     opts = [
       timeout: Map.get(data.settings, :probe_timeout, 1_500),
       dev_root: data.settings.dev_root,
@@ -1773,9 +1805,20 @@ defmodule VintageNetCellular.Connection do
       flow_control: data.config.flow_control
     ]
 
-    case Probe.run(modem, opts) do
-      {:ok, modem} -> {:ok, modem}
-      {:error, reason} -> {:error, {:probe, reason}}
+    me = self()
+    token = make_ref()
+    task = fn -> send(me, {:probed, token, Probe.run(modem, opts)}) end
+    spec = Supervisor.child_spec({Task, task}, id: :probe, restart: :temporary)
+
+    case DynamicSupervisor.start_child(data.workers, spec) do
+      {:ok, pid} ->
+        # Its end is watched too: a probe that died sends no answer.
+        mref = Process.monitor(pid)
+        reason = "probing the ports of #{ModemSelect.describe(modem)} with AT"
+        {:keep_state, set_reason(%{data | probing: {token, modem, mref}}, reason)}
+
+      other ->
+        set_aside(%{data | modem: modem}, "could not start the port probe: #{inspect(other)}")
     end
   end
 end

@@ -132,6 +132,13 @@ defmodule VintageNetCellular.ModemSelectionE2ETest do
       _world = World.add_modem(world, :m1, fixture: [product_id: 0x7F0A], args: ["--exec", "mute on"])
       assert :ok = VintageNet.configure("ppp0", config(%{}))
 
+      # The probe runs beside the manager, which keeps answering meanwhile
+      # (a call to a blocked manager would time out after 200 ms here).
+      VintageNet.Double.await(mobile("reason"), &(is_binary(&1) and &1 =~ "probing the ports of"), 10_000)
+      pid = VintageNetCellular.Interface.whereis("ppp0", :connection)
+      assert %{state: :searching_modem, reason: reason} = :gen_statem.call(pid, :status, 200)
+      assert reason =~ "probing"
+
       set_aside = VintageNet.Double.await(mobile("set_aside"), &is_map/1, 10_000)
       assert Map.keys(set_aside) == ["1-1.2"]
       assert set_aside["1-1.2"] =~ "no port answered AT (probed ttyUSB0, ttyUSB1, ttyUSB2, ttyUSB3)"

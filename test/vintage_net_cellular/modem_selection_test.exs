@@ -63,19 +63,27 @@ defmodule VintageNetCellular.ModemSelectionTest do
       assert candidates(Path.join(dir, "auto"), items, %{modem: :auto}) == []
     end
 
-    test "overrides Generic for a device of its family the table knows (Telit ME910C1)", %{tmp_dir: dir} do
-      me910 = F.modem(:ec25, usb_path: "1-1.2", vendor_id: 0x1BC7, product_id: 0x1101, product: "ME910C1")
+    # The issue's ME910C1 now has a profile of its own (TelitME910); the
+    # LE922 (1bc7:1040) is a Telit the port table knows and no profile lists.
+    test "overrides Generic for a device of its family the table knows (Telit LE922)", %{tmp_dir: dir} do
+      le922 = F.modem(:le910, usb_path: "1-1.2", product_id: 0x1040, product: "LE922")
 
-      # Alone, discovery gives it Generic (no profile lists 1bc7:1101).
-      assert [%{profile: Modem.Generic}] = candidates(Path.join(dir, "auto"), [me910], %{modem: :auto})
+      # Alone, discovery gives it Generic (no profile lists 1bc7:1040).
+      assert [%{profile: Modem.Generic}] = candidates(Path.join(dir, "auto"), [le922], %{modem: :auto})
 
-      assert [modem] = candidates(Path.join(dir, "telit"), [me910], %{modem: Modem.TelitLE910})
+      assert [modem] = candidates(Path.join(dir, "telit"), [le922], %{modem: Modem.TelitLE910})
       assert modem.profile == Modem.TelitLE910
-      # The table's roles: 01 AT, 02 second AT.
-      assert {modem.at_tty, modem.ppp_tty, modem.probe} == {"ttyUSB1", "ttyUSB2", []}
+      # The table's roles: 04 AT, 05 second AT.
+      assert {modem.at_tty, modem.ppp_tty, modem.probe} == {"ttyUSB2", "ttyUSB3", []}
 
       # Not another family's device.
-      assert candidates(Path.join(dir, "quectel"), [me910], %{modem: Modem.QuectelEC25}) == []
+      assert candidates(Path.join(dir, "quectel"), [le922], %{modem: Modem.QuectelEC25}) == []
+    end
+
+    test "an ME910C1 has its own profile, and the LE910 profile can still drive it", %{tmp_dir: dir} do
+      me910 = F.modem(:me910c1, usb_path: "1-1.2")
+      assert [%{profile: Modem.TelitME910}] = candidates(Path.join(dir, "auto"), [me910], %{modem: :auto})
+      assert [%{profile: Modem.TelitLE910}] = candidates(Path.join(dir, "le910"), [me910], %{modem: Modem.TelitLE910})
     end
 
     test "takes the devices it lists before the rest of its family", %{tmp_dir: dir} do

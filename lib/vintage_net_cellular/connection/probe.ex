@@ -12,6 +12,9 @@ defmodule VintageNetCellular.Connection.Probe do
   with a single AT port); probing stops there. A port whose device node
   doesn't exist is passed over without opening it.
 
+  It blocks its caller for up to seconds: the connection manager runs it in
+  a task of its own and goes on when the task's answer arrives.
+
   Every step is bounded: opening waits at most `:timeout`, and `AT` is sent
   at most twice (again only after an answer other than `OK`, such as
   `ERROR` for left-over bytes), each time for at most `:timeout`. The
@@ -19,8 +22,6 @@ defmodule VintageNetCellular.Connection.Probe do
   """
 
   alias VintageNetCellular.ATPort
-
-  @poll_ms 20
 
   @typedoc """
   Options of `run/2`: `:timeout` (ms, default 1_500), `:dev_root` (where
@@ -104,23 +105,17 @@ defmodule VintageNetCellular.Connection.Probe do
     Process.demonitor(ref, [:flush])
   end
 
+  # Subscribed first, so that an :opened between the status check and the
+  # receive is not missed. A prefix no line starts with: status messages only.
   defp opened?(pid, timeout) do
-    deadline = System.monotonic_time(:millisecond) + timeout
-    wait_opened(pid, deadline)
-  end
+    :ok = ATPort.subscribe(pid, <<0>>)
 
-  defp wait_opened(pid, deadline) do
-    cond do
-      ATPort.status(pid) == :opened ->
-        true
-
-      System.monotonic_time(:millisecond) >= deadline ->
-        false
-
-      true ->
-        Process.sleep(@poll_ms)
-        wait_opened(pid, deadline)
-    end
+    ATPort.status(pid) == :opened or
+      receive do
+        {ATPort, ^pid, :opened} -> true
+      after
+        timeout -> false
+      end
   end
 
   defp ok?(pid, timeout, tries) do
