@@ -8,14 +8,19 @@
 # Only modules whose source is under lib/ are analysed.
 
 defmodule VintageNetCellular.Dialyzer do
-  @core_apps [:erts, :kernel, :stdlib, :elixir, :logger, :compiler]
+  @core_apps [:erts, :kernel, :stdlib, :crypto, :elixir, :logger, :compiler]
 
   def run do
     Mix.Task.run("compile", [])
     dir = Path.join(Mix.Project.build_path(), "../dialyzer") |> Path.expand()
     File.mkdir_p!(dir)
 
-    core_plt = Path.join(dir, "core-otp#{System.otp_release()}-elixir#{System.version()}.plt")
+    # The app list is part of the name: a PLT built for another list is not reused.
+    apps = @core_apps |> Enum.map_join("-", &Atom.to_string/1) |> :erlang.md5() |> Base.encode16(case: :lower)
+
+    core_plt =
+      Path.join(dir, "core-otp#{System.otp_release()}-elixir#{System.version()}-#{binary_part(apps, 0, 8)}.plt")
+
     ensure_core_plt(core_plt)
 
     {lib, support} = Enum.split_with(app_beams(), &from_lib?/1)

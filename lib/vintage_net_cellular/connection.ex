@@ -91,7 +91,6 @@ defmodule VintageNetCellular.Connection do
   alias VintageNetCellular.ModemProfile
   alias VintageNetCellular.ModemProfile.Commands
   alias VintageNetCellular.PinLedger
-  alias VintageNetCellular.PPP
   alias VintageNetCellular.PropertyWriter
   alias VintageNetCellular.Secrets
   alias VintageNetCellular.ServiceProviders
@@ -106,7 +105,6 @@ defmodule VintageNetCellular.Connection do
               VintageNet.NameResolver,
               VintageNet.Connectivity.InternetChecker
             ]}
-  @muontrap MuonTrap.Daemon
   @vintage_net VintageNet
   @route_manager VintageNet.RouteManager
   @name_resolver VintageNet.NameResolver
@@ -128,9 +126,8 @@ defmodule VintageNetCellular.Connection do
   @sim_urcs ["+CPIN", "+SIMCARD", "+QUSIM"]
   # V.250's default escape guard time (S12 = 50, in fiftieths of a second).
   @escape_guard_ms 1_000
-  # How often to look whether the last pppd has exited, and for how long.
+  # How often to look whether the last pppd has exited.
   @old_pppd_poll_ms 50
-  @old_pppd_wait_ms 3_000
   @sim_gone [:not_inserted, :sim_not_inserted, :sim_removed, :not_ready]
 
   @doc false
@@ -149,18 +146,24 @@ defmodule VintageNetCellular.Connection do
   end
 
   @doc """
-  Where `VintageNetCellular.PPP.Notifier` delivers pppd's events
-  (its `callback:`).
+  Where a data path reports its link: `event` is a map with `kind`
+  (`:ip_up`, `:ip_down`, ...), and for `:ip_up` `local`, `remote` and `dns`;
+  `env` may name the process that sent it (see
+  `c:VintageNetCellular.DataPath.foreign_event?/2`).
   """
-  @spec ppp_event(String.t(), map()) :: :ok
-  def ppp_event(ifname, event) do
+  @spec link_event(String.t(), map()) :: :ok
+  def link_event(ifname, event) do
     case Interface.whereis(ifname, :connection) do
       nil -> :ok
-      pid -> send(pid, {:ppp_event, event})
+      pid -> send(pid, {:link_event, event})
     end
 
     :ok
   end
+
+  @doc "Where `VintageNetCellular.PPP.Notifier` delivers pppd's events (its `callback:`): `link_event/2`."
+  @spec ppp_event(String.t(), map()) :: :ok
+  def ppp_event(ifname, event), do: link_event(ifname, event)
 
   @doc """
   The manager's view: state, reason, modem, APN. For `ioctl(ifname, :status, [])`.
@@ -218,10 +221,9 @@ defmodule VintageNetCellular.Connection do
       monitor: nil,
       # {token, modem, monitor} while a port probe runs (see start_probe/2).
       probing: nil,
-      pppd: nil,
-      pppd_os: nil,
-      # The device pppd was given: it must stay the modem's PPP tty.
-      pppd_device: nil,
+      # The data path (VintageNetCellular.DataPath) and its state.
+      data_path: settings.data_path,
+      path: settings.data_path.new(),
       checker: nil,
       stats: nil,
       skip: [],
@@ -238,9 +240,7 @@ defmodule VintageNetCellular.Connection do
       denied: nil,
       link: nil,
       reason: nil,
-      pppd_version: nil,
       escape_tried?: false,
-      old_pppd: nil,
       # What was last logged as a warning (failures repeat at each retry).
       last_failure: nil,
       last_scan_error: nil
@@ -253,7 +253,7 @@ defmodule VintageNetCellular.Connection do
     # Crash-only: a manager that was killed left no state behind but may have
     # left its pppd (and chat) running for a moment; the next dial waits for
     # them and ends any that outlive the wait.
-    data = %{data | old_pppd: end_leftovers(data)}
+    data = %{data | path: data.data_path.cleanup(data.path, path_context(data))}
     data = set_reason(data, "looking for the modem")
     {:ok, :searching_modem, data, [{:next_event, :internal, :scan}]}
   end
@@ -382,35 +382,37 @@ defmodule VintageNetCellular.Connection do
   # Dialing
 
   def handle_event(:internal, :dial, :dialing, data) do
+    dp = data.data_path
+
     cond do
-      data.pppd ->
+      dp.running?(data.path) ->
         {:keep_state_and_data, [{:state_timeout, data.settings.dial_timeout, :dial_timeout}]}
 
-      # The pppd stopped last may still be exiting (MuonTrap sends SIGKILL
+      # What was stopped last may still be exiting (MuonTrap sends SIGKILL
       # 500 ms after SIGTERM): two pppds must never share the tty.
-      old_pppd_running?(data) ->
+      dp.exiting?(data.path) ->
         {:keep_state_and_data, [{{:timeout, :old_pppd}, @old_pppd_poll_ms, :dial}]}
 
-      # A pppd or chat of this interface that nothing owns any more (its
-      # Daemon or manager was killed): ended, and waited for, before dialing.
-      data.old_pppd == nil ->
-        case end_leftovers(data) do
-          nil -> dial_now(data)
-          old -> {:keep_state, %{data | old_pppd: old}, [{{:timeout, :old_pppd}, @old_pppd_poll_ms, :dial}]}
-        end
-
       true ->
-        dial_now(data)
+        # A pppd or chat of this interface that nothing owns any more (its
+        # Daemon or manager was killed): ended, and waited for, before dialing.
+        data = %{data | path: dp.cleanup(data.path, path_context(data))}
+
+        if dp.exiting?(data.path),
+          do: {:keep_state, data, [{{:timeout, :old_pppd}, @old_pppd_poll_ms, :dial}]},
+          else: dial_now(data)
     end
   end
 
-  def handle_event({:timeout, :old_pppd}, :dial, :dialing, %{pppd: nil}) do
-    {:keep_state_and_data, [{:next_event, :internal, :dial}]}
+  def handle_event({:timeout, :old_pppd}, :dial, :dialing, data) do
+    if data.data_path.running?(data.path),
+      do: :keep_state_and_data,
+      else: {:keep_state_and_data, [{:next_event, :internal, :dial}]}
   end
 
   def handle_event(:state_timeout, :dial_timeout, :dialing, data) do
-    data = stop_pppd(data)
-    fail({:retry, "pppd did not bring the link up within #{div(data.settings.dial_timeout, 1000)} s", data})
+    data = stop_path(data)
+    fail({:retry, data.data_path.describe(:timeout, div(data.settings.dial_timeout, 1000)), data})
   end
 
   def handle_event({:timeout, :old_pppd}, :dial, _state, _data), do: :keep_state_and_data
@@ -419,24 +421,29 @@ defmodule VintageNetCellular.Connection do
 
   # An event of another pppd (one of a killed manager, still exiting) says
   # nothing about this one's link.
-  def handle_event(:info, {:ppp_event, event}, _state, data) when is_map(event) do
-    if foreign_event?(data, event) do
-      log(data, :debug, "ignored pppd event #{inspect(event[:kind])} of pppd #{event_pppd_pid(event)}")
+  def handle_event(:info, {:link_event, event}, _state, data) when is_map(event) do
+    if data.data_path.foreign_event?(data.path, event) do
+      log(
+        data,
+        :debug,
+        "ignored pppd event #{inspect(event[:kind])} of another pppd (#{inspect(event[:env]["PPPD_PID"])})"
+      )
+
       :keep_state_and_data
     else
-      {:keep_state_and_data, [{:next_event, :internal, {:pppd_event, event}}]}
+      {:keep_state_and_data, [{:next_event, :internal, {:link_event, event}}]}
     end
   end
 
-  def handle_event(:internal, {:pppd_event, %{kind: :ip_up} = event}, state, data)
+  def handle_event(:internal, {:link_event, %{kind: :ip_up} = event}, state, data)
       when state in [:dialing, :connected] do
     data = link_up(data, event)
-    data = set_reason(data, "PPP is up: #{format_ip(event.local)} via #{format_ip(event.remote)}")
+    data = set_reason(data, data.data_path.describe(:up, event))
     {:next_state, :connected, data}
   end
 
-  def handle_event(:internal, {:pppd_event, %{kind: :ip_down}}, :connected, data) do
-    data = link_down(data) |> set_reason("the PPP link went down; pppd redials")
+  def handle_event(:internal, {:link_event, %{kind: :ip_down}}, :connected, data) do
+    data = link_down(data) |> set_reason(data.data_path.describe(:down, nil))
     {:next_state, :dialing, data, [{:next_event, :internal, :dial}]}
   end
 
@@ -448,8 +455,8 @@ defmodule VintageNetCellular.Connection do
       else: :keep_state_and_data
   end
 
-  def handle_event(:internal, {:pppd_event, %{kind: kind} = event}, _state, data) do
-    log(data, :debug, "pppd event #{kind}: #{inspect(Map.take(event, [:local, :remote, :ll_local, :ll_remote]))}")
+  def handle_event(:internal, {:link_event, %{kind: kind} = event}, _state, data) do
+    log(data, :debug, "link event #{kind}: #{inspect(Map.take(event, [:local, :remote, :ll_local, :ll_remote]))}")
     :keep_state_and_data
   end
 
@@ -470,30 +477,24 @@ defmodule VintageNetCellular.Connection do
       not present? ->
         lose_modem(data, "the modem went away (unplugged or re-enumerated); looking for it again")
 
-      # pppd's OS process is gone but its Daemon has not said so (its exit
-      # can wait on a pipe that something pppd started still holds open).
-      data.pppd != nil and data.pppd_os != nil and not process_running?(data.pppd_os) ->
-        data = data |> stop_pppd() |> link_down()
-        data = %{data | old_pppd: nil}
-
-        if state in [:dialing, :connected] do
-          {:next_state, next, data, actions} = fail({:retry, "pppd exited: its process is gone (killed?)", data})
-          {:next_state, next, data, [modem_check(data) | actions]}
-        else
-          {:keep_state, data, [modem_check(data)]}
-        end
-
-      # The PPP port's tty closed under pppd and came back as another
-      # device (its driver rebound while pppd held the old node): pppd, with
-      # persist, would redial the old one until the dial timeout.
-      data.pppd != nil and pppd_device_changed?(data) ->
-        data = data |> stop_pppd() |> link_down()
-        reason = "the modem's PPP tty is no longer the device pppd holds; dialing again"
-        {:next_state, next, data, actions} = fail({:retry, reason, data})
-        {:next_state, next, data, [modem_check(data) | actions]}
-
       true ->
-        {:keep_state, data, [modem_check(data)]}
+        # The data path against the world: its program gone without a word
+        # (pppd killed behind its Daemon's back), or a device that is no
+        # longer the modem's.
+        case data.data_path.check(data.path, path_context(data)) do
+          :ok ->
+            {:keep_state, data, [modem_check(data)]}
+
+          {:failed, reason} ->
+            data = data |> stop_path() |> link_down()
+
+            if state in [:dialing, :connected] do
+              {:next_state, next, data, actions} = fail({:retry, reason, data})
+              {:next_state, next, data, [modem_check(data) | actions]}
+            else
+              {:keep_state, data, [modem_check(data)]}
+            end
+        end
     end
   end
 
@@ -507,11 +508,12 @@ defmodule VintageNetCellular.Connection do
 
   def handle_event(:info, {:DOWN, ref, :process, _pid, reason}, state, data) do
     cond do
-      match?({^ref, _}, data.pppd) ->
-        data = %{data | pppd: nil, pppd_os: nil, pppd_device: nil} |> link_down() |> restart_at_port_after_ppp()
+      data.data_path.owns?(data.path, ref) ->
+        {why, path} = data.data_path.exited(data.path, reason)
+        data = %{data | path: path} |> link_down() |> restart_at_port_after_ppp()
 
         if state in [:dialing, :connected],
-          do: fail({:retry, "pppd exited: #{pppd_exit(reason)}", data}),
+          do: fail({:retry, why, data}),
           else: {:keep_state, data}
 
       match?({^ref, _}, data.at_port) ->
@@ -520,10 +522,10 @@ defmodule VintageNetCellular.Connection do
 
         cond do
           # PPP carries on; the AT port (for at/3 and the monitor) starts again.
-          state in [:dialing, :connected] and data.pppd != nil and data.modem.ppp_tty != nil ->
+          state in [:dialing, :connected] and data.data_path.running?(data.path) and data.modem.ppp_tty != nil ->
             {:keep_state, start_at_port(data)}
 
-          state in [:dialing, :connected] and data.pppd != nil ->
+          state in [:dialing, :connected] and data.data_path.running?(data.path) ->
             {:keep_state, data}
 
           true ->
@@ -563,7 +565,7 @@ defmodule VintageNetCellular.Connection do
       modem: data.modem && ModemSelect.describe(data.modem),
       profile: data.modem && data.modem.profile,
       apn: data.provider && data.provider.apn,
-      ppp_holds_at_port?: data.pppd != nil and data.modem != nil and data.modem.ppp_tty == nil
+      ppp_holds_at_port?: data.data_path.running?(data.path) and data.modem != nil and data.modem.ppp_tty == nil
     }
 
     {:keep_state_and_data, [{:reply, from, reply}]}
@@ -576,13 +578,17 @@ defmodule VintageNetCellular.Connection do
   # worker supervisor stops pppd, and the claims die with this process.
 
   defp dial_now(data) do
-    case start_pppd(%{data | old_pppd: nil}) do
-      {:ok, data} ->
-        data = set_reason(data, "pppd is dialing APN #{data.provider.apn}")
+    # A modem with one AT port: pppd gets it, raw AT waits until PPP ends.
+    data = if data.modem.ppp_tty == nil, do: stop_at_port(data), else: data
+
+    case data.data_path.start(data.path, path_context(data)) do
+      {:ok, path} ->
+        data = %{data | path: path}
+        data = set_reason(data, data.data_path.describe(:starting, data.provider))
         {:keep_state, data, [{:state_timeout, data.settings.dial_timeout, :dial_timeout}]}
 
       {:error, reason} ->
-        fail({:retry, "could not start pppd: #{reason}", data})
+        fail({:retry, data.data_path.describe(:start_failed, reason), data})
     end
   end
 
@@ -1170,7 +1176,7 @@ defmodule VintageNetCellular.Connection do
   defp sim_removed(data) do
     PropertyWriter.put(data.ifname, "sim", :absent)
     forget_sim(data)
-    data = data |> stop_pppd() |> link_down()
+    data = data |> stop_path() |> link_down()
     fail({:retry, "the SIM was removed", data})
   end
 
@@ -1230,7 +1236,7 @@ defmodule VintageNetCellular.Connection do
       not present? ->
         lose_modem(data, "the modem went away (unplugged or re-enumerated); looking for it again")
 
-      data.at_port == nil and old_pppd_running?(data) ->
+      data.at_port == nil and data.data_path.exiting?(data.path) ->
         {:keep_state, data, [{:state_timeout, @old_pppd_poll_ms, :retry}]}
 
       true ->
@@ -1248,7 +1254,7 @@ defmodule VintageNetCellular.Connection do
   end
 
   defp drop_modem(data) do
-    data = data |> stop_pppd() |> link_down() |> stop_at_port()
+    data = data |> stop_path() |> link_down() |> stop_at_port()
     ModemSelect.release_all()
     %{data | modem: nil, reg: %{}, provider: nil, iccid: nil, failures: 0}
   end
@@ -1344,215 +1350,30 @@ defmodule VintageNetCellular.Connection do
     %{data | at_port: nil, monitor: stop_worker(data, data.monitor)}
   end
 
-  defp start_pppd(data) do
-    paths = Interface.paths(data.ifname, data.settings)
-    cid = profile_call(data, :pdp_cid, [], 1)
-    provider = data.provider
-    ppp_tty = data.modem.ppp_tty || data.modem.at_tty
-    # A modem with one AT port: pppd gets it, raw AT waits until PPP ends.
-    data = if data.modem.ppp_tty == nil, do: stop_at_port(data), else: data
-
-    try do
-      File.mkdir_p!(data.settings.tmpdir)
-      File.write!(paths.chat_script, PPP.chat_script(cid: cid))
-
-      credentials? = is_binary(provider.username)
-
-      if credentials? do
-        PPP.write_secret_file!(paths.options_file, PPP.options_file(provider.username, provider.password || ""))
-      end
-
-      {version, data} = pppd_version(data)
-
-      device = pppd_tty(ppp_tty, data.settings.dev_root)
-
-      args =
-        PPP.pppd_args(
-          ifname: data.ifname,
-          tty: device,
-          speed: data.config.speed,
-          flow_control: data.config.flow_control,
-          tmpdir: data.settings.tmpdir,
-          pdp_type: provider.pdp_type,
-          dns: data.config.dns || [],
-          pppd_version: version,
-          credentials?: credentials?,
-          chat: data.settings.chat,
-          debug: data.settings.pppd_debug,
-          holdoff: data.settings.pppd_holdoff
-        )
-
-      opts =
-        [
-          stderr_to_stdout: true,
-          log_output: :debug,
-          log_prefix: "pppd(#{data.ifname}): ",
-          exit_status_to_reason: &{:exit_status, &1}
-        ] ++ data.settings.muontrap_options
-
-      spec = Supervisor.child_spec({@muontrap, [data.settings.pppd, args, opts]}, id: :pppd, restart: :temporary)
-
-      case DynamicSupervisor.start_child(data.workers, spec) do
-        {:ok, pid} ->
-          ref = Process.monitor(pid)
-          os_pid = with {os_pid, _until} <- pppd_os_pid(pid), do: os_pid
-          {:ok, %{data | pppd: {ref, pid}, pppd_os: os_pid, pppd_device: device}}
-
-        other ->
-          {:error, inspect(other)}
-      end
-    rescue
-      e -> {:error, Exception.message(e)}
-    end
+  # What the data path serves (VintageNetCellular.DataPath.context()).
+  defp path_context(data) do
+    %{
+      ifname: data.ifname,
+      settings: data.settings,
+      config: data.config,
+      modem: data.modem,
+      provider: data.provider,
+      workers: data.workers,
+      cid: profile_call(data, :pdp_cid, [], 1)
+    }
   end
 
-  defp pppd_device_changed?(%{pppd_device: nil}), do: false
-
-  defp pppd_device_changed?(%{modem: modem, pppd_device: device} = data) do
-    pppd_tty(modem.ppp_tty || modem.at_tty, data.settings.dev_root) != device
-  end
-
-  # pppd only opens ttys under /dev. A tty under another dev_root (tests
-  # link ptys there under their ttyUSB names) is given as the device it links to.
-  defp pppd_tty("/dev/" <> _ = path, _dev_root), do: path
-
-  defp pppd_tty(tty, "/dev"), do: tty
-
-  defp pppd_tty(tty, dev_root) do
-    path = Path.join(dev_root, tty)
-
-    case File.read_link(path) do
-      {:ok, "/dev/" <> _ = target} -> target
-      _ -> tty
-    end
-  end
-
-  defp pppd_version(%{pppd_version: v} = data) when v != nil, do: {v, data}
-
-  defp pppd_version(data) do
-    version = data.settings.pppd_version || detect_pppd_version(data.settings.pppd)
-    {version, %{data | pppd_version: version}}
-  end
-
-  # pppd 2.4.9 prints "pppd version 2.4.9" on stdout (older ones on stderr).
-  # When it can't be asked, assume 2.4.9: the IPv4 scripts work from there.
-  defp detect_pppd_version(pppd) do
-    with {out, _status} <- safe_cmd(pppd, ["--version"]),
-         {:ok, version} <- PPP.parse_version(out) do
-      version
-    else
-      _ -> {2, 4, 9}
-    end
-  end
-
-  defp safe_cmd(cmd, args) do
-    System.cmd(cmd, args, stderr_to_stdout: true)
-  rescue
-    _ -> nil
-  end
-
-  defp stop_pppd(%{pppd: nil} = data), do: data
-
-  defp stop_pppd(%{pppd: {ref, pid}} = data) do
-    Process.demonitor(ref, [:flush])
-    old = pppd_os_pid(pid)
-    _ = DynamicSupervisor.terminate_child(data.workers, pid)
-    restart_at_port_after_ppp(%{data | pppd: nil, pppd_os: nil, pppd_device: nil, old_pppd: old})
-  end
-
-  # MuonTrap's OS process outlives its Daemon: SIGTERM, then SIGKILL up to
-  # 500 ms later. Remembered so that the next pppd, or an AT port on the same
-  # tty, waits until it is gone.
-  defp pppd_os_pid(pid) do
-    case @muontrap.os_pid(pid) do
-      os_pid when is_integer(os_pid) and os_pid > 0 ->
-        {os_pid, System.monotonic_time(:millisecond) + @old_pppd_wait_ms}
-
-      _ ->
-        nil
-    end
-  catch
-    :exit, _ -> nil
-  end
-
-  # The programs of this interface's pppd (pppd, its connect script, chat)
-  # name its chat script on their command line. Any of them running while
-  # this manager has no pppd is a leftover: SIGTERM, and the first one is
-  # returned to be waited for like a stopped pppd.
-  defp end_leftovers(data) do
-    marker = Interface.paths(data.ifname, data.settings).chat_script
-
-    leftovers = for pid <- os_pids(), pid != data.pppd_os, process_running?(pid), cmdline_has?(pid, marker), do: pid
-
-    Enum.each(leftovers, &safe_cmd("kill", ["-TERM", Integer.to_string(&1)]))
-
-    case leftovers do
-      [] ->
-        nil
-
-      [first | _] ->
-        log(data, :info, "ended #{length(leftovers)} leftover pppd/chat process(es): #{inspect(leftovers)}")
-        {first, System.monotonic_time(:millisecond) + @old_pppd_wait_ms}
-    end
-  end
-
-  defp os_pids do
-    case File.ls("/proc") do
-      {:ok, entries} ->
-        for entry <- entries, {pid, ""} <- [Integer.parse(entry)], pid != self_os_pid(), do: pid
-
-      {:error, _} ->
-        []
-    end
-  end
-
-  defp self_os_pid, do: String.to_integer(System.pid())
-
-  # The path ends an argument (NUL) or a word of one (the connect command):
-  # chatscript.ppp1 must not match chatscript.ppp10.
-  defp cmdline_has?(pid, marker) do
-    case File.read("/proc/#{pid}/cmdline") do
-      {:ok, cmdline} -> String.contains?(cmdline, [marker <> <<0>>, marker <> " "])
-      {:error, _} -> false
-    end
-  end
-
-  # Linux: gone when /proc has no such process, or only its zombie. Waited
-  # for at most @old_pppd_wait_ms (a pid reused by then is someone else).
-  defp old_pppd_running?(%{old_pppd: nil}), do: false
-
-  defp old_pppd_running?(%{old_pppd: {os_pid, until}}) do
-    System.monotonic_time(:millisecond) < until and process_running?(os_pid)
-  end
-
-  defp process_running?(os_pid) do
-    case File.read("/proc/#{os_pid}/stat") do
-      {:ok, stat} ->
-        # "pid (comm) state ...": comm may hold spaces or parentheses.
-        state = stat |> String.split(")") |> List.last() |> String.trim_leading() |> String.first()
-        state not in [nil, "Z", "X"]
-
-      {:error, _} ->
-        false
-    end
+  defp stop_path(data) do
+    %{data | path: data.data_path.stop(data.path, path_context(data))} |> restart_at_port_after_ppp()
   end
 
   # A single-port modem's AT port opens the tty pppd had: not while that pppd
   # is still exiting (restart/1 opens it then).
   defp restart_at_port_after_ppp(%{at_port: nil, modem: %{ppp_tty: nil}} = data) do
-    if old_pppd_running?(data), do: data, else: start_at_port(data)
+    if data.data_path.exiting?(data.path), do: data, else: start_at_port(data)
   end
 
   defp restart_at_port_after_ppp(data), do: data
-
-  defp pppd_exit({:exit_status, 8}), do: "the connect script failed (chat could not dial: no CONNECT)"
-  defp pppd_exit({:exit_status, 16}), do: "the modem hung up"
-  defp pppd_exit({:exit_status, 5}), do: "it was stopped"
-  defp pppd_exit({:exit_status, 19}), do: "authentication failed (check username and password)"
-  defp pppd_exit({:exit_status, 7}), do: "the PPP kernel support is missing"
-  defp pppd_exit({:exit_status, status}), do: "exit status #{status}"
-  defp pppd_exit(:normal), do: "exit status 0"
-  defp pppd_exit(other), do: inspect(other)
 
   # The PPP link
 
@@ -1566,7 +1387,7 @@ defmodule VintageNetCellular.Connection do
     if interface_present?(data.ifname) do
       apply_link(data)
     else
-      log(data, :info, "PPP is up; waiting for the kernel's #{data.ifname} to appear before setting routes")
+      log(data, :info, "the link is up; waiting for the kernel's #{data.ifname} to appear before setting routes")
       data
     end
   end
@@ -1606,27 +1427,6 @@ defmodule VintageNetCellular.Connection do
       _ -> nil
     end
   end
-
-  # pppd passes its pid to the ip-up/ip-down scripts (PPPD_PID). An event
-  # that names another pppd than the one running is a leftover's.
-  defp foreign_event?(%{pppd_os: ours}, event) when is_integer(ours) do
-    case event_pppd_pid(event) do
-      nil -> false
-      theirs -> theirs != ours
-    end
-  end
-
-  defp foreign_event?(%{pppd: nil}, event), do: event_pppd_pid(event) != nil
-  defp foreign_event?(_data, _event), do: false
-
-  defp event_pppd_pid(%{env: %{"PPPD_PID" => pid}}) when is_binary(pid) do
-    case Integer.parse(pid) do
-      {n, ""} -> n
-      _ -> nil
-    end
-  end
-
-  defp event_pppd_pid(_event), do: nil
 
   defp interface_present?(ifname), do: @vintage_net.get(["interface", ifname, "present"]) == true
 
@@ -1724,9 +1524,6 @@ defmodule VintageNetCellular.Connection do
   defp format_error(reason) when is_atom(reason), do: Atom.to_string(reason)
   defp format_error(reason) when is_binary(reason), do: reason
   defp format_error(reason), do: inspect(reason)
-
-  defp format_ip(nil), do: "?"
-  defp format_ip(ip), do: ip |> :inet.ntoa() |> to_string()
 
   defp redact(cmd), do: VintageNetCellular.redact(cmd)
 

@@ -60,6 +60,7 @@ defmodule VintageNetCellular.Interface do
     pppd: "/usr/sbin/pppd",
     chat: "/usr/sbin/chat",
     pppd_version: nil,
+    data_path: VintageNetCellular.DataPath.PPP,
     dev_ppp: "/dev/ppp",
     ppp_lock_dir: "/var/run/pppd/lock",
     mknod: "mknod",
@@ -103,6 +104,8 @@ defmodule VintageNetCellular.Interface do
     to answer (its AT port doesn't open or doesn't answer the set-up) before
     the connection manager sets it aside until it re-enumerates and tries
     another (see `VintageNetCellular.Connection`);
+  * `:data_path` (`VintageNetCellular.DataPath.PPP`): the module that
+    carries data once the modem is registered (`VintageNetCellular.DataPath`);
   * `:pppd_debug` (false): pass `debug` to pppd;
   * `:pppd_holdoff` (5): seconds pppd waits before dialing again after the
     link drops (pppd runs with `persist`);

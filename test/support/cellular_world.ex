@@ -48,7 +48,8 @@ defmodule VintageNetCellular.Test.World do
     :state_dir,
     :probe_timeout,
     :bring_up_attempts,
-    :extra_profiles
+    :extra_profiles,
+    :data_path
   ]
 
   @doc """
