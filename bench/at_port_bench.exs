@@ -1,7 +1,7 @@
 # ATPort figures against the simulated modem:
 #
 # 1. URC latency: from asking the simulator to write a URC on its AT pty to
-#    the `{VintageNetCellular.ATPort, server, line}` message in a subscriber,
+#    the `{VintageNetCellular.ATPort, server, {:urc, line, parsed}}` message in a subscriber,
 #    p50/p99 over N samples (goal: <= 10 ms). The figure includes the hop of
 #    the control line into the simulator, so it is an upper bound; the control
 #    round trip alone is printed beside it.
@@ -67,7 +67,7 @@ defmodule ATPortBench do
 
   defp receive_loop(bench) do
     receive do
-      {ATPort, _server, "+BENCH: " <> n} ->
+      {ATPort, _server, {:urc, "+BENCH: " <> n, _parsed}} ->
         send(bench, {:got, String.to_integer(n), System.monotonic_time(:microsecond)})
         receive_loop(bench)
 

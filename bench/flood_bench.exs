@@ -143,7 +143,7 @@ defmodule FloodBench do
     :ok = Simulator.control(sim, "urc +CREG: #{i}")
 
     receive do
-      {ATPort, ^at, "+CREG: " <> _} -> true
+      {ATPort, ^at, {:urc, "+CREG: " <> _, _}} -> true
     after
       200 -> await_urc(sim, at, i + 1)
     end

@@ -124,7 +124,7 @@ defmodule PropertiesBench do
 
   defp await_both(name, value, t_urc, t_prop) do
     receive do
-      {ATPort, _port, _line} ->
+      {ATPort, _port, {:urc, _line, _parsed}} ->
         await_both(name, value, t_urc || System.monotonic_time(:microsecond), t_prop)
 
       {VintageNet, ^name, _old, ^value, _meta} ->

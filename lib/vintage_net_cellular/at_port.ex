@@ -7,10 +7,20 @@ defmodule VintageNetCellular.ATPort do
   scheduler. This process starts the program, queues commands to it, delivers
   URCs to subscribers and restarts the program if it dies.
 
+  The port program parses each line once, where the bytes are: every URC and
+  every information line of a response reaches this process already parsed
+  (as `VintageNetCellular.AT.parse/1` would parse it) beside the raw line, so
+  subscribers never parse a URC again. Frames are Erlang terms both ways:
+  requests are `:erlang.term_to_binary/1`, events are read with
+  `:erlang.binary_to_term(frame, [:safe])`, whose atoms all come from one
+  table in the port program that `VintageNetCellular.ATPort.Atoms` mirrors.
+  This path uses no NIF: a missing or stale NIF never stops a modem talking.
+
       {:ok, at} = VintageNetCellular.ATPort.start_link(tty: "ttyUSB2")
       {:ok, ["+CSQ: 17,99"]} = VintageNetCellular.ATPort.command(at, "AT+CSQ")
       :ok = VintageNetCellular.ATPort.subscribe(at, "+CREG:")
-      # receive {VintageNetCellular.ATPort, ^at, "+CREG: 1,\\"1A2B\\",\\"01C3D04\\",7"}
+      # receive {VintageNetCellular.ATPort, ^at,
+      #          {:urc, "+CREG: 1,\\"1A2B\\",\\"01C3D04\\",7", {:ok, {:creg, %{stat: :registered_home, ...}}}}}
 
   ## Options of `start_link/1`
 
@@ -40,7 +50,8 @@ defmodule VintageNetCellular.ATPort do
 
   ## Results of `command/3`
 
-  * `{:ok, lines}` for `OK`: the information lines, without echo or blank lines;
+  * `{:ok, lines}` for `OK`: the information lines, without echo or blank lines
+    (`command_parsed/3` gives each with its parsed form);
   * `{:ok, :connect}` or `{:ok, {:connect, rate}}` for `CONNECT`;
   * `{:ok, :prompt}` for the SMS prompt `> `: send the body with `send_body/3`;
   * `{:error, :error}`, `{:error, {:cme_error, code}}`, `{:error, {:cms_error, code}}`
@@ -96,8 +107,15 @@ defmodule VintageNetCellular.ATPort do
   ## URCs and status messages
 
   `subscribe(server, prefix)` delivers every URC line that starts with `prefix`
-  (`""` for all) as `{VintageNetCellular.ATPort, server, line}`, however it
-  interleaved with a command's response. `server` is the `:name` given to
+  (`""` for all) as
+
+      {VintageNetCellular.ATPort, server, {:urc, line, parsed}}
+
+  however it interleaved with a command's response. `line` is the raw line
+  (without CR/LF) and `parsed` what `VintageNetCellular.AT.parse(line)`
+  returns, `{:ok, {kind, fields}}` or `{:error, {reason, detail}}`, parsed
+  once in the port program. The URC is a tagged tuple so that it can never be
+  mistaken for a status atom. `server` is the `:name` given to
   `start_link/1`, or the ATPort pid when there is none. Subscribers also get
   `{VintageNetCellular.ATPort, server, :opened}` when the tty (re)opens and
   `{VintageNetCellular.ATPort, server, :closed}` when it closes or vanishes.
@@ -123,12 +141,16 @@ defmodule VintageNetCellular.ATPort do
   ## Secrets
 
   Arguments of PIN and password commands (`AT+CPIN=`, `AT+CGAUTH=`, ...) are
-  replaced by `<redacted>` in every log line and error message, by the same
-  Rust table in this process and in the port program (`redact/1`).
+  replaced by `<redacted>` in every log line, where the bytes are: the port
+  program logs timeouts and over-long responses with its own redaction table
+  (`redact/1` exposes the same table). This process's own messages (a hung
+  port program, a command with a line break) show a command only up to its
+  first `=`, hiding all its arguments, and never show an SMS body.
   """
   use GenServer
   require Logger
 
+  alias VintageNetCellular.ATPort.Atoms
   alias VintageNetCellular.ATPort.Subscriptions
   alias VintageNetCellular.Native
 
@@ -172,6 +194,9 @@ defmodule VintageNetCellular.ATPort do
           queue_full: non_neg_integer(),
           overflow_bytes: non_neg_integer()
         }
+  @typedoc "A line as `VintageNetCellular.AT.parse/1` parses it."
+  @type parsed :: {:ok, {atom(), map()}} | {:error, {atom(), String.t()}}
+
   @type result ::
           {:ok, [String.t()]}
           | {:ok, :connect | {:connect, String.t()} | :prompt}
@@ -212,17 +237,33 @@ defmodule VintageNetCellular.ATPort do
   @spec command(server(), String.t(), pos_integer()) :: result()
   def command(server, text, timeout_ms \\ @default_timeout)
       when is_binary(text) and is_integer(timeout_ms) and timeout_ms in 1..@max_timeout do
+    request_command(server, text, timeout_ms, false)
+  end
+
+  defp request_command(server, text, timeout_ms, parsed?) do
     check_text!(text, "command/3")
 
     case :binary.match(text, ["\r", "\n"]) do
       {offset, _} ->
         raise ArgumentError,
-              "ATPort.command/3: the command #{inspect(redact(text))} contains a line break " <>
+              "ATPort.command/3: the command #{inspect(shown(text))} contains a line break " <>
                 "at byte #{offset}; send one command line without CR/LF"
 
       :nomatch ->
-        GenServer.call(server, {:request, :command, text, timeout_ms}, :infinity)
+        GenServer.call(server, {:request, :command, text, timeout_ms, parsed?}, :infinity)
     end
+  end
+
+  @doc """
+  Like `command/3`, but an `OK` answer gives each information line with its
+  parsed form, `{:ok, [{line, parsed}]}`, `parsed` being what
+  `VintageNetCellular.AT.parse(line)` returns (parsed once, in the port
+  program). Other results are those of `command/3`.
+  """
+  @spec command_parsed(server(), String.t(), pos_integer()) :: {:ok, [{String.t(), parsed()}]} | result()
+  def command_parsed(server, text, timeout_ms \\ @default_timeout)
+      when is_binary(text) and is_integer(timeout_ms) and timeout_ms in 1..@max_timeout do
+    request_command(server, text, timeout_ms, true)
   end
 
   @doc """
@@ -233,13 +274,13 @@ defmodule VintageNetCellular.ATPort do
   def send_body(server, body, timeout_ms \\ 60_000)
       when is_binary(body) and is_integer(timeout_ms) and timeout_ms in 1..@max_timeout do
     check_text!(body, "send_body/3")
-    GenServer.call(server, {:request, :raw, body, timeout_ms}, :infinity)
+    GenServer.call(server, {:request, :raw, body, timeout_ms, false}, :infinity)
   end
 
   @doc """
   Delivers URCs starting with `prefix` to the calling process as
-  `{VintageNetCellular.ATPort, server, line}`; also status messages (see the
-  module documentation). Subscribing twice to one prefix delivers once.
+  `{VintageNetCellular.ATPort, server, {:urc, line, parsed}}`; also status
+  messages (see the module documentation). Subscribing twice to one prefix delivers once.
   """
   @spec subscribe(server(), String.t()) :: :ok
   def subscribe(server, prefix) when is_binary(prefix) do
@@ -359,20 +400,21 @@ defmodule VintageNetCellular.ATPort do
   end
 
   @impl GenServer
-  def handle_call({:request, _kind, _text, _timeout_ms}, _from, %{port: nil} = state) do
+  def handle_call({:request, _kind, _text, _timeout_ms, _parsed?}, _from, %{port: nil} = state) do
     {:reply, {:error, :closed}, state}
   end
 
-  def handle_call({:request, _kind, _text, _timeout_ms}, _from, state)
+  def handle_call({:request, _kind, _text, _timeout_ms, _parsed?}, _from, state)
       when map_size(state.pending) >= state.max_queue do
     {:reply, {:error, :queue_full}, bump(state, :queue_full, 1)}
   end
 
-  def handle_call({:request, kind, text, timeout_ms}, from, state) do
+  def handle_call({:request, kind, text, timeout_ms, parsed?}, from, state) do
     id = state.next_id
 
-    if send_frame(state.port, Native.port_encode({kind, id, text, timeout_ms})) do
-      {:noreply, track(state, id, from, text, timeout_ms)}
+    if send_frame(state.port, :erlang.term_to_binary({kind, id, text, timeout_ms})) do
+      shown = if kind == :raw, do: "#{byte_size(text)} raw bytes", else: shown(text)
+      {:noreply, track(state, id, {from, parsed?}, shown, timeout_ms)}
     else
       # The program just died; its exit_status message is on its way.
       {:reply, {:error, :closed}, state}
@@ -409,11 +451,11 @@ defmodule VintageNetCellular.ATPort do
 
   @impl GenServer
   def handle_info({port, {:data, frame}}, %{port: port} = state) do
-    case Native.port_decode(frame) do
+    case Atoms.decode(frame) do
       {:ok, event} ->
         {:noreply, handle_event(event, state)}
 
-      {:error, {:bad_frame, detail}} ->
+      {:error, detail} ->
         Logger.error("ATPort #{state.path}: #{detail}")
         {:noreply, state}
     end
@@ -435,10 +477,10 @@ defmodule VintageNetCellular.ATPort do
 
   def handle_info({:backstop, id}, state) do
     case Map.fetch(state.pending, id) do
-      {:ok, %{text: text}} ->
+      {:ok, %{shown: shown}} ->
         # A warning: the hung program is replaced and the caller answered.
         Logger.warning(
-          "ATPort #{state.path}: the port program did not answer #{redact(text)} in time; " <>
+          "ATPort #{state.path}: the port program did not answer #{shown} in time; " <>
             "killing and restarting it"
         )
 
@@ -472,44 +514,36 @@ defmodule VintageNetCellular.ATPort do
 
   # ---------------------------------------------------------------------------
 
-  defp handle_event({:response, id, reply}, state) do
+  # The port program logs timeouts and over-long responses itself, with the
+  # command redacted where its bytes are.
+  defp handle_event({:response, id, reply, parsed}, state) do
     case Map.pop(state.pending, id) do
       {nil, _} ->
         state
 
-      {%{from: from, text: text, timeout_ms: timeout_ms, timer: timer}, pending} ->
+      {%{from: {from, parsed?}, timer: timer}, pending} ->
         _ = Process.cancel_timer(timer)
 
         state =
           case reply do
-            {:error, :timeout} ->
-              Logger.warning("ATPort #{state.path}: #{redact(text)} timed out after #{timeout_ms} ms")
-              state
-
-            {:error, :response_too_large} ->
-              Logger.warning("ATPort #{state.path}: the response to #{redact(text)} was over its limits")
-              bump(state, :responses_too_large, 1)
-
-            {:error, :queue_full} ->
-              bump(state, :queue_full, 1)
-
-            _ ->
-              state
+            {:error, :response_too_large} -> bump(state, :responses_too_large, 1)
+            {:error, :queue_full} -> bump(state, :queue_full, 1)
+            _ -> state
           end
 
-        GenServer.reply(from, reply)
+        GenServer.reply(from, with_parsed(reply, parsed, parsed?))
         state = %{state | pending: pending}
         if pending == %{}, do: %{state | queue_bound: nil}, else: state
     end
   end
 
-  defp handle_event({:urc, line}, state) do
+  defp handle_event({:urc, line, _parsed} = urc, state) do
     {sent, shed} =
       Enum.reduce(Subscriptions.matching(state.subs, line), {0, 0}, fn pid, {sent, shed} ->
         if mailbox_full?(pid, state.max_subscriber_queue) do
           {sent, shed + 1}
         else
-          send(pid, {__MODULE__, state.me, line})
+          send(pid, {__MODULE__, state.me, urc})
           {sent + 1, shed}
         end
       end)
@@ -550,6 +584,20 @@ defmodule VintageNetCellular.ATPort do
 
   defp handle_event(_unknown, state), do: state
 
+  defp with_parsed({:ok, lines}, parsed, true) when is_list(lines) and length(lines) == length(parsed),
+    do: {:ok, Enum.zip(lines, parsed)}
+
+  defp with_parsed(reply, _parsed, _parsed?), do: reply
+
+  # What this process's own messages show of a command: up to its first "=",
+  # so that no argument (PIN, password, APN) can appear whatever the command.
+  defp shown(text) do
+    case :binary.split(text, "=") do
+      [head, _args] -> head <> "=<redacted>"
+      [head] -> head
+    end
+  end
+
   defp bump(state, _key, 0), do: state
   defp bump(state, key, n), do: %{state | stats: Map.update!(state.stats, key, &(&1 + n))}
 
@@ -569,12 +617,12 @@ defmodule VintageNetCellular.ATPort do
 
   # Upper bound of when the port program must have answered: after every
   # command ahead of this one, this one's timeout and a drain.
-  defp track(state, id, from, text, timeout_ms) do
+  defp track(state, id, from, shown, timeout_ms) do
     now = System.monotonic_time(:millisecond)
     # (Monotonic time may be negative: nil, not 0, means "nothing queued".)
     bound = max(state.queue_bound || now, now) + timeout_ms + state.drain_ms + state.backstop_margin
     timer = Process.send_after(self(), {:backstop, id}, bound - now)
-    pending = Map.put(state.pending, id, %{from: from, text: text, timeout_ms: timeout_ms, timer: timer})
+    pending = Map.put(state.pending, id, %{from: from, shown: shown, timer: timer})
     %{state | next_id: id + 1, pending: pending, queue_bound: bound}
   end
 
@@ -600,7 +648,7 @@ defmodule VintageNetCellular.ATPort do
         nil -> nil
       end
 
-    _ = send_frame(port, Native.port_encode(Tuple.append(state.open_request, state.owed_reply)))
+    _ = send_frame(port, :erlang.term_to_binary(Tuple.insert_at(state.open_request, 7, state.owed_reply)))
     %{state | port: port, os_pid: os_pid, owed_reply: false}
   rescue
     e in ErlangError ->
@@ -615,7 +663,7 @@ defmodule VintageNetCellular.ATPort do
 
   # The program died (or was killed): answer everyone, schedule a new one.
   defp program_gone(state) do
-    for {_id, %{from: from, timer: timer}} <- state.pending do
+    for {_id, %{from: {from, _parsed?}, timer: timer}} <- state.pending do
       _ = Process.cancel_timer(timer)
       GenServer.reply(from, {:error, :closed})
     end

@@ -500,8 +500,8 @@ defmodule VintageNetCellular.Connection do
 
   # URCs
 
-  def handle_event(:info, {ATPort, _port, line}, state, data) do
-    handle_urc(AT.parse(line), state, data)
+  def handle_event(:info, {ATPort, _port, {:urc, _line, parsed}}, state, data) do
+    handle_urc(parsed, state, data)
   end
 
   # Our workers ending
@@ -1186,8 +1186,8 @@ defmodule VintageNetCellular.Connection do
 
   defp flush_sim_urcs(data) do
     receive do
-      {ATPort, _port, "+CPIN" <> _} -> flush_sim_urcs(data)
-      {ATPort, _port, "+SIMCARD" <> _} -> flush_sim_urcs(data)
+      {ATPort, _port, {:urc, "+CPIN" <> _, _}} -> flush_sim_urcs(data)
+      {ATPort, _port, {:urc, "+SIMCARD" <> _, _}} -> flush_sim_urcs(data)
     after
       0 -> :ok
     end

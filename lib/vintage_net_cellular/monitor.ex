@@ -185,10 +185,11 @@ defmodule VintageNetCellular.Monitor do
   end
 
   @impl GenServer
-  def handle_info({ATPort, _server, line}, state) when is_binary(line) do
+  # URCs arrive parsed by the port program (see VintageNetCellular.ATPort).
+  def handle_info({ATPort, _server, {:urc, _line, parsed}}, state) do
     state = update_in(state.stats.urcs, &(&1 + 1))
 
-    case AT.parse(line) do
+    case parsed do
       {:ok, parsed} -> {:noreply, parsed |> handle_urc(state) |> run_due()}
       {:error, _reason} -> {:noreply, state}
     end

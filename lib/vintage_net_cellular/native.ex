@@ -37,9 +37,7 @@ defmodule VintageNetCellular.Native do
     {:discovery_table_vendors, [], quote(do: [0..0xFFFF])},
     # VintageNetCellular.Operators
     {:operator_lookup, [quote(do: binary()), quote(do: binary())], quote(do: map() | nil)},
-    # VintageNetCellular.ATPort (port program protocol)
-    {:port_decode, [quote(do: binary())], quote(do: {:ok, tuple()} | {:error, {atom(), String.t()}})},
-    {:port_encode, [quote(do: tuple() | atom())], quote(do: binary())},
+    # VintageNetCellular.ATPort.redact/1 (the port protocol itself needs no NIF)
     {:port_redact, [quote(do: binary())], quote(do: String.t())},
     # VintageNetCellular.PPP.Notifier
     {:ppp_event_decode, [quote(do: binary())], quote(do: {:ok, map()} | {:error, {atom(), String.t()}})}

@@ -10,6 +10,7 @@ defmodule VintageNetCellular.ATPortTest do
 
   doctest VintageNetCellular.ATPort
   doctest VintageNetCellular.ATPort.Subscriptions
+  doctest VintageNetCellular.ATPort.Atoms
   doctest VintageNetCellular.Test.Simulator
 
   @moduletag timeout: 60_000
@@ -146,7 +147,7 @@ defmodule VintageNetCellular.ATPortTest do
       :ok = ATPort.subscribe(at, "NO CARRIER")
       assert {:ok, {:connect, "150000000"}} = dial(at, 20)
       :ok = Simulator.control(sim, "hangup")
-      assert_receive {ATPort, ^at, "NO CARRIER"}, 5_000
+      assert_receive {ATPort, ^at, {:urc, "NO CARRIER", _}}, 5_000
       assert ATPort.command(at, "AT") == {:ok, []}
     end
 
@@ -192,6 +193,41 @@ defmodule VintageNetCellular.ATPortTest do
     end
   end
 
+  describe "parsed lines" do
+    test "command_parsed/3 gives each line with its parse; command/3 the raw lines" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      assert {:ok, [line]} = ATPort.command(at, "AT+CSQ")
+      assert {:ok, [{^line, {:ok, {:csq, %{rssi: 20, ber: 99}}} = parsed}]} = ATPort.command_parsed(at, "AT+CSQ")
+      assert parsed == VintageNetCellular.AT.parse(line)
+      assert {:ok, [{"EC25", {:error, {:no_prefix, _}}}]} = ATPort.command_parsed(at, "AT+CGMM")
+      assert ATPort.command_parsed(at, "AT+NOSUCH") == ATPort.command(at, "AT+NOSUCH")
+    end
+
+    test "every atom the port program may send is one ATPort.Atoms holds" do
+      program = Path.join(:code.priv_dir(:vintage_net_cellular), "native/cellular_port")
+      {out, 0} = System.cmd(program, ["--atoms"])
+      from_rust = String.split(out, "\n", trim: true)
+      assert length(from_rust) > 100
+      assert from_rust == Enum.map(VintageNetCellular.ATPort.Atoms.all(), &Atom.to_string/1)
+    end
+
+    test "a frame holding an atom the VM does not know is logged, not crashed on" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      port = :sys.get_state(at).port
+      # SMALL_ATOM_UTF8_EXT of a name no module has.
+      name = "vnc_never_an_atom_#{System.unique_integer([:positive])}"
+      frame = <<131, 104, 2, 119, byte_size(name), name::binary, 97, 1>>
+
+      log = capture_log(fn -> send(at, {port, {:data, frame}}) && ATPort.status(at) end)
+      assert log =~ "bad event frame"
+      assert ATPort.command(at, "AT") == {:ok, []}
+    end
+  end
+
   describe "URCs" do
     test "reach subscribers by prefix, also while a command is pending" do
       sim = start_sim()
@@ -207,17 +243,22 @@ defmodule VintageNetCellular.ATPortTest do
       :ok = Simulator.control(sim, "urc +QIND: \"csq\",20,99")
       :ok = Simulator.control(sim, "urc +CGEV: ME PDN ACT 1")
 
-      assert_receive {ATPort, ^at, "+CREG: 5,\"1A2B\",\"01C3D04\",7"}, 2_000
-      assert_receive {ATPort, ^at, "+QIND: \"csq\",20,99"}, 2_000
+      creg = "+CREG: 5,\"1A2B\",\"01C3D04\",7"
+      # Parsed once, in the port program, exactly as AT.parse/1 parses it.
+      assert_receive {ATPort, ^at, {:urc, ^creg, {:ok, {:creg, %{stat: :registered_roaming, act: :eutran}}} = parsed}},
+                     2_000
+
+      assert parsed == VintageNetCellular.AT.parse(creg)
+      assert_receive {ATPort, ^at, {:urc, "+QIND: \"csq\",20,99", {:ok, {:unknown, %{prefix: "+QIND"}}}}}, 2_000
       assert Task.await(task) == {:ok, ["EC25"]}
-      refute_received {ATPort, ^at, "+CGEV:" <> _}
+      refute_received {ATPort, ^at, {:urc, "+CGEV:" <> _, _}}
 
       :ok = Simulator.control(sim, "delay 0")
       :ok = ATPort.unsubscribe(at, "+CREG:")
       :ok = Simulator.control(sim, "urc +CREG: 1")
       :ok = Simulator.control(sim, "urc +QIND: SMS DONE")
-      assert_receive {ATPort, ^at, "+QIND: SMS DONE"}, 2_000
-      refute_received {ATPort, ^at, "+CREG: 1"}
+      assert_receive {ATPort, ^at, {:urc, "+QIND: SMS DONE", _}}, 2_000
+      refute_received {ATPort, ^at, {:urc, "+CREG: 1", _}}
     end
 
     test "registration URCs enabled with AT+CREG=2 interleave with a query's own +CREG line" do
@@ -228,7 +269,7 @@ defmodule VintageNetCellular.ATPortTest do
       assert ATPort.command(at, "AT+CREG=2") == {:ok, []}
       assert {:ok, ["+CREG: 2," <> _]} = ATPort.command(at, "AT+CREG?")
       :ok = Simulator.control(sim, "reg home")
-      assert_receive {ATPort, ^at, "+CREG: 1" <> _}, 5_000
+      assert_receive {ATPort, ^at, {:urc, "+CREG: 1" <> _, _}}, 5_000
     end
 
     test "line noise and an unsolicited error storm while idle do not disturb the next command" do
@@ -239,7 +280,7 @@ defmodule VintageNetCellular.ATPortTest do
       :ok = Simulator.control(sim, "garbage 300")
       :ok = Simulator.control(sim, "cme_storm 5")
       :ok = Simulator.control(sim, "urc +CREG: 1")
-      assert_receive {ATPort, ^at, "+CREG: 1"}, 2_000
+      assert_receive {ATPort, ^at, {:urc, "+CREG: 1", _}}, 2_000
       assert ATPort.command(at, "AT+CGMM") == {:ok, ["EC25"]}
 
       lines = collect_lines(at)
@@ -387,7 +428,7 @@ defmodule VintageNetCellular.ATPortTest do
       for i <- 1..20 do
         :ok = Simulator.control(sim, "urc +CREG: #{i}")
         line = "+CREG: #{i}"
-        assert_receive {ATPort, ^at, ^line}, 5_000
+        assert_receive {ATPort, ^at, {:urc, ^line, _}}, 5_000
       end
 
       assert Process.info(sleeper, :message_queue_len) == {:message_queue_len, 5}
@@ -396,7 +437,7 @@ defmodule VintageNetCellular.ATPortTest do
       send(sleeper, :drain)
       assert_receive :drained
       :ok = Simulator.control(sim, "urc +CREG: 21")
-      assert_receive {ATPort, ^at, "+CREG: 21"}, 5_000
+      assert_receive {ATPort, ^at, {:urc, "+CREG: 21", _}}, 5_000
       assert Process.info(sleeper, :message_queue_len) == {:message_queue_len, 1}
       send(sleeper, :stop)
     end
@@ -423,7 +464,7 @@ defmodule VintageNetCellular.ATPortTest do
         :ok = Simulator.control(sim, "urc +CREG: #{i}")
 
         receive do
-          {ATPort, ^at, "+CREG: " <> _} -> true
+          {ATPort, ^at, {:urc, "+CREG: " <> _, _}} -> true
         after
           200 -> await_urc(sim, at, i + 1)
         end
@@ -623,7 +664,7 @@ defmodule VintageNetCellular.ATPortTest do
 
   defp collect_lines(at, acc \\ []) do
     receive do
-      {ATPort, ^at, line} when is_binary(line) -> collect_lines(at, [line | acc])
+      {ATPort, ^at, {:urc, line, _parsed}} -> collect_lines(at, [line | acc])
     after
       0 -> Enum.reverse(acc)
     end

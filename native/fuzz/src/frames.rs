@@ -1,5 +1,6 @@
-//! The port protocol: `{packet, 4}` framing and the MessagePack bodies in both
-//! directions (requests the BEAM sends the port program, events it gets back).
+//! The port protocol: `{packet, 4}` framing and the Erlang external term
+//! format bodies in both directions (requests the BEAM sends the port
+//! program, events it gets back), and the ETF decoder under both.
 //!
 //! The input is a byte stream as it would arrive on a pipe. The first byte
 //! picks the frame limit and how the stream is cut into reads; the rest goes
@@ -9,9 +10,12 @@
 //! Invariants: the frames (or the error) do not depend on how the stream was
 //! cut; no frame exceeds the limit; a body that decodes re-encodes to a body
 //! that decodes to the same value (decode → encode → decode is the identity),
-//! and framing that body gives it back; `to_value` never panics.
+//! and framing that body gives it back; `to_value` never panics; any body the
+//! ETF decoder accepts holds only atoms of `protocol::ATOMS` and re-encodes to
+//! a term that decodes to the same value.
 
-use cellular_core::protocol::{frame, Event, FrameReader, Request};
+use cellular_core::etf;
+use cellular_core::protocol::{frame, Event, FrameReader, Request, ATOMS};
 
 /// All frames of a stream cut into pieces of `piece` bytes (0: one piece),
 /// and the error that ended it, if any.
@@ -40,6 +44,12 @@ fn frames(stream: &[u8], max_frame: usize, piece: usize) -> (Vec<Vec<u8>>, Optio
 }
 
 fn check_body(body: &[u8]) {
+    if let Ok(value) = etf::decode(body, ATOMS) {
+        let mut atoms = Vec::new();
+        value.atoms(&mut atoms);
+        assert!(atoms.iter().all(|a| ATOMS.contains(a)));
+        assert_eq!(etf::decode(&etf::encode(&value), ATOMS), Ok(value));
+    }
     if let Ok(request) = Request::decode(body) {
         let again = request.encode().expect("a decoded request re-encodes");
         assert_eq!(Request::decode(&again).as_ref(), Ok(&request));

@@ -4,7 +4,8 @@
 //! program (`cellular_port`), the simulator (`cellular_sim`) and the notifier
 //! (`cellular_notify`) are thin layers over these modules.
 //!
-//! Data flows one way: tty bytes → [`engine`] → typed events ([`protocol`]) →
+//! Data flows one way: tty bytes → [`engine`] → typed events ([`protocol`],
+//! each line parsed once by [`at`], in the Erlang term format of [`etf`]) →
 //! Elixir. Parsed values leave this crate as [`value::Value`] trees, which the
 //! NIF shim turns into Erlang terms without knowing what they mean.
 
@@ -13,6 +14,7 @@
 pub mod at;
 pub mod discovery;
 pub mod engine;
+pub mod etf;
 pub mod operators;
 pub mod ppp_event;
 pub mod protocol;

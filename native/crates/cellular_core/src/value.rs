@@ -59,6 +59,24 @@ impl Value {
         }
     }
 
+    /// Every atom in this value (map keys included), in order of appearance;
+    /// `nil`, `true` and `false` are not counted.
+    pub fn atoms(&self, out: &mut Vec<&'static str>) {
+        match self {
+            Value::Atom(a) => out.push(a),
+            Value::Map(fields) => {
+                for (k, v) in fields {
+                    out.push(k);
+                    v.atoms(out);
+                }
+            }
+            Value::List(items) | Value::Tuple(items) => {
+                items.iter().for_each(|i| i.atoms(out));
+            }
+            Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Str(_) => {}
+        }
+    }
+
     /// Looks a key up in a [`Value::Map`].
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {

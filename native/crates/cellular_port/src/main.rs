@@ -16,6 +16,9 @@
 //! * A panic is logged (stderr and a Log frame if possible) and the program
 //!   exits with status 70: never a half-dead process.
 //! * `tracing` events become `Log` frames (`log`).
+//! * Frames are the Erlang external term format (`cellular_core::etf`); each
+//!   URC and response line goes out parsed beside its raw text.
+//!   `cellular_port --atoms` prints every atom a frame may hold.
 //!
 //! # Bounded memory
 //!
@@ -47,6 +50,7 @@ use cellular_core::protocol::{Event, FrameReader, Level, Reply, Request};
 use serialport::TTYPort;
 use session::{Action, Session};
 use std::collections::VecDeque;
+use std::io::Write;
 use std::time::{Duration, Instant};
 use tokio::io::unix::AsyncFd;
 
@@ -62,6 +66,15 @@ const READ_BUF: usize = 16 * 1024;
 const PANIC_EXIT: i32 = 70;
 
 fn main() {
+    // `cellular_port --atoms`: the protocol's atom table, one a line, for the
+    // Elixir test that checks `VintageNetCellular.ATPort.Atoms` against it.
+    if std::env::args().nth(1).as_deref() == Some("--atoms") {
+        let mut out = std::io::stdout().lock();
+        for atom in cellular_core::protocol::ATOMS {
+            let _ = writeln!(out, "{atom}");
+        }
+        return;
+    }
     std::panic::set_hook(Box::new(|info| {
         let message = format!("cellular_port panicked: {info}");
         eprintln!("{message}");
@@ -291,12 +304,18 @@ impl Port {
     }
 
     /// Carries out actions; tty writes may fail and add more.
+    ///
+    /// Events in a row go out in one write (a storm of URCs read in one tty
+    /// read is one pipe write, so the BEAM wakes once for it, not per URC);
+    /// each batch is written before the next tty write, keeping the order.
     async fn perform(&mut self, out: &mut Vec<Action>) {
         let mut queue: VecDeque<Action> = out.drain(..).collect();
+        let mut events = Vec::new();
         while let Some(action) = queue.pop_front() {
             match action {
-                Action::Emit(event) => output::emit(&event),
+                Action::Emit(event) => events.push(event),
                 Action::Write(bytes) => {
+                    output::emit_all(&std::mem::take(&mut events));
                     let Some(fd) = &self.tty else {
                         continue;
                     };
@@ -316,6 +335,7 @@ impl Port {
                 }
             }
         }
+        output::emit_all(&events);
     }
 }
 

@@ -27,6 +27,25 @@ pub fn emit(event: &Event) {
     write_or_exit(&bytes);
 }
 
+/// Sends events in order, in one write. Exits the program when stdout is
+/// closed.
+pub fn emit_all(events: &[Event]) {
+    if events.is_empty() {
+        return;
+    }
+    let mut bytes = Vec::new();
+    for event in events {
+        match event.encode() {
+            Ok(body) => bytes.extend_from_slice(&frame(&body)),
+            Err(e) => eprintln!("cellular_port: {e}"),
+        }
+    }
+    let _guard = STDOUT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    write_or_exit(&bytes);
+}
+
 /// Sends one event unless another frame is being written right now (used by
 /// the panic hook, which must not wait on a lock its own thread may hold).
 pub fn try_emit(event: &Event) {

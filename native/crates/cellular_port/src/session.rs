@@ -129,6 +129,10 @@ struct Queued {
 struct InFlight {
     id: u64,
     deadline: Instant,
+    /// The command as logs may show it: secret arguments redacted here,
+    /// where the bytes are (raw bytes are never shown)
+    shown: String,
+    timeout: Duration,
 }
 
 /// One tty's command queue. See the module documentation.
@@ -252,15 +256,23 @@ impl Session {
                     }
                 }
                 EngineEvent::ResponseTooLarge { lines, bytes } => {
-                    tracing::warn!(
-                        lines,
-                        bytes,
-                        "response over its limits; dropping the rest of it"
-                    );
                     // The command is abandoned: drain it like a timed-out one.
                     self.draining_until = Some(now + self.drain);
-                    if let Some(f) = self.in_flight.take() {
-                        out.push(respond(f.id, Reply::TooLarge));
+                    match self.in_flight.take() {
+                        Some(f) => {
+                            tracing::warn!(
+                                lines,
+                                bytes,
+                                "the response to {} was over its limits; dropping the rest of it",
+                                f.shown
+                            );
+                            out.push(respond(f.id, Reply::TooLarge));
+                        }
+                        None => tracing::warn!(
+                            lines,
+                            bytes,
+                            "response over its limits; dropping the rest of it"
+                        ),
                     }
                 }
                 EngineEvent::Overflow { dropped } => match self.overflow_window {
@@ -312,15 +324,16 @@ impl Session {
             tracing::warn!(count, "URCs over the rate limit were shed");
             out.push(Action::Emit(Event::UrcsShed { count }));
         }
-        if let Some(f) = &self.in_flight {
-            if now >= f.deadline {
-                let id = f.id;
-                self.in_flight = None;
-                self.engine.abandon();
-                self.draining_until = Some(now + self.drain);
-                tracing::debug!(id, "command timed out; draining its late reply");
-                out.push(respond(id, Reply::Timeout));
-            }
+        if let Some(f) = self.in_flight.take_if(|f| now >= f.deadline) {
+            self.engine.abandon();
+            self.draining_until = Some(now + self.drain);
+            tracing::warn!(
+                id = f.id,
+                "{} timed out after {} ms; draining its late reply",
+                f.shown,
+                f.timeout.as_millis()
+            );
+            out.push(respond(f.id, Reply::Timeout));
         }
         if let Some(until) = self.draining_until {
             if now >= until {
@@ -382,9 +395,16 @@ impl Session {
             self.engine.start_command(&q.text);
             bytes.push(b'\r');
         }
+        let shown = if q.raw {
+            format!("{} raw bytes", q.text.len())
+        } else {
+            redact(&q.text).into_owned()
+        };
         self.in_flight = Some(InFlight {
             id: q.id,
             deadline: now + q.timeout,
+            shown,
+            timeout: q.timeout,
         });
         out.push(Action::Write(bytes));
     }

@@ -4,14 +4,16 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 use cellular_core::protocol::{
-    frame, Event, FlowControl, FrameReader, Level, Limits, Reply, Request,
+    frame, Event, FlowControl, FrameReader, Level, Limits, Reply, Request, ATOMS,
 };
+use cellular_core::{at, etf, Value};
 use serialport::{SerialPort, TTYPort};
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -21,6 +23,8 @@ struct Harness {
     stdin: Option<ChildStdin>,
     events: Receiver<Event>,
     logs: Vec<(Level, String)>,
+    /// Every event frame body, as it came
+    bodies: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl Harness {
@@ -35,6 +39,8 @@ impl Harness {
         let mut stdout = child.stdout.take().unwrap();
         let stdin = child.stdin.take();
         let (tx, rx) = channel();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let keep = Arc::clone(&bodies);
         std::thread::spawn(move || {
             let mut reader = FrameReader::new(1 << 20);
             let mut buf = [0u8; 4096];
@@ -45,6 +51,7 @@ impl Harness {
                         reader.push(&buf[..n]);
                         while let Ok(Some(body)) = reader.next_frame() {
                             let event = Event::decode(&body).expect("event frame");
+                            keep.lock().unwrap().push(body);
                             if tx.send(event).is_err() {
                                 return;
                             }
@@ -58,6 +65,7 @@ impl Harness {
             stdin,
             events: rx,
             logs: Vec::new(),
+            bodies,
         }
     }
 
@@ -243,7 +251,42 @@ fn opens_the_tty_and_exchanges_commands_with_urcs_between() {
             line: "RING".into()
         }
     );
+    // On the wire, each URC and response line went out parsed beside its
+    // raw text, in terms the BEAM reads with binary_to_term(_, [:safe]).
+    let terms: Vec<Value> = port
+        .bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|b| etf::decode(b, ATOMS).expect("a term of known atoms"))
+        .collect();
+    let urc = |line: &str| {
+        Value::Tuple(vec![
+            Value::Atom("urc"),
+            line.into(),
+            at::parse_term(line.as_bytes()),
+        ])
+    };
+    assert!(terms.contains(&urc("+CREG: 5")), "{terms:?}");
+    assert!(terms.contains(&urc("RING")), "{terms:?}");
+    assert!(terms.contains(&Value::Tuple(vec![
+        Value::Atom("response"),
+        Value::Int(1),
+        ok(&["+CSQ: 17,99"]).to_value(),
+        Value::List(vec![at::parse_term(b"+CSQ: 17,99")]),
+    ])));
     assert!(port.close_stdin_and_wait().success());
+}
+
+#[test]
+fn atoms_prints_the_protocol_atom_table() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cellular_port"))
+        .arg("--atoms")
+        .output()
+        .expect("run cellular_port --atoms");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().collect::<Vec<_>>(), ATOMS);
 }
 
 #[test]
@@ -410,6 +453,13 @@ fn secrets_never_reach_the_logs() {
         port.logs
             .iter()
             .any(|(_, m)| m.contains("AT+CPIN=<redacted>")),
+        "{:?}",
+        port.logs
+    );
+    // The timeout warning names the command, redacted in the port program.
+    assert!(
+        port.logs.iter().any(|(level, m)| *level == Level::Warning
+            && m.contains("AT+CGAUTH=<redacted> timed out after 200 ms")),
         "{:?}",
         port.logs
     );

@@ -134,6 +134,9 @@ pub enum Control {
     Garbage(usize),
     /// Write this many unsolicited `+CME ERROR:` lines on the at port.
     CmeStorm(usize),
+    /// Write this many unsolicited `+CEREG: 1,"<tac>","<ci>",7` lines on the
+    /// at port, each naming another cell: a storm of cell changes.
+    CellStorm(usize),
     /// Write one arbitrary line on the at port.
     Urc(String),
     /// Write this many ordinary lines (`+FLOOD: <n> xxx…`, each `bytes` long
@@ -257,6 +260,10 @@ pub fn parse_control(line: &str) -> Result<Control, String> {
         "cme_storm" => {
             arity(1)?;
             Ok(Control::CmeStorm(number(args[0], "cme_storm count", 0, 100_000)? as usize))
+        }
+        "cell_storm" => {
+            arity(1)?;
+            Ok(Control::CellStorm(number(args[0], "cell_storm count", 0, 100_000)? as usize))
         }
         "flood" => match args.as_slice() {
             [lines] | [lines, _] => {
@@ -455,6 +462,7 @@ mod tests {
             ("stall off", Control::Stall(false)),
             ("garbage 64", Control::Garbage(64)),
             ("cme_storm 10", Control::CmeStorm(10)),
+            ("cell_storm 3", Control::CellStorm(3)),
             (
                 "urc +QIND: \"act\",\"LTE\"",
                 Control::Urc("+QIND: \"act\",\"LTE\"".into()),

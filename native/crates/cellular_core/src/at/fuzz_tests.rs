@@ -65,6 +65,15 @@ const SEEDS: &[&str] = &[
 
 /// Checks the promises every answer keeps.
 fn check(line: &[u8], result: &Result<(&'static str, Value), ParseError>) {
+    // Every atom an answer holds can cross to Elixir: it is in the protocol's table.
+    let mut atoms = Vec::new();
+    super::parse_term(line).atoms(&mut atoms);
+    for atom in atoms {
+        assert!(
+            crate::protocol::ATOMS.binary_search(&atom).is_ok(),
+            "{atom} (from {line:?}) is missing from protocol::ATOMS"
+        );
+    }
     match result {
         Ok((_, v @ Value::Map(fields))) => {
             assert!(v.is_sorted(), "keys out of order for {line:?}: {v:?}");

@@ -103,6 +103,24 @@ impl ParseError {
 /// (`+CSQ: (0-31,99),(0-7,99)`) are also `unknown`, since their fields are
 /// ranges rather than values.
 pub fn parse(line: &[u8]) -> Result<(&'static str, Value), ParseError> {
+    let result = parse_line(line);
+    // Every answer of every parser test can cross to Elixir: its atoms are
+    // all in the protocol's table (ATPort's `[:safe]` decoding needs them).
+    #[cfg(test)]
+    if let Ok((kind, fields)) = &result {
+        let mut atoms = vec![*kind];
+        fields.atoms(&mut atoms);
+        for atom in atoms {
+            assert!(
+                crate::protocol::ATOMS.binary_search(&atom).is_ok(),
+                "{atom} is missing from protocol::ATOMS"
+            );
+        }
+    }
+    result
+}
+
+fn parse_line(line: &[u8]) -> Result<(&'static str, Value), ParseError> {
     let text = fields::check_line(line)?;
     let line = Line::split(text)?;
     let mut name_buf = [0u8; 24];
@@ -138,6 +156,35 @@ pub fn parse(line: &[u8]) -> Result<(&'static str, Value), ParseError> {
         b"+CTZE" => time::ctze(&line).map(|v| ("ctze", v)),
         b"+QLTS" => time::qlts(&line).map(|v| ("qlts", v)),
         _ => Ok(("unknown", unknown::parse(&line))),
+    }
+}
+
+/// [`parse`]'s answer as the term Elixir gets (`VintageNetCellular.AT.parse/1`
+/// returns the same): `{:ok, {kind, fields}}` or `{:error, {reason, detail}}`.
+///
+/// ```
+/// use cellular_core::{at, Value};
+/// assert_eq!(
+///     at::parse_term(b"+CSQ: 17,99"),
+///     Value::Tuple(vec![
+///         Value::Atom("ok"),
+///         Value::Tuple(vec![
+///             Value::Atom("csq"),
+///             Value::Map(vec![("ber", Value::Int(99)), ("rssi", Value::Int(17))]),
+///         ]),
+///     ])
+/// );
+/// ```
+pub fn parse_term(line: &[u8]) -> Value {
+    match parse(line) {
+        Ok((kind, fields)) => Value::Tuple(vec![
+            Value::Atom("ok"),
+            Value::Tuple(vec![Value::Atom(kind), fields]),
+        ]),
+        Err(e) => Value::Tuple(vec![
+            Value::Atom("error"),
+            Value::Tuple(vec![Value::Atom(e.reason), Value::Str(e.detail)]),
+        ]),
     }
 }
 

@@ -1330,6 +1330,20 @@ impl Modem {
                 }
                 self.write(PortId::At, out);
             }
+            Control::CellStorm(count) => {
+                let s = &self.ports[PortId::At.idx()].settings;
+                let mut out = Vec::new();
+                for i in 0..count {
+                    let tac = 0x1A00 + (i % 16) as u32;
+                    let ci = 0x01C3_D000 + i as u32;
+                    out.extend([s.cr(), s.lf()]);
+                    out.extend_from_slice(
+                        format!("+CEREG: 1,\"{tac:04X}\",\"{ci:08X}\",7").as_bytes(),
+                    );
+                    out.extend([s.cr(), s.lf()]);
+                }
+                self.write(PortId::At, out);
+            }
             // Written even while muted, in chunks of about 64 KiB.
             Control::Flood { lines, bytes } => {
                 for chunk in flood_chunks(lines, bytes, 64 * 1024) {

@@ -1048,6 +1048,12 @@ fn control_commands() {
     assert_eq!(storm.matches("\r\n+CME ERROR: ").count(), 5, "{storm:?}");
     m.control(Control::Urc("+QIND: \"act\",\"LTE\"".into()), 0);
     assert_eq!(m.take_output(PortId::At), "\r\n+QIND: \"act\",\"LTE\"\r\n");
+    // cell_storm: every line another cell.
+    m.control(Control::CellStorm(3), 0);
+    assert_eq!(
+        m.take_output(PortId::At),
+        "\r\n+CEREG: 1,\"1A00\",\"01C3D000\",7\r\n\r\n+CEREG: 1,\"1A01\",\"01C3D001\",7\r\n\r\n+CEREG: 1,\"1A02\",\"01C3D002\",7\r\n"
+    );
     // fragment is the I/O layer's business.
     m.control(Control::Fragment(FragmentMode::EveryByte), 0);
     assert_eq!(
