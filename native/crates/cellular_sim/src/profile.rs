@@ -148,6 +148,7 @@ const QUECTEL_COMMANDS: &[&str] = &[
     "+QSIMSTAT",
     "+QGMR",
     "+QPOWD",
+    "+QLTS",
 ];
 
 const SIMCOM_COMMANDS: &[&str] = &[

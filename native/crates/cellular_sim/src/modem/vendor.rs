@@ -79,6 +79,24 @@ pub(super) fn run(m: &mut Modem, port: PortId, name: &str, op: Op, reply: &mut R
             )),
             _ => return Err(Fail::Error),
         },
+        // Quectel: the last network time, `+QLTS: "yyyy/MM/dd,hh:mm:ss±zz,d"`
+        // (the simulated network's time is the host's, in UTC, zone +00);
+        // `+QLTS: ""` before the modem has registered once.
+        "+QLTS" => match op {
+            Op::Exec => {
+                if m.registered() {
+                    reply.line(format!("+QLTS: \"{}+00,0\"", network_time()));
+                } else {
+                    reply.line("+QLTS: \"\"");
+                }
+            }
+            Op::Set(raw) => {
+                int_arg(&args(&raw)?, 0, 0..=2)?;
+                reply.line(format!("+QLTS: \"{}+00,0\"", network_time()));
+            }
+            Op::Test => reply.line("+QLTS: (0-2)"),
+            Op::Read => return Err(Fail::Error),
+        },
         "+QSPN" => match op {
             Op::Exec => {
                 sim_ready(m)?;
@@ -365,4 +383,47 @@ fn cpsi(m: &Modem) -> String {
         radio.cpsi_bw,
         r.sinr_db
     )
+}
+
+/// The host's UTC time as `yyyy/MM/dd,hh:mm:ss` (no time zone suffix).
+fn network_time() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, mo, d) = civil_from_days(days);
+    format!(
+        "{y:04}/{mo:02}/{d:02},{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    // Shifted so that the year starts in March (the leap day comes last).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::civil_from_days;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(20_789), (2026, 12, 2));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
 }

@@ -1,0 +1,114 @@
+defmodule VintageNetCellular.ProfileSimulatorAgreementTest do
+  @moduledoc """
+  Each simulated model answers every command its profile can send (issue 11,
+  part 4): init, ICCID, PIN attempts, signal and cell reads, URC switches,
+  network time, CGAUTH, the roaming and radio settings (queries and writes)
+  and ending a call. A profile that sends a command its simulated model
+  doesn't know (plain `ERROR`, or `+CME ERROR` "operation not supported") is
+  a profile and a simulator that disagree about the same vendor: one of
+  them is wrong.
+  """
+  use ExUnit.Case, async: false
+
+  alias VintageNetCellular.ATPort
+  alias VintageNetCellular.Test.World
+
+  @moduletag timeout: 120_000
+
+  # model => the profile discovery gives it (checked in vendor_models_e2e_test.exs)
+  @models %{
+    ec25: VintageNetCellular.Modem.QuectelEC25,
+    eg95: VintageNetCellular.Modem.QuectelEG95,
+    ec21: VintageNetCellular.Modem.QuectelEC21,
+    bg96: VintageNetCellular.Modem.QuectelBG96,
+    sim7600: VintageNetCellular.Modem.SIMCom7600,
+    sim7080: VintageNetCellular.Modem.SIMCom7080,
+    a7600: VintageNetCellular.Modem.SIMComA7600,
+    sim7672: VintageNetCellular.Modem.SIMComA7600,
+    me910c1: VintageNetCellular.Modem.TelitME910,
+    lara_r6: VintageNetCellular.Modem.UbloxLara,
+    e3372: VintageNetCellular.Modem.HuaweiE3372
+  }
+
+  # Radio technology lists a user may configure; a profile refuses the ones
+  # its family can't do (ArgumentError), which is not a disagreement.
+  @radio_lists [[:lte], [:lte, :umts], [:gsm, :umts, :lte], [:lte_cat_m1], [:lte_cat_m1, :lte_cat_nb1], [:nr5g, :lte]]
+
+  setup do
+    World.setup_e2e(netlink: false)
+  end
+
+  for {model, profile} <- @models do
+    test "#{model} answers every command #{inspect(profile)} sends", %{world: world} do
+      profile = unquote(profile)
+      world = World.add_modem(world, :m1, model: unquote(model))
+      %{at: tty} = World.ttys(world, :m1)
+
+      {:ok, pid} = ATPort.start_link(tty: tty, dev_root: world.dev)
+      :ok = ATPort.subscribe(pid, <<0>>)
+
+      unless ATPort.status(pid) == :opened do
+        assert_receive {ATPort, ^pid, :opened}, 5_000
+      end
+
+      # The modem registers shortly after power-on; its SIM is ready.
+      _ = ATPort.command(pid, "ATE0", 3_000)
+
+      refused =
+        for command <- commands(profile),
+            answer = ATPort.command(pid, command, 3_000),
+            not understood?(answer),
+            do: {command, answer}
+
+      assert refused == [],
+             "#{inspect(profile)} sends commands the #{unquote(model)} simulator refuses: #{inspect(refused)}"
+
+      GenServer.stop(pid)
+    end
+  end
+
+  test "the check sees a command no model knows" do
+    refute understood?({:error, :error})
+    refute understood?({:error, {:cme_error, 4}})
+    refute understood?({:error, {:cme_error, "operation not supported"}})
+    assert understood?({:error, {:cme_error, 10}})
+    assert understood?({:ok, []})
+  end
+
+  defp commands(profile) do
+    settings =
+      Enum.flat_map([true, false], &profile.roaming_settings/1) ++
+        Enum.flat_map(@radio_lists, fn list ->
+          try do
+            profile.radio_settings(list)
+          rescue
+            ArgumentError -> []
+          end
+        end)
+
+    {:at_port, end_call} = profile.end_call(1)
+
+    [profile.iccid_command(), profile.pin_attempts_command(), profile.cgauth_command(1, 2, "user", "secret")] ++
+      profile.init_commands() ++
+      profile.signal_urc_commands() ++
+      profile.signal_commands() ++
+      profile.cell_info_commands() ++
+      profile.network_time_urc_commands() ++
+      profile.network_time_commands() ++
+      Enum.flat_map(settings, fn {query, _expected, set} -> [query | List.wrap(set)] end) ++
+      end_call
+  end
+
+  # An answer, even an error about the SIM or the network, means the modem
+  # knows the command; plain ERROR or "operation not supported" means it
+  # doesn't.
+  defp understood?({:ok, _lines}), do: true
+  defp understood?({:error, :error}), do: false
+  defp understood?({:error, {:cme_error, 4}}), do: false
+
+  defp understood?({:error, {:cme_error, text}}) when is_binary(text),
+    do: String.downcase(text) != "operation not supported"
+
+  defp understood?({:error, {:cme_error, _code}}), do: true
+  defp understood?(_timeout_or_closed), do: false
+end
