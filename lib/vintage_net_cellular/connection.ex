@@ -123,7 +123,6 @@ defmodule VintageNetCellular.Connection do
   # (at boot) looks again for the claim registry.
   @app_wait_interval 100
 
-  @sim_urcs ["+CPIN", "+SIMCARD", "+QUSIM"]
   # V.250's default escape guard time (S12 = 50, in fiftieths of a second).
   @escape_guard_ms 1_000
   # How often to look whether the last pppd has exited.
@@ -1166,9 +1165,12 @@ defmodule VintageNetCellular.Connection do
     sim_removed(data)
   end
 
-  defp handle_urc({:ok, {:unknown, %{prefix: "+SIMCARD"}}}, state, data)
+  # The profile's own "SIM pulled out" URCs (SIMCom +SIMCARD: NOT AVAILABLE).
+  defp handle_urc({:ok, {:unknown, %{prefix: prefix}}}, state, data)
        when state in [:registering, :dialing, :connected] do
-    sim_removed(data)
+    if prefix in profile_call(data, :sim_removed_urcs, [], []),
+      do: sim_removed(data),
+      else: :keep_state_and_data
   end
 
   defp handle_urc(_other, _state, _data), do: :keep_state_and_data
@@ -1184,10 +1186,17 @@ defmodule VintageNetCellular.Connection do
     Enum.each(["iccid", "imsi", "apn"], &PropertyWriter.delete(data.ifname, &1))
   end
 
-  defp flush_sim_urcs(data) do
+  # SIM URCs: 27.007's +CPIN, and the profile's own.
+  defp sim_urcs(data), do: ["+CPIN" | profile_call(data, :sim_removed_urcs, [], [])]
+
+  defp flush_sim_urcs(data), do: flush_urcs(sim_urcs(data))
+
+  defp flush_urcs(prefixes), do: Enum.each(prefixes, &flush_prefix(&1, byte_size(&1)))
+
+  defp flush_prefix(prefix, n) do
     receive do
-      {ATPort, _port, {:urc, "+CPIN" <> _, _}} -> flush_sim_urcs(data)
-      {ATPort, _port, {:urc, "+SIMCARD" <> _, _}} -> flush_sim_urcs(data)
+      {ATPort, _port, {:urc, line, _}} when byte_size(line) >= n and binary_part(line, 0, n) == prefix ->
+        flush_prefix(prefix, n)
     after
       0 -> :ok
     end
@@ -1294,6 +1303,7 @@ defmodule VintageNetCellular.Connection do
       speed: data.config.speed,
       flow_control: data.config.flow_control,
       dev_root: data.settings.dev_root,
+      urc_prefixes: profile_call(data, :urc_prefixes, [], []),
       name: Interface.at_port(data.ifname)
     ]
 
@@ -1302,7 +1312,7 @@ defmodule VintageNetCellular.Connection do
     case DynamicSupervisor.start_child(data.workers, spec) do
       {:ok, pid} ->
         ref = Process.monitor(pid)
-        subscribe_at_port(pid)
+        subscribe_at_port(pid, sim_urcs(data))
         start_monitor(%{data | at_port: {ref, pid}}, modem)
 
       {:error, reason} ->
@@ -1314,8 +1324,8 @@ defmodule VintageNetCellular.Connection do
   end
 
   # The port may die between its start and these calls: its :DOWN follows.
-  defp subscribe_at_port(pid) do
-    Enum.each(Registration.urc_prefixes() ++ @sim_urcs, &ATPort.subscribe(pid, &1))
+  defp subscribe_at_port(pid, sim_urcs) do
+    Enum.each(Registration.urc_prefixes() ++ sim_urcs, &ATPort.subscribe(pid, &1))
   catch
     :exit, _ -> :ok
   end

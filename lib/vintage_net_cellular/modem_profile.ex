@@ -205,6 +205,22 @@ defmodule VintageNetCellular.ModemProfile do
   """
   @callback pin_attempts_command() :: String.t() | nil
 
+  @doc """
+  Line prefixes this family sends unsolicited beyond 3GPP's (with their
+  colon, e.g. `"+QIND:"`, or a leading word such as `"^SYSSTART"`). The line
+  engine takes them for URCs even while a command is pending (they are
+  passed to `VintageNetCellular.ATPort` as `:urc_prefixes`), and the property
+  monitor subscribes to them. Default: `[]` (27.007's URCs are always known).
+  """
+  @callback urc_prefixes() :: [String.t()]
+
+  @doc """
+  URC prefixes (without the colon) that mean the SIM was pulled out, beyond
+  27.007's `+CPIN: NOT INSERTED`/`NOT READY`, e.g. SIMCom `"+SIMCARD"`
+  (`+SIMCARD: NOT AVAILABLE`). Default: `[]`.
+  """
+  @callback sim_removed_urcs() :: [String.t()]
+
   @doc "The PDP context id pppd dials (`ATD*99***<cid>#`). Default: 1."
   @callback pdp_cid() :: 1..99
 
@@ -315,6 +331,12 @@ defmodule VintageNetCellular.ModemProfile do
       def pin_attempts_command, do: ~s(AT+CPINR="SIM PIN")
 
       @impl VintageNetCellular.ModemProfile
+      def urc_prefixes, do: []
+
+      @impl VintageNetCellular.ModemProfile
+      def sim_removed_urcs, do: []
+
+      @impl VintageNetCellular.ModemProfile
       def pdp_cid, do: 1
 
       @impl VintageNetCellular.ModemProfile
@@ -334,6 +356,8 @@ defmodule VintageNetCellular.ModemProfile do
                      end_call: 1,
                      iccid_command: 0,
                      pin_attempts_command: 0,
+                     urc_prefixes: 0,
+                     sim_removed_urcs: 0,
                      pdp_cid: 0,
                      cgauth_command: 4,
                      roaming_settings: 1,

@@ -33,8 +33,10 @@ defmodule VintageNetCellular.Monitor do
   `AT+CTZR=2` by default), then reads registration, `+CSQ` and the profile's
   network time (`c:VintageNetCellular.ModemProfile.network_time_commands/0`:
   Quectel `AT+QLTS`) once. From then on it subscribes to `+CREG`, `+CGREG`,
-  `+CEREG`, `+C5GREG`, `+CSQ`, `+QIND`, `+CPIN`, `+SIMCARD`, `+CTZV` and
-  `+CTZE` URCs on the AT port, and each URC updates the properties at once.
+  `+CEREG`, `+C5GREG`, `+CSQ`, `+CPIN`, `+CTZV` and `+CTZE` URCs on the AT
+  port, plus the profile's own (`c:VintageNetCellular.ModemProfile.urc_prefixes/0`:
+  Quectel `+QIND`, SIMCom `+SIMCARD` ...), and each URC updates the
+  properties at once.
   A registration change (a new state, cell or area) makes it read the
   operator, cell and signal details shortly after.
 
@@ -98,7 +100,18 @@ defmodule VintageNetCellular.Monitor do
   @compile {:no_warn_undefined, VintageNet.PowerManager.PMControl}
   @pm_control VintageNet.PowerManager.PMControl
 
-  @urc_prefixes ["+CREG", "+CGREG", "+CEREG", "+C5GREG", "+CSQ", "+QIND", "+CPIN", "+SIMCARD", "+CTZV", "+CTZE"]
+  # 27.007's; a profile adds its own (`c:VintageNetCellular.ModemProfile.urc_prefixes/0`).
+  @urc_prefixes ["+CREG", "+CGREG", "+CEREG", "+C5GREG", "+CSQ", "+CPIN", "+CTZV", "+CTZE"]
+
+  @doc """
+  The URC prefixes the monitor listens to on every modem (27.007's); it adds
+  the profile's own.
+
+      iex> "+CEREG" in VintageNetCellular.Monitor.urc_prefixes()
+      true
+  """
+  @spec urc_prefixes() :: [String.t()]
+  def urc_prefixes(), do: @urc_prefixes
   @reg_kinds [:creg, :cgreg, :cereg, :c5greg]
   @operator_commands ["AT+COPS=3,2", "AT+COPS?", "AT+COPS=3,0", "AT+COPS?"]
   @default_signal_commands ["AT+CESQ"]
@@ -151,7 +164,7 @@ defmodule VintageNetCellular.Monitor do
         # No trap_exit: killed (or its task crashing), it ends without a
         # crash report and the connection manager starts it again.
         port_ref = Process.monitor(pid)
-        Enum.each(@urc_prefixes, &ATPort.subscribe(at_port, &1))
+        Enum.each(@urc_prefixes ++ profile_urcs(Keyword.get(opts, :profile)), &ATPort.subscribe(at_port, &1))
 
         state = %{
           ifname: ifname,
@@ -615,4 +628,13 @@ defmodule VintageNetCellular.Monitor do
   end
 
   defp now, do: System.monotonic_time(:millisecond)
+
+  # The profile's own URC prefixes, as subscription prefixes (no colon).
+  defp profile_urcs(profile) when is_atom(profile) and profile != nil do
+    if Code.ensure_loaded?(profile) and function_exported?(profile, :urc_prefixes, 0),
+      do: Enum.map(profile.urc_prefixes(), &String.trim_trailing(&1, ":")),
+      else: []
+  end
+
+  defp profile_urcs(_profile), do: []
 end

@@ -23,7 +23,10 @@ defmodule VintageNetCellular.ATPortTest do
     sim
   end
 
+  # The simulator is an EC25: its port is opened as the connection manager
+  # opens it, with the profile's own URC prefixes (+QIND:, +QUSIM: ...).
   defp start_at(opts) do
+    opts = Keyword.put_new(opts, :urc_prefixes, VintageNetCellular.Modem.QuectelEC25.urc_prefixes())
     {:ok, at} = ATPort.start_link(opts)
     on_exit(fn -> stop_quietly(at) end)
     at

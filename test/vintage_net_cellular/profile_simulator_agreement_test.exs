@@ -63,6 +63,28 @@ defmodule VintageNetCellular.ProfileSimulatorAgreementTest do
       assert refused == [],
              "#{inspect(profile)} sends commands the #{unquote(model)} simulator refuses: #{inspect(refused)}"
 
+      # The other way: every URC the model sends while its signal,
+      # registration and SIM change is one the library listens to, 27.007's
+      # or the profile's own.
+      :ok = ATPort.subscribe(pid, "")
+      {:ok, _} = ATPort.command(pid, "AT+CREG=2;+CGREG=2;+CEREG=2", 3_000)
+      sim = World.sim(world, :m1)
+
+      for control <- ["signal 9 99", "signal 25 99", "reg searching", "reg home", "sim remove", "sim insert"] do
+        :ok = VintageNetCellular.Test.Simulator.control(sim, control)
+        Process.sleep(300)
+      end
+
+      heard = for prefix <- urc_prefixes_received(pid), uniq: true, do: prefix
+
+      listened =
+        VintageNetCellular.Monitor.urc_prefixes() ++ Enum.map(profile.urc_prefixes(), &String.trim_trailing(&1, ":"))
+
+      assert heard != [], "no URC at all from the #{unquote(model)} simulator"
+
+      assert heard -- listened == [],
+             "the #{unquote(model)} simulator sends URCs #{inspect(profile)} doesn't listen to: #{inspect(heard -- listened)}"
+
       GenServer.stop(pid)
     end
   end
@@ -73,6 +95,20 @@ defmodule VintageNetCellular.ProfileSimulatorAgreementTest do
     refute understood?({:error, {:cme_error, "operation not supported"}})
     assert understood?({:error, {:cme_error, 10}})
     assert understood?({:ok, []})
+  end
+
+  # The prefixes (`+NAME`, `^NAME`) of the URCs in the mailbox; whole-word
+  # URCs (RDY, SMS DONE) are not prefixes and are left out.
+  defp urc_prefixes_received(pid) do
+    receive do
+      {ATPort, ^pid, {:urc, line, _parsed}} ->
+        case Regex.run(~r/^([+^#$%!*][A-Za-z0-9]+)/, line) do
+          [_, prefix] -> [prefix | urc_prefixes_received(pid)]
+          nil -> urc_prefixes_received(pid)
+        end
+    after
+      0 -> []
+    end
   end
 
   defp commands(profile) do

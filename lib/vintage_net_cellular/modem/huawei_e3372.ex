@@ -38,6 +38,9 @@ defmodule VintageNetCellular.Modem.HuaweiE3372 do
   def iccid_command(), do: "AT^ICCID?"
 
   @impl true
+  def urc_prefixes(), do: ["^SYSSTART", "^MODE:", "^RSSI:", "^HCSQ:", "^SIMST:"]
+
+  @impl true
   def roaming_settings(allowed?), do: VintageNetCellular.ModemProfile.Commands.huawei_roaming(allowed?)
 
   @impl true

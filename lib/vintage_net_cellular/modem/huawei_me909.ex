@@ -27,6 +27,9 @@ defmodule VintageNetCellular.Modem.HuaweiME909 do
   def iccid_command(), do: "AT^ICCID?"
 
   @impl true
+  def urc_prefixes(), do: ["^SYSSTART", "^MODE:", "^RSSI:", "^HCSQ:", "^SIMST:"]
+
+  @impl true
   def roaming_settings(allowed?), do: VintageNetCellular.ModemProfile.Commands.huawei_roaming(allowed?)
 
   @impl true

@@ -11,6 +11,8 @@ defmodule VintageNetCellular.Modem.Quectel do
     for PPP).
   * `AT+QURCCFG="urcport","usbat"` sends URCs to the USB AT port.
   * ICCID with `AT+QCCID`; PIN attempts left with `AT+QPINC="SC"`.
+  * Its own URCs: `+QIND:` (pushed signal), `+QUSIM:`, `+QSTAT:`, `+QIURC:`,
+    `+QNETDEVSTATUS:`.
   * Network time: `+CTZE` URCs (`AT+CTZR=2`) and, at start, the last
     network time from `AT+QLTS` (UTC).
   * Signal is pushed with `AT+QINDCFG="csq",1,0` (`+QIND: "csq",<rssi>,<ber>`)
@@ -58,6 +60,9 @@ defmodule VintageNetCellular.Modem.Quectel do
 
       @impl true
       def pin_attempts_command(), do: ~s(AT+QPINC="SC")
+
+      @impl true
+      def urc_prefixes(), do: ["+QIND:", "+QUSIM:", "+QSTAT:", "+QIURC:", "+QNETDEVSTATUS:"]
 
       @impl true
       def signal_urc_commands(), do: [~s(AT+QINDCFG="csq",1,0)]

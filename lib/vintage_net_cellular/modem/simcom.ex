@@ -14,6 +14,9 @@ defmodule VintageNetCellular.Modem.SIMCom do
     `AT+CMNB` for Cat-M1/NB-IoT);
   * `:signal_urc`: whether `AT+AUTOCSQ=1,1` (pushed `+CSQ:`) exists.
 
+  Their own URCs are `+CPSI:`, `+CNSMOD:`, `+CGNSINF:` and `+SIMCARD:`
+  (`+SIMCARD: NOT AVAILABLE` when the SIM is pulled out).
+
   All of them read the serving cell and signal with `AT+CPSI?` and the PIN
   attempts left with `AT+SPIC`, and their port table family is `"simtech"`
   (`c:VintageNetCellular.ModemProfile.port_table_plugins/0`).
@@ -54,6 +57,12 @@ defmodule VintageNetCellular.Modem.SIMCom do
 
       @impl true
       def pin_attempts_command(), do: "AT+SPIC"
+
+      @impl true
+      def urc_prefixes(), do: ["+CPSI:", "+CNSMOD:", "+CGNSINF:", "+SIMCARD:"]
+
+      @impl true
+      def sim_removed_urcs(), do: ["+SIMCARD"]
 
       @impl true
       def signal_commands(), do: ["AT+CPSI?"]

@@ -21,6 +21,10 @@ defmodule VintageNetCellular.Modem.TelitLE910 do
   @impl true
   def name(), do: "Telit LE910"
 
+  # #QSS: SIM status (0 not inserted, 1 inserted, 2 unlocked, 3 ready).
+  @impl true
+  def urc_prefixes(), do: ["#QSS:"]
+
   @impl true
   def usb_ids() do
     [

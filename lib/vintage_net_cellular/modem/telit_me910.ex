@@ -18,6 +18,10 @@ defmodule VintageNetCellular.Modem.TelitME910 do
   @impl true
   def name(), do: "Telit ME910C1"
 
+  # #QSS: SIM status (0 not inserted, 1 inserted, 2 unlocked, 3 ready).
+  @impl true
+  def urc_prefixes(), do: ["#QSS:"]
+
   @impl true
   def usb_ids(), do: [{0x1BC7, 0x1101}, {0x1BC7, 0x110A}]
 

@@ -20,6 +20,10 @@ defmodule VintageNetCellular.Modem.UbloxLara do
   @impl true
   def name(), do: "u-blox TOBY/LARA"
 
+  # +CIEV: indicator events (signal, service, SIM), as u-blox sends them.
+  @impl true
+  def urc_prefixes(), do: ["+CIEV:"]
+
   @impl true
   def usb_ids() do
     [{0x1546, 0x1107}, {0x1546, 0x110A}, {0x1546, 0x1143}, {0x1546, 0x1146} | @lara_r6]

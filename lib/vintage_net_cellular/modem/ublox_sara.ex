@@ -21,6 +21,10 @@ defmodule VintageNetCellular.Modem.UbloxSara do
   @impl true
   def name(), do: "u-blox SARA-R4/R5"
 
+  # +CIEV: indicator events (signal, service, SIM), as u-blox sends them.
+  @impl true
+  def urc_prefixes(), do: ["+CIEV:"]
+
   @impl true
   def usb_ids(), do: [{0x05C6, 0x90B2}]
 

@@ -186,40 +186,13 @@ impl Default for Config {
     }
 }
 
-/// Line prefixes that mark a URC (unless the pending command expects them).
+/// Line prefixes that mark a URC (unless the pending command expects them):
+/// 3GPP's. A modem family's own (Quectel `+QIND:`, SIMCom `+CPSI:`, Huawei
+/// `^RSSI:` ...) come from its profile, as [`Config::extra_urc_prefixes`].
 pub const URC_PREFIXES: &[&str] = &[
-    "+CREG:",
-    "+CGREG:",
-    "+CEREG:",
-    "+C5GREG:",
-    "+CPIN:",
-    "+CMTI:",
-    "+CMT:",
-    "+CDSI:",
-    "+CBM:",
-    "+CGEV:",
-    "+CSQ:",
-    "+CFUN:",
-    "+CUSD:",
-    "+CLIP:",
-    "+CRING:",
-    "+CTZV:",
-    "+CTZE:",
-    "+CTZU:",
-    "+CIEV:",
-    "+QIND:",
-    "+QUSIM:",
-    "+QSTAT:",
-    "+QIURC:",
-    "+QNETDEVSTATUS:",
-    "+CPSI:",
-    "+CNSMOD:",
-    "+CGNSINF:",
-    "+NITZ:",
-    "^SYSSTART",
-    "^MODE:",
-    "^RSSI:",
-    "^HCSQ:",
+    "+CREG:", "+CGREG:", "+CEREG:", "+C5GREG:", "+CPIN:", "+CMTI:", "+CMT:", "+CDSI:", "+CBM:",
+    "+CGEV:", "+CSQ:", "+CFUN:", "+CUSD:", "+CLIP:", "+CRING:", "+CTZV:", "+CTZE:", "+CTZU:",
+    "+CIEV:", "+NITZ:",
 ];
 
 /// Whole lines that are URCs.

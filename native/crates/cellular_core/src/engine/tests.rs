@@ -116,10 +116,19 @@ fn ec25_expected() -> Vec<Event> {
     ]
 }
 
+/// The engine as the Quectel profiles configure it: 3GPP's URCs plus the
+/// family's own (`urc_prefixes/0`), which the engine doesn't know by itself.
+fn quectel() -> Config {
+    Config {
+        extra_urc_prefixes: vec!["+QIND:".to_string(), "+QUSIM:".to_string()],
+        ..Config::default()
+    }
+}
+
 /// Feeds a transcript with every step's bytes cut wherever `cuts` says
 /// (offsets into the whole transcript).
 fn feed_transcript(steps: &[Step], cuts: &dyn Fn(usize, usize) -> Vec<usize>) -> Vec<Event> {
-    let mut engine = Engine::new(Config::default());
+    let mut engine = Engine::new(quectel());
     let mut events = Vec::new();
     let mut offset = 0;
     for (command, bytes) in steps {
@@ -915,5 +924,24 @@ fn the_limits_reset_with_each_command() {
     for _ in 0..3 {
         let events = run(&mut engine, "AT+X", b"a\r\nb\r\nOK\r\n");
         assert_eq!(events, vec![ok(&["a", "b"])]);
+    }
+}
+
+#[test]
+fn a_vendor_urc_is_a_urc_only_for_the_profile_that_names_it() {
+    // Without the profile's prefixes, a +QIND: line during a command is part
+    // of its response; with them, it is a URC.
+    for (config, expect_urc) in [(Config::default(), false), (quectel(), true)] {
+        let mut engine = Engine::new(config);
+        let events = run(
+            &mut engine,
+            "AT+CSQ",
+            b"\r\n+CSQ: 17,99\r\n+QIND: \"csq\",20,99\r\n\r\nOK\r\n",
+        );
+        assert_eq!(
+            events.contains(&urc("+QIND: \"csq\",20,99")),
+            expect_urc,
+            "{events:?}"
+        );
     }
 }
