@@ -308,6 +308,9 @@ defmodule VintageNetCellular.AT do
           | :qlts
           | :unknown
 
+  @typedoc "A parsed line: its kind and fields, as `parse/1` gives them in `{:ok, parsed}`."
+  @type parsed :: {kind(), map()}
+
   @typedoc "27.007 registration status (`<stat>` 0..11)."
   @type stat ::
           :not_registered
@@ -374,7 +377,7 @@ defmodule VintageNetCellular.AT do
           periodic_tau: nil
         }}}
   """
-  @spec parse(term()) :: {:ok, {kind(), map()}} | {:error, {reason() | atom(), String.t()}}
+  @spec parse(term()) :: {:ok, parsed()} | {:error, {reason() | atom(), String.t()}}
   def parse(line) when is_binary(line) do
     Native.at_parse(line)
   rescue

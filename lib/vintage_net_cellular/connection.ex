@@ -499,8 +499,13 @@ defmodule VintageNetCellular.Connection do
 
   # URCs
 
+  # The profile's own URCs come in their 27.007 form (SIMCom +SIMCARD: NOT
+  # AVAILABLE is +CPIN: SIM REMOVED): no vendor names here.
   def handle_event(:info, {ATPort, _port, {:urc, _line, parsed}}, state, data) do
-    handle_urc(parsed, state, data)
+    case parsed do
+      {:ok, urc} -> handle_urc({:ok, profile_call(data, :translate_urc, [urc], urc)}, state, data)
+      error -> handle_urc(error, state, data)
+    end
   end
 
   # Our workers ending
@@ -1163,14 +1168,6 @@ defmodule VintageNetCellular.Connection do
   defp handle_urc({:ok, {:cpin, %{state: gone}}}, state, data)
        when gone in @sim_gone and state in [:registering, :dialing, :connected] do
     sim_removed(data)
-  end
-
-  # The profile's own "SIM pulled out" URCs (SIMCom +SIMCARD: NOT AVAILABLE).
-  defp handle_urc({:ok, {:unknown, %{prefix: prefix}}}, state, data)
-       when state in [:registering, :dialing, :connected] do
-    if prefix in profile_call(data, :sim_removed_urcs, [], []),
-      do: sim_removed(data),
-      else: :keep_state_and_data
   end
 
   defp handle_urc(_other, _state, _data), do: :keep_state_and_data

@@ -221,6 +221,15 @@ defmodule VintageNetCellular.ModemProfile do
   """
   @callback sim_removed_urcs() :: [String.t()]
 
+  @doc """
+  The 27.007 form of one of the family's own URCs, so that the connection
+  manager and the property monitor only ever handle standard facts: Quectel
+  `+QIND: "csq",21,99` is `{:csq, %{rssi: 21, ber: 99}}`, SIMCom
+  `+SIMCARD: NOT AVAILABLE` is `{:cpin, %{state: :sim_removed}}`. Any other
+  parsed URC is returned as it is. Default: the identity.
+  """
+  @callback translate_urc(VintageNetCellular.AT.parsed()) :: VintageNetCellular.AT.parsed()
+
   @doc "The PDP context id pppd dials (`ATD*99***<cid>#`). Default: 1."
   @callback pdp_cid() :: 1..99
 
@@ -337,6 +346,9 @@ defmodule VintageNetCellular.ModemProfile do
       def sim_removed_urcs, do: []
 
       @impl VintageNetCellular.ModemProfile
+      def translate_urc(parsed), do: parsed
+
+      @impl VintageNetCellular.ModemProfile
       def pdp_cid, do: 1
 
       @impl VintageNetCellular.ModemProfile
@@ -358,6 +370,7 @@ defmodule VintageNetCellular.ModemProfile do
                      pin_attempts_command: 0,
                      urc_prefixes: 0,
                      sim_removed_urcs: 0,
+                     translate_urc: 1,
                      pdp_cid: 0,
                      cgauth_command: 4,
                      roaming_settings: 1,

@@ -203,7 +203,7 @@ defmodule VintageNetCellular.Monitor do
     state = update_in(state.stats.urcs, &(&1 + 1))
 
     case parsed do
-      {:ok, parsed} -> {:noreply, parsed |> handle_urc(state) |> run_due()}
+      {:ok, parsed} -> {:noreply, parsed |> translate(state.profile) |> handle_urc(state) |> run_due()}
       {:error, _reason} -> {:noreply, state}
     end
   end
@@ -628,6 +628,15 @@ defmodule VintageNetCellular.Monitor do
   end
 
   defp now, do: System.monotonic_time(:millisecond)
+
+  # The profile's own URCs in their 27.007 form (Quectel +QIND csq is +CSQ).
+  defp translate(parsed, profile) when is_atom(profile) and profile != nil do
+    if Code.ensure_loaded?(profile) and function_exported?(profile, :translate_urc, 1),
+      do: profile.translate_urc(parsed),
+      else: parsed
+  end
+
+  defp translate(parsed, _profile), do: parsed
 
   # The profile's own URC prefixes, as subscription prefixes (no colon).
   defp profile_urcs(profile) when is_atom(profile) and profile != nil do

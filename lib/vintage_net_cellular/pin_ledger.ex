@@ -63,12 +63,12 @@ defmodule VintageNetCellular.PinLedger do
   @doc """
   The directory the ledger lives in (see the module documentation).
 
+      iex> old = Application.get_env(:vintage_net_cellular, :state_dir)
       iex> Application.put_env(:vintage_net_cellular, :state_dir, "/data/cellular")
       iex> VintageNetCellular.PinLedger.dir()
       "/data/cellular/sim_pins"
-      iex> Application.delete_env(:vintage_net_cellular, :state_dir)
-      iex> VintageNetCellular.PinLedger.dir()
-      "/root/vintage_net_cellular/sim_pins"
+      iex> Application.put_env(:vintage_net_cellular, :state_dir, old)
+      :ok
   """
   @spec dir() :: Path.t()
   def dir() do

@@ -9,6 +9,8 @@ defmodule VintageNetCellular.DataPathTest do
 
   alias VintageNetCellular.Test.World
 
+  doctest VintageNetCellular.DataPath.PPP
+
   defmodule FakePath do
     @moduledoc false
     @behaviour VintageNetCellular.DataPath

@@ -1,6 +1,8 @@
 defmodule VintageNetCellular.ModemProfileTest do
   use ExUnit.Case, async: true
   doctest VintageNetCellular.ModemProfile
+  doctest VintageNetCellular.Modem.Quectel
+  doctest VintageNetCellular.Modem.SIMCom
 
   alias VintageNetCellular.Modem
   alias VintageNetCellular.ModemProfile

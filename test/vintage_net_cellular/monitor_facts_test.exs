@@ -19,10 +19,13 @@ defmodule VintageNetCellular.MonitorFactsTest do
   doctest VintageNetCellular.Monitor.Schedule
   doctest VintageNetCellular.Monitor.SignalRules
 
+  # Lines as the monitor of an EC25 sees them: URCs of Quectel's own (+QIND
+  # csq) in their 27.007 form (the profile's translate_urc/1); 27.007 lines
+  # pass through unchanged.
   defp facts(lines, start \\ Facts.new()) do
     Enum.reduce(lines, start, fn line, facts ->
       {:ok, parsed} = AT.parse(line)
-      Facts.observe(facts, parsed)
+      Facts.observe(facts, VintageNetCellular.Modem.QuectelEC25.translate_urc(parsed))
     end)
   end
 

@@ -22,6 +22,8 @@ defmodule VintageNetCellular.MonitorTest do
   alias VintageNetCellular.Modem.SIMCom7600
   alias VintageNetCellular.Test.Simulator
 
+  doctest Monitor, only: [urc_prefixes: 0]
+
   @moduletag timeout: 60_000
   @ifname "ppp0"
   @prefix ["interface", @ifname, "mobile"]

@@ -1,9 +1,23 @@
 defmodule VintageNetCellular.PinLedgerTest do
-  use ExUnit.Case, async: true
+  # Not async: a doctest sets the app environment's :state_dir for a moment.
+  use ExUnit.Case, async: false
 
   import ExUnit.CaptureLog
 
   alias VintageNetCellular.PinLedger
+
+  doctest PinLedger
+
+  test "without a state_dir, the ledger lives beside VintageNet's persistence directory" do
+    old = Application.fetch_env(:vintage_net_cellular, :state_dir)
+    Application.delete_env(:vintage_net_cellular, :state_dir)
+
+    try do
+      assert PinLedger.dir() == "/root/vintage_net_cellular/sim_pins"
+    after
+      with {:ok, dir} <- old, do: Application.put_env(:vintage_net_cellular, :state_dir, dir)
+    end
+  end
 
   @iccid "89014103211118510720"
 

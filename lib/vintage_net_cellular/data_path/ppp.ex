@@ -30,7 +30,7 @@ defmodule VintageNetCellular.DataPath.PPP do
       iex> PPP.foreign_event?(path, %{env: %{"PPPD_PID" => "4242"}})
       true
       iex> PPP.exited(path, {:exit_status, 19}) |> elem(0)
-      "authentication failed (check username and password)"
+      "pppd exited: authentication failed (check username and password)"
   """
 
   @behaviour VintageNetCellular.DataPath

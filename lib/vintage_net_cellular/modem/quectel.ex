@@ -65,6 +65,9 @@ defmodule VintageNetCellular.Modem.Quectel do
       def urc_prefixes(), do: ["+QIND:", "+QUSIM:", "+QSTAT:", "+QIURC:", "+QNETDEVSTATUS:"]
 
       @impl true
+      def translate_urc(parsed), do: unquote(__MODULE__).translate_urc(parsed)
+
+      @impl true
       def signal_urc_commands(), do: [~s(AT+QINDCFG="csq",1,0)]
 
       @impl true
@@ -86,6 +89,30 @@ defmodule VintageNetCellular.Modem.Quectel do
       defoverridable port_roles: 1, port_table_plugins: 0, optional_kernel_options: 0, radio_settings: 1
     end
   end
+
+  @doc """
+  Quectel's pushed signal (`AT+QINDCFG="csq",1`), `+QIND: "csq",<rssi>,<ber>`,
+  is 27.007's `+CSQ`; every other URC stays as it is.
+
+      iex> {:ok, parsed} = VintageNetCellular.AT.parse(~s(+QIND: "csq",21,99))
+      iex> VintageNetCellular.Modem.Quectel.translate_urc(parsed)
+      {:csq, %{rssi: 21, ber: 99}}
+      iex> {:ok, parsed} = VintageNetCellular.AT.parse("+QIND: SMS DONE")
+      iex> VintageNetCellular.Modem.Quectel.translate_urc(parsed) == parsed
+      true
+  """
+  @spec translate_urc(VintageNetCellular.AT.parsed()) :: VintageNetCellular.AT.parsed()
+  def translate_urc({:unknown, %{prefix: "+QIND", fields: [kind, rssi, ber | _]}} = parsed) do
+    with "csq" <- String.downcase(kind),
+         {rssi, ""} when rssi in 0..31 or rssi == 99 <- Integer.parse(rssi),
+         {ber, ""} when ber in 0..7 or ber == 99 <- Integer.parse(ber) do
+      {:csq, %{rssi: rssi, ber: ber}}
+    else
+      _ -> parsed
+    end
+  end
+
+  def translate_urc(parsed), do: parsed
 
   @doc false
   @spec radio_settings(:lte | :iot, [atom()] | nil) :: [VintageNetCellular.ModemProfile.setting()]

@@ -65,6 +65,9 @@ defmodule VintageNetCellular.Modem.SIMCom do
       def sim_removed_urcs(), do: ["+SIMCARD"]
 
       @impl true
+      def translate_urc(parsed), do: unquote(__MODULE__).translate_urc(parsed)
+
+      @impl true
       def signal_commands(), do: ["AT+CPSI?"]
 
       # ModemManager's SIMCom plugin is called "simtech".
@@ -81,6 +84,21 @@ defmodule VintageNetCellular.Modem.SIMCom do
         do: unquote(__MODULE__).radio_settings(unquote(radio), radio_technologies)
     end
   end
+
+  @doc """
+  SIMCom's SIM hot-plug URC, `+SIMCARD: NOT AVAILABLE`, is 27.007's
+  `+CPIN: SIM REMOVED`; every other URC stays as it is.
+
+      iex> {:ok, parsed} = VintageNetCellular.AT.parse("+SIMCARD: NOT AVAILABLE")
+      iex> VintageNetCellular.Modem.SIMCom.translate_urc(parsed)
+      {:cpin, %{state: :sim_removed}}
+  """
+  @spec translate_urc(VintageNetCellular.AT.parsed()) :: VintageNetCellular.AT.parsed()
+  def translate_urc({:unknown, %{prefix: "+SIMCARD", fields: [text | _]}} = parsed) when is_binary(text) do
+    if String.upcase(text) =~ "NOT AVAILABLE", do: {:cpin, %{state: :sim_removed}}, else: parsed
+  end
+
+  def translate_urc(parsed), do: parsed
 
   @doc false
   @spec cgauth_command(:password_first | :standard, pos_integer(), 0..3, String.t() | nil, String.t() | nil) ::

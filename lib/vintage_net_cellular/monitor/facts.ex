@@ -157,16 +157,6 @@ defmodule VintageNetCellular.Monitor.Facts do
   @spec observe(t(), parsed()) :: t()
   def observe(facts, {:csq, %{rssi: rssi}}), do: put_signal(facts, :csq, rssi)
 
-  # Quectel's pushed signal (AT+QINDCFG="csq",1): +QIND: "csq",<rssi>,<ber>
-  def observe(facts, {:unknown, %{prefix: "+QIND", fields: [kind, rssi | _]}}) do
-    with "csq" <- String.downcase(kind),
-         {value, ""} when value in 0..31 or value == 99 <- Integer.parse(rssi) do
-      put_signal(facts, :csq, value)
-    else
-      _ -> facts
-    end
-  end
-
   def observe(facts, {:cesq, %{rsrp: rsrp, rsrq: rsrq}}) do
     lte = VintageNetCellular.Signal.from_cesq(rsrp, rsrq)
     put_signal(facts, :cesq, %{rsrp: lte.rsrp, rsrq: lte.rsrq, sinr: nil})
@@ -271,11 +261,6 @@ defmodule VintageNetCellular.Monitor.Facts do
   end
 
   def observe(facts, {:cpin, %{state: :ready}}), do: %{facts | sim_gone?: false}
-
-  # SIMCom's SIM hot-plug URC: +SIMCARD: NOT AVAILABLE
-  def observe(facts, {:unknown, %{prefix: "+SIMCARD", fields: [text | _]}}) do
-    if String.upcase(text) =~ "NOT AVAILABLE", do: observe(facts, {:cpin, %{state: :sim_removed}}), else: facts
-  end
 
   def observe(facts, _other), do: facts
 

@@ -187,11 +187,12 @@ fn check_bounds(max_line: usize, steps: &[Step], played: &[(Vec<Event>, State)])
                     assert!(*bytes > 0 && *bytes <= max_text, "{event:?}")
                 }
                 // What had arrived, the offending line included: one line or
-                // one line's bytes over a limit at most.
+                // one line's bytes over a limit at most. A line's text may be
+                // up to 3 times its bytes (each invalid byte becomes U+FFFD).
                 Event::ResponseTooLarge { lines, bytes } => assert!(
                     *lines >= 1
                         && *lines <= MAX_RESPONSE_LINES + 1
-                        && *bytes <= MAX_RESPONSE_BYTES + max_line + 2,
+                        && *bytes <= MAX_RESPONSE_BYTES + max_text + 2,
                     "{event:?}"
                 ),
             }
