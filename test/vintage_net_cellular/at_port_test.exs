@@ -12,6 +12,7 @@ defmodule VintageNetCellular.ATPortTest do
   doctest VintageNetCellular.ATPort.Subscriptions
   doctest VintageNetCellular.ATPort.Atoms
   doctest VintageNetCellular.Test.Simulator
+  doctest VintageNetCellular.Test.SimulatedModels
 
   @moduletag timeout: 60_000
 

@@ -16,19 +16,7 @@ defmodule VintageNetCellular.ProfileSimulatorAgreementTest do
   @moduletag timeout: 120_000
 
   # model => the profile discovery gives it (checked in vendor_models_e2e_test.exs)
-  @models %{
-    ec25: VintageNetCellular.Modem.QuectelEC25,
-    eg95: VintageNetCellular.Modem.QuectelEG95,
-    ec21: VintageNetCellular.Modem.QuectelEC21,
-    bg96: VintageNetCellular.Modem.QuectelBG96,
-    sim7600: VintageNetCellular.Modem.SIMCom7600,
-    sim7080: VintageNetCellular.Modem.SIMCom7080,
-    a7600: VintageNetCellular.Modem.SIMComA7600,
-    sim7672: VintageNetCellular.Modem.SIMComA7600,
-    me910c1: VintageNetCellular.Modem.TelitME910,
-    lara_r6: VintageNetCellular.Modem.UbloxLara,
-    e3372: VintageNetCellular.Modem.HuaweiE3372
-  }
+  @models VintageNetCellular.Test.SimulatedModels.all()
 
   # Radio technology lists a user may configure; a profile refuses the ones
   # its family can't do (ArgumentError), which is not a disagreement.

@@ -121,19 +121,7 @@ defmodule VintageNetCellular.VendorModelsE2ETest do
 
   describe "every simulated model" do
     # model => the profile discovery must give it (by its fixture's USB id)
-    @models %{
-      ec25: VintageNetCellular.Modem.QuectelEC25,
-      eg95: VintageNetCellular.Modem.QuectelEG95,
-      ec21: VintageNetCellular.Modem.QuectelEC21,
-      bg96: VintageNetCellular.Modem.QuectelBG96,
-      sim7600: VintageNetCellular.Modem.SIMCom7600,
-      sim7080: VintageNetCellular.Modem.SIMCom7080,
-      a7600: VintageNetCellular.Modem.SIMComA7600,
-      sim7672: VintageNetCellular.Modem.SIMComA7600,
-      me910c1: VintageNetCellular.Modem.TelitME910,
-      lara_r6: VintageNetCellular.Modem.UbloxLara,
-      e3372: VintageNetCellular.Modem.HuaweiE3372
-    }
+    @models VintageNetCellular.Test.SimulatedModels.all()
 
     for {model, profile} <- @models do
       test "#{model}: discovered as #{inspect(profile)}, connected, ICCID read with its command", %{world: world} do

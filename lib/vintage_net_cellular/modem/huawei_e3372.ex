@@ -19,7 +19,7 @@ defmodule VintageNetCellular.Modem.HuaweiE3372 do
   A Huawei modem in HiLink mode (e.g. 12d1:14dc) is a USB Ethernet device
   without AT ports and can't be used with PPP.
   """
-  use VintageNetCellular.ModemProfile
+  use VintageNetCellular.Modem.Huawei
 
   @impl true
   def name(), do: "Huawei E3372"
@@ -28,22 +28,4 @@ defmodule VintageNetCellular.Modem.HuaweiE3372 do
   def usb_ids() do
     [{0x12D1, 0x1001}, {0x12D1, 0x1436}, {0x12D1, 0x1465}, {0x12D1, 0x1506}, {0x12D1, 0x1C05}, {0x12D1, 0x14AC}]
   end
-
-  @impl true
-  def optional_kernel_options(), do: ["CONFIG_USB_NET_HUAWEI_CDC_NCM"]
-
-  # Connection manager commands (Huawei's HiSilicon modem AT command interface)
-
-  @impl true
-  def iccid_command(), do: "AT^ICCID?"
-
-  @impl true
-  def urc_prefixes(), do: ["^SYSSTART", "^MODE:", "^RSSI:", "^HCSQ:", "^SIMST:"]
-
-  @impl true
-  def roaming_settings(allowed?), do: VintageNetCellular.ModemProfile.Commands.huawei_roaming(allowed?)
-
-  @impl true
-  def radio_settings(radio_technologies),
-    do: VintageNetCellular.ModemProfile.Commands.huawei_syscfgex(radio_technologies)
 end

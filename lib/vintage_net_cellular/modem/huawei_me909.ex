@@ -12,27 +12,11 @@ defmodule VintageNetCellular.Modem.HuaweiME909 do
 
   Commands are Huawei's (`AT^ICCID?`, `AT^SYSCFGEX`).
   """
-  use VintageNetCellular.ModemProfile
+  use VintageNetCellular.Modem.Huawei
 
   @impl true
   def name(), do: "Huawei ME909"
 
   @impl true
   def usb_ids(), do: [{0x12D1, 0x1573}, {0x12D1, 0x15C1}]
-
-  @impl true
-  def optional_kernel_options(), do: ["CONFIG_USB_NET_HUAWEI_CDC_NCM"]
-
-  @impl true
-  def iccid_command(), do: "AT^ICCID?"
-
-  @impl true
-  def urc_prefixes(), do: ["^SYSSTART", "^MODE:", "^RSSI:", "^HCSQ:", "^SIMST:"]
-
-  @impl true
-  def roaming_settings(allowed?), do: VintageNetCellular.ModemProfile.Commands.huawei_roaming(allowed?)
-
-  @impl true
-  def radio_settings(radio_technologies),
-    do: VintageNetCellular.ModemProfile.Commands.huawei_syscfgex(radio_technologies)
 end
