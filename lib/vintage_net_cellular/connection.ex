@@ -1491,11 +1491,8 @@ defmodule VintageNetCellular.Connection do
     end
   end
 
-  defp profile_call(%{modem: %{profile: profile}}, fun, args, default) when is_atom(profile) and profile != nil do
-    if Code.ensure_loaded?(profile) and function_exported?(profile, fun, length(args)),
-      do: apply(profile, fun, args),
-      else: default
-  end
+  defp profile_call(%{modem: %{profile: profile}}, fun, args, default),
+    do: ModemProfile.call(profile, fun, args, default)
 
   defp profile_call(_data, _fun, _args, default), do: default
 

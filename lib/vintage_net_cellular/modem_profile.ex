@@ -478,6 +478,28 @@ defmodule VintageNetCellular.ModemProfile do
   def profile?(_other), do: false
 
   @doc """
+  Calls `profile`'s callback `fun` with `args` when `profile` is a loaded
+  module that exports it (a profile written before the callback existed may
+  not), and returns `default` otherwise, or for a nil profile.
+
+      iex> alias VintageNetCellular.ModemProfile
+      iex> ModemProfile.call(VintageNetCellular.Modem.QuectelEC25, :iccid_command, [], "AT+CCID")
+      "AT+QCCID"
+      iex> ModemProfile.call(String, :iccid_command, [], "AT+CCID")
+      "AT+CCID"
+      iex> ModemProfile.call(nil, :iccid_command, [], "AT+CCID")
+      "AT+CCID"
+  """
+  @spec call(module() | nil, atom(), [term()], term()) :: term()
+  def call(profile, fun, args, default) when is_atom(profile) and profile not in [nil, true, false] do
+    if Code.ensure_loaded?(profile) and function_exported?(profile, fun, length(args)),
+      do: apply(profile, fun, args),
+      else: default
+  end
+
+  def call(_profile, _fun, _args, default), do: default
+
+  @doc """
   The port-table plugins of a profile's family
   (`c:port_table_plugins/0`; `[]` for a module without that callback).
 

@@ -90,6 +90,7 @@ defmodule VintageNetCellular.Monitor do
   alias VintageNetCellular.ATPort
   alias VintageNetCellular.Connection.Registration
   alias VintageNetCellular.Monitor.Facts
+  alias VintageNetCellular.ModemProfile
   alias VintageNetCellular.Monitor.Identity
   alias VintageNetCellular.Monitor.Schedule
   alias VintageNetCellular.PropertyWriter
@@ -447,13 +448,7 @@ defmodule VintageNetCellular.Monitor do
     for c <- Enum.uniq(commands), not MapSet.member?(state.unsupported, c), do: {:observe, c}
   end
 
-  defp profile_commands(nil, _callback, default), do: default
-
-  defp profile_commands(profile, callback, default) do
-    if Code.ensure_loaded?(profile) and function_exported?(profile, callback, 0),
-      do: apply(profile, callback, []),
-      else: default
-  end
+  defp profile_commands(profile, callback, default), do: ModemProfile.call(profile, callback, [], default)
 
   ## Results
 
@@ -630,20 +625,10 @@ defmodule VintageNetCellular.Monitor do
   defp now, do: System.monotonic_time(:millisecond)
 
   # The profile's own URCs in their 27.007 form (Quectel +QIND csq is +CSQ).
-  defp translate(parsed, profile) when is_atom(profile) and profile != nil do
-    if Code.ensure_loaded?(profile) and function_exported?(profile, :translate_urc, 1),
-      do: profile.translate_urc(parsed),
-      else: parsed
-  end
-
-  defp translate(parsed, _profile), do: parsed
+  defp translate(parsed, profile), do: ModemProfile.call(profile, :translate_urc, [parsed], parsed)
 
   # The profile's own URC prefixes, as subscription prefixes (no colon).
-  defp profile_urcs(profile) when is_atom(profile) and profile != nil do
-    if Code.ensure_loaded?(profile) and function_exported?(profile, :urc_prefixes, 0),
-      do: Enum.map(profile.urc_prefixes(), &String.trim_trailing(&1, ":")),
-      else: []
+  defp profile_urcs(profile) do
+    profile |> ModemProfile.call(:urc_prefixes, [], []) |> Enum.map(&String.trim_trailing(&1, ":"))
   end
-
-  defp profile_urcs(_profile), do: []
 end
