@@ -12,16 +12,14 @@
 #
 # Prints figures only; nothing here asserts a timing.
 
+Code.require_file("support/simulated_port.ex", __DIR__)
+
 defmodule ATPortBench do
   alias VintageNetCellular.ATPort
   alias VintageNetCellular.Test.Simulator
 
   def run(samples) do
-    {:ok, sim} = Simulator.start_link(["--seed", "1"])
-    :ok = Simulator.control(sim, "signal auto off")
-    {:ok, at} = ATPort.start_link(tty: Simulator.ports(sim).at)
-    wait_open(at)
-    {:ok, _} = ATPort.command(at, "AT")
+    {sim, at} = VintageNetCellular.Bench.SimulatedPort.start()
 
     bench = self()
 
@@ -55,14 +53,6 @@ defmodule ATPortBench do
 
     GenServer.stop(at)
     Simulator.stop(sim)
-  end
-
-  defp wait_open(at, tries \\ 100) do
-    cond do
-      ATPort.status(at) == :opened -> :ok
-      tries == 0 -> raise "the simulator's AT port did not open"
-      true -> Process.sleep(20) && wait_open(at, tries - 1)
-    end
   end
 
   defp receive_loop(bench) do

@@ -21,6 +21,8 @@
 #
 # Prints figures only; nothing here asserts.
 
+Code.require_file("support/simulated_port.ex", __DIR__)
+
 defmodule FloodBench do
   alias VintageNetCellular.ATPort
   alias VintageNetCellular.Test.Simulator
@@ -30,11 +32,7 @@ defmodule FloodBench do
   def run(mb, drain_ms) do
     Logger.configure(level: :error)
     lines = div(mb * 1_000_000, @line_bytes + 2)
-    {:ok, sim} = Simulator.start_link(["--seed", "1"])
-    :ok = Simulator.control(sim, "signal auto off")
-    {:ok, at} = ATPort.start_link(tty: Simulator.ports(sim).at, drain_ms: drain_ms)
-    wait_open(at)
-    {:ok, _} = ATPort.command(at, "AT")
+    {sim, at} = VintageNetCellular.Bench.SimulatedPort.start(drain_ms: drain_ms)
     :ok = ATPort.subscribe(at, "+CREG:")
     port = ATPort.os_pid(at)
     beam = System.pid()
@@ -150,14 +148,6 @@ defmodule FloodBench do
   end
 
   defp await_urc(_sim, _at, _i), do: false
-
-  defp wait_open(at, tries \\ 100) do
-    cond do
-      ATPort.status(at) == :opened -> :ok
-      tries == 0 -> raise "the simulator's AT port did not open"
-      true -> Process.sleep(20) && wait_open(at, tries - 1)
-    end
-  end
 end
 
 mb =

@@ -33,6 +33,8 @@
 #
 # Prints figures only; nothing here asserts.
 
+Code.require_file("support/simulated_port.ex", __DIR__)
+
 defmodule URCStormBench do
   alias VintageNetCellular.AT
   alias VintageNetCellular.ATPort
@@ -45,19 +47,13 @@ defmodule URCStormBench do
 
   def run(storm, rounds, before_us) do
     Logger.configure(level: :error)
-    {:ok, sim} = Simulator.start_link(["--seed", "1"])
-    :ok = Simulator.control(sim, "signal auto off")
 
-    {:ok, at} =
-      ATPort.start_link(
-        tty: Simulator.ports(sim).at,
+    {sim, at} =
+      VintageNetCellular.Bench.SimulatedPort.start(
         urc_burst: 1_000_000,
         urc_per_second: 1_000_000,
         max_subscriber_queue: 1_000_000
       )
-
-    wait_open(at)
-    {:ok, _} = ATPort.command(at, "AT")
 
     IO.puts("BEAM CPU per URC, storms of #{storm} +CEREG cell changes, 2 subscribers, median of #{rounds}")
 
@@ -163,14 +159,6 @@ defmodule URCStormBench do
   end
 
   defp fmt(us), do: :erlang.float_to_binary(us * 1.0, decimals: 1)
-
-  defp wait_open(at, tries \\ 100) do
-    cond do
-      ATPort.status(at) == :opened -> :ok
-      tries == 0 -> raise "the simulator's AT port did not open"
-      true -> Process.sleep(20) && wait_open(at, tries - 1)
-    end
-  end
 end
 
 storm = String.to_integer(System.get_env("STORM", "20000"))
