@@ -826,21 +826,19 @@ defmodule VintageNetCellular.Connection do
 
   # The PIN attempts left, where the profile has a command that tells them;
   # nil when it doesn't, or the modem gave no answer.
-  defp read_pin_attempts(data) do
+  # The port program parsed the answer's lines already (ATPort.command_parsed/3).
+  defp read_pin_attempts(%{at_port: {_ref, pid}} = data) do
     with command when is_binary(command) <- profile_call(data, :pin_attempts_command, [], nil),
-         {:ok, lines} <- command(data, command) do
-      lines |> Enum.flat_map(&parsed_any/1) |> SIM.pin_attempts()
+         {:ok, lines} <- ATPort.command_parsed(pid, command, data.settings.command_timeout) do
+      SIM.pin_attempts(for {_line, {:ok, parsed}} <- lines, do: parsed)
     else
       _ -> nil
     end
+  catch
+    :exit, _ -> nil
   end
 
-  defp parsed_any(line) do
-    case AT.parse(line) do
-      {:ok, parsed} -> [parsed]
-      _ -> []
-    end
-  end
+  defp read_pin_attempts(_data), do: nil
 
   # The SIM a PIN was sent to: its ICCID when the modem tells it before the
   # unlock (most do), otherwise the modem (and this SIM slot) itself.
