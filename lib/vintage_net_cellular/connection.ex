@@ -1,15 +1,38 @@
 defmodule VintageNetCellular.Connection do
   @moduledoc """
   The connection manager: one `:gen_statem` per cellular interface that takes
-  a modem from "plugged in" to "PPP is up", and back again whenever something
-  goes wrong.
+  a modem from "plugged in" to "the data path is up", and back again whenever
+  something goes wrong.
 
-  It is the thin, stateful shell around pure step modules:
-  `VintageNetCellular.Connection.ModemSelect` (which modem, and the claim),
-  `VintageNetCellular.Connection.SIM` (unlock or not),
-  `VintageNetCellular.Connection.PDP` (read-compare-write of the context),
-  `VintageNetCellular.Connection.Registration` (can it carry data?) and
-  `VintageNetCellular.Connection.Backoff` (how long to wait).
+  It only decides. What it decides with lives beside it:
+
+  * `VintageNetCellular.Connection.ModemSelect`: which modem, and the claim;
+  * `VintageNetCellular.Connection.BringUp`: the AT bring-up plan (set-up
+    line, SIM, ICCID, provider, PDP context, radio settings);
+  * `VintageNetCellular.Connection.Registration`: can the modem carry data?
+  * `VintageNetCellular.DataPath` (`VintageNetCellular.DataPath.PPP`): the
+    data path (pppd and its dialer);
+  * `VintageNetCellular.Connection.Link`: routes, DNS, the internet check;
+  * `VintageNetCellular.Connection.Backoff`: how long to wait.
+
+  ## Nothing blocks it
+
+  Everything that waits on the modem runs elsewhere: the bring-up runs as a
+  step (a task under the interface's workers, on a snapshot of the data) and
+  sends its result back; the port probe likewise; the escape guard time,
+  retries and rechecks are state timeouts. `status/1` is answered at once in
+  every state, also while a modem takes its full command timeout to not
+  answer. No `Process.sleep`, no process dictionary.
+
+  ## One owner per fact
+
+  The registration belongs to `VintageNetCellular.Monitor`, which this
+  process starts beside each AT port: it turns the registration URCs on,
+  reads the registration once, keeps it from the URCs, publishes it and
+  sends each change here (`{VintageNetCellular.Monitor, pid, {:registration, reg}}`).
+  This process decides on it and never asks the modem itself. The identity
+  (IMEI included, for the `imei` pin) is the monitor's too. The SIM, ICCID,
+  IMSI and APN are this process's (the bring-up's).
 
   ## Round trips
 
@@ -17,14 +40,14 @@ defmodule VintageNetCellular.Connection do
   compound command lines (`VintageNetCellular.Connection.Compound`): one line
   sets the modem up (`ATE0;+CMEE=2;` and the profile's init commands), one
   checks the SIM and reads the ICCID, the IMSI, the PDP contexts and which
-  are active (`AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGACT?;+CGAUTH?`), and one turns on the
-  registration URCs and reads the registration. On an already-provisioned
-  modem that is three lines on the AT port before chat dials (`AT`, then
-  `ATD*99***<cid>#`, on the PPP port: five round trips in all). When a
-  compound line fails (no SIM, a locked SIM, a command the modem doesn't
-  know) its answer is not interpreted: the same commands are sent one by
-  one, exactly as without compound lines, and each failure is reported as
-  before.
+  are active (`AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGACT?;+CGAUTH?`). The
+  monitor, released once the set-up line is done, sends one line that turns
+  its URCs on and reads registration, signal and network time, and one that
+  reads the identity. With the dialer's `AT` and `ATD*99***<cid>#` on the PPP
+  port, an already-provisioned modem hears six lines from port open to
+  `CONNECT`. When a compound line fails (no SIM, a locked SIM, a command the
+  modem doesn't know) its answer is not interpreted: the same commands are
+  sent one by one, and each failure is reported as before.
 
   ## States
 
@@ -36,7 +59,7 @@ defmodule VintageNetCellular.Connection do
   | `:searching_modem` | scan sysfs every `scan_interval` for a modem this interface may claim | `:initializing` once claimed and its AT port started |
   | `:initializing` | `ATE0`, `AT+CMEE=2`, the profile's init commands (a single-port modem that doesn't answer gets the `+++` escape after the guard time, then `ATH`: it may be in data mode with a call left up); IMEI check when pinned; SIM, ICCID, IMSI and the PDP contexts; provider; a data call left up on the context to dial is ended (the profile's `end_call/1`); PDP compare-write; roaming and radio settings | `:registering`, `:sim_locked`, `:retrying` |
   | `:sim_locked` | the SIM needs a PIN that isn't configured or was rejected, a PUK, or a network unlock code; checked again every `sim_poll_interval` and on `+CPIN: READY` | `:initializing` |
-  | `:registering` | registration URCs on (`AT+CREG=2`, `+CGREG=2`, `+CEREG=2`), one read, then wait for URCs; denied/searching is reported with the reason | `:dialing` |
+  | `:registering` | the monitor's registration (it turned the URCs on and read it once) is judged at once and at each change it sends; after `registration_timeout` without one the monitor reads it again; denied/searching is reported with the reason | `:dialing` |
   | `:dialing` | pppd runs under `MuonTrap.Daemon` on the PPP tty and dials the context with `chat` | `:connected` on ip-up, `:retrying` if pppd exits or times out |
   | `:connected` | route, DNS, connection `:lan`, InternetChecker, `statistics` polling (`VintageNetCellular.Statistics`) | `:dialing` on ip-down (pppd redials), `:retrying` if pppd exits |
   | `:retrying` | waits (exponential backoff), then checks the modem is still there | `:initializing` or `:searching_modem` |
@@ -69,46 +92,30 @@ defmodule VintageNetCellular.Connection do
   Under `["interface", ifname, "mobile"]`: `state`, `reason`, `sim`,
   `iccid`, `imsi`, `apn` and `set_aside`. Registration, signal, operator, cell and
   identity facts come from `VintageNetCellular.Monitor`, which this process
-  starts beside each AT port it opens (it follows the same URCs, so both
-  agree on the registration).
+  starts beside each AT port it opens.
   """
   @behaviour :gen_statem
 
   require Logger
 
-  alias VintageNetCellular.AT
   alias VintageNetCellular.ATPort
-  alias VintageNetCellular.Config
   alias VintageNetCellular.Connection.Backoff
-  alias VintageNetCellular.Connection.Compound
+  alias VintageNetCellular.Connection.BringUp
+  alias VintageNetCellular.Connection.Link
   alias VintageNetCellular.Connection.ModemSelect
-  alias VintageNetCellular.Connection.PDP
   alias VintageNetCellular.Connection.Probe
   alias VintageNetCellular.Connection.Registration
-  alias VintageNetCellular.Connection.SIM
   alias VintageNetCellular.Discovery
   alias VintageNetCellular.Interface
   alias VintageNetCellular.ModemProfile
-  alias VintageNetCellular.ModemProfile.Commands
-  alias VintageNetCellular.PinLedger
+  alias VintageNetCellular.Monitor
   alias VintageNetCellular.PropertyWriter
   alias VintageNetCellular.Secrets
-  alias VintageNetCellular.ServiceProviders
 
-  # Provided by vintage_net (and muontrap) in every app that uses this
-  # library; referenced only at run time.
-  @compile {:no_warn_undefined,
-            [
-              MuonTrap.Daemon,
-              VintageNet,
-              VintageNet.RouteManager,
-              VintageNet.NameResolver,
-              VintageNet.Connectivity.InternetChecker
-            ]}
+  # Provided by vintage_net in every app that uses this library; referenced
+  # only at run time.
+  @compile {:no_warn_undefined, [VintageNet]}
   @vintage_net VintageNet
-  @route_manager VintageNet.RouteManager
-  @name_resolver VintageNet.NameResolver
-  @internet_checker VintageNet.Connectivity.InternetChecker
 
   @type state ::
           :searching_modem
@@ -123,8 +130,6 @@ defmodule VintageNetCellular.Connection do
   # (at boot) looks again for the claim registry.
   @app_wait_interval 100
 
-  # V.250's default escape guard time (S12 = 50, in fiftieths of a second).
-  @escape_guard_ms 1_000
   # How often to look whether the last pppd has exited.
   @old_pppd_poll_ms 50
   @sim_gone [:not_inserted, :sim_not_inserted, :sim_removed, :not_ready]
@@ -218,6 +223,8 @@ defmodule VintageNetCellular.Connection do
       modem: nil,
       at_port: nil,
       monitor: nil,
+      # {token, monitor ref, pid} while the bring-up runs (start_bring_up/2).
+      step: nil,
       # {token, modem, monitor} while a port probe runs (see start_probe/2).
       probing: nil,
       # The data path (VintageNetCellular.DataPath) and its state.
@@ -261,10 +268,12 @@ defmodule VintageNetCellular.Connection do
   def handle_event(:enter, old, state, data) do
     if old != state, do: log(data, :debug, "#{old} -> #{state}: #{data.reason}")
     PropertyWriter.put(data.ifname, "state", state)
+    # A bring-up step ends with :initializing.
+    data = if state != :initializing, do: stop_step(data), else: data
 
     case state do
       :connected -> {:keep_state, %{data | backoff: Backoff.reset(data.backoff)}}
-      _ -> :keep_state_and_data
+      _ -> {:keep_state, data}
     end
   end
 
@@ -308,20 +317,35 @@ defmodule VintageNetCellular.Connection do
 
   def handle_event(:internal, :run, :initializing, data) do
     if port_open?(data) do
-      run_bring_up(data)
+      start_bring_up(data, &BringUp.run/1)
     else
       # The port program opens the tty in the background: wait for :opened.
       {:keep_state_and_data, [{:state_timeout, data.settings.command_timeout, :port_timeout}]}
     end
   end
 
-  def handle_event(:info, {ATPort, _port, :opened}, :initializing, data), do: run_bring_up(data)
+  def handle_event(:info, {ATPort, _port, :opened}, :initializing, %{step: nil} = data),
+    do: start_bring_up(data, &BringUp.run/1)
 
   # A single-port modem still in data mode (a call left up): +++ after the
   # guard time of silence, then ATH, then the set-up again.
   def handle_event(:state_timeout, :escape, :initializing, data) do
-    escape_call(data)
-    run_bring_up(data)
+    start_bring_up(data, fn snapshot ->
+      :ok = BringUp.escape(snapshot)
+      BringUp.run(snapshot)
+    end)
+  end
+
+  # The bring-up's answer (a step: see start_bring_up/2).
+  def handle_event(:info, {:step, token, result}, :initializing, %{step: {token, mref, _pid}} = data) do
+    Process.demonitor(mref, [:flush])
+    bring_up_done(%{data | step: nil}, result)
+  end
+
+  def handle_event(:info, {:step, _token, _result}, _state, _data), do: :keep_state_and_data
+
+  def handle_event(:info, {:DOWN, mref, :process, _pid, reason}, :initializing, %{step: {_token, mref, _pid2}} = data) do
+    fail({:retry, "the modem set-up stopped: #{inspect(reason)}", %{data | step: nil}})
   end
 
   def handle_event(:state_timeout, :port_timeout, :initializing, data) do
@@ -349,33 +373,26 @@ defmodule VintageNetCellular.Connection do
 
   # Registering
 
+  # The registration is the monitor's fact (VintageNetCellular.Monitor turns
+  # its URCs on and reads it): it sends each change here. What it said last
+  # is judged on entering the state, and again at each change.
   def handle_event(:internal, :start, :registering, data) do
-    flush_sim_urcs(data)
-    data = %{data | denied: nil}
-
-    read =
-      case command(data, Compound.line(Compound.registration_commands())) do
-        {:ok, lines} ->
-          Compound.registration(lines)
-
-        _failed ->
-          # Step by step; a domain the modem doesn't have answers ERROR, ignored.
-          Enum.each(Registration.urc_commands(), &command(data, &1))
-          read_registration_step_by_step(data)
-      end
-
-    evaluate_registration(%{data | reg: Map.merge(data.reg, read)}, :entered)
+    evaluate_registration(%{data | denied: nil}, :entered)
   end
 
+  # Nothing changed for registration_timeout: the monitor reads it again
+  # (and turns the URCs on again, in case the modem lost them).
   def handle_event(:state_timeout, :recheck, :registering, data) do
-    read =
-      case command(data, Compound.line(Compound.registration_reads())) do
-        {:ok, lines} -> Compound.registration(lines)
-        _failed -> read_registration_step_by_step(data)
-      end
+    with {_ref, pid} <- data.monitor, do: Monitor.refresh_registration(pid)
+    evaluate_registration(data, :recheck)
+  end
 
-    reg = for {domain, fields} <- read, into: data.reg, do: {domain, fields || Map.get(data.reg, domain)}
-    evaluate_registration(%{data | reg: reg}, :recheck)
+  def handle_event(:info, {Monitor, _pid, {:registration, reg}}, state, data) when is_map(reg) do
+    data = %{data | reg: reg}
+
+    if state == :registering,
+      do: evaluate_registration(data, :urc),
+      else: {:keep_state, data}
   end
 
   # Dialing
@@ -436,13 +453,13 @@ defmodule VintageNetCellular.Connection do
 
   def handle_event(:internal, {:link_event, %{kind: :ip_up} = event}, state, data)
       when state in [:dialing, :connected] do
-    data = link_up(data, event)
+    data = Link.up(data, event)
     data = set_reason(data, data.data_path.describe(:up, event))
     {:next_state, :connected, data}
   end
 
   def handle_event(:internal, {:link_event, %{kind: :ip_down}}, :connected, data) do
-    data = link_down(data) |> set_reason(data.data_path.describe(:down, nil))
+    data = Link.down(data) |> set_reason(data.data_path.describe(:down, nil))
     {:next_state, :dialing, data, [{:next_event, :internal, :dial}]}
   end
 
@@ -450,7 +467,7 @@ defmodule VintageNetCellular.Connection do
   # that came up before it can now get its routes.
   def handle_event(:info, {VintageNet, ["interface", _, "present"], _old, present, _meta}, _state, data) do
     if present == true and data.link != nil and not data.link.applied?,
-      do: {:keep_state, apply_link(data)},
+      do: {:keep_state, Link.activate(data)},
       else: :keep_state_and_data
   end
 
@@ -485,7 +502,7 @@ defmodule VintageNetCellular.Connection do
             {:keep_state, data, [modem_check(data)]}
 
           {:failed, reason} ->
-            data = data |> stop_path() |> link_down()
+            data = data |> stop_path() |> Link.down()
 
             if state in [:dialing, :connected] do
               {:next_state, next, data, actions} = fail({:retry, reason, data})
@@ -514,14 +531,14 @@ defmodule VintageNetCellular.Connection do
     cond do
       data.data_path.owns?(data.path, ref) ->
         {why, path} = data.data_path.exited(data.path, reason)
-        data = %{data | path: path} |> link_down() |> restart_at_port_after_ppp()
+        data = %{data | path: path} |> Link.down() |> restart_at_port_after_ppp()
 
         if state in [:dialing, :connected],
           do: fail({:retry, why, data}),
           else: {:keep_state, data}
 
       match?({^ref, _}, data.at_port) ->
-        data = %{data | at_port: nil, monitor: stop_worker(data, data.monitor)}
+        data = %{data | at_port: nil, monitor: Link.stop_worker(data, data.monitor)}
         log(data, :warning, "the AT port stopped: #{inspect(reason)}")
 
         cond do
@@ -542,7 +559,7 @@ defmodule VintageNetCellular.Connection do
         data = %{data | monitor: nil}
 
         if reason not in [:normal, :shutdown] and data.at_port != nil,
-          do: {:keep_state, start_monitor(data, data.modem)},
+          do: {:keep_state, start_monitor(data, data.modem, state == :initializing and data.step != nil)},
           else: {:keep_state, data}
 
       match?({^ref, _}, data.checker) ->
@@ -552,7 +569,7 @@ defmodule VintageNetCellular.Connection do
         data = %{data | stats: nil}
 
         if data.link != nil and data.link.applied? and state == :connected,
-          do: {:keep_state, %{data | stats: start_stats(data)}},
+          do: {:keep_state, %{data | stats: Link.start_stats(data)}},
           else: {:keep_state, data}
 
       true ->
@@ -598,26 +615,64 @@ defmodule VintageNetCellular.Connection do
 
   # The setup sequence
 
-  defp run_bring_up(data) do
-    case bring_up(data) do
-      {:ok, data} ->
+  # The bring-up plan (VintageNetCellular.Connection.BringUp) blocks for as
+  # long as the modem takes: it runs as a step, a task under the workers,
+  # on a snapshot of the data, and its answer comes back as
+  # {:step, token, result}. Meanwhile this process answers status/1, URCs
+  # and the modem check. Leaving :initializing ends a step still running.
+  defp start_bring_up(%{step: nil} = data, fun) do
+    me = self()
+    token = make_ref()
+    task = fn -> send(me, {:step, token, fun.(data)}) end
+    spec = Supervisor.child_spec({Task, task}, id: :step, restart: :temporary)
+
+    case DynamicSupervisor.start_child(data.workers, spec) do
+      {:ok, pid} ->
+        # The port opened: its open timeout no longer runs.
+        {:keep_state, %{data | step: {token, Process.monitor(pid), pid}}, [{:state_timeout, :cancel}]}
+
+      other ->
+        fail({:retry, "could not start the modem set-up: #{inspect(other)}", data})
+    end
+  end
+
+  # A step is running already: it carries on.
+  defp start_bring_up(_data, _fun), do: :keep_state_and_data
+
+  defp stop_step(%{step: nil} = data), do: data
+
+  defp stop_step(%{step: {_token, mref, pid}} = data) do
+    Process.demonitor(mref, [:flush])
+    _ = DynamicSupervisor.terminate_child(data.workers, pid)
+    %{data | step: nil}
+  end
+
+  defp bring_up_done(data, result) do
+    case result do
+      {:ok, done} ->
+        data = merge_bring_up(data, done)
         data = set_reason(data, "waiting for the network registration")
         {:next_state, :registering, data, [{:next_event, :internal, :start}]}
 
-      {:escape, data} ->
+      {:escape, done} ->
         # The guard time of silence before +++ passes as a state timeout.
         data =
           set_reason(
-            data,
+            merge_bring_up(data, done),
             "the modem's only port does not answer: a data call may have been left up; trying the +++ escape"
           )
 
-        {:keep_state, %{data | escape_tried?: true}, [{:state_timeout, @escape_guard_ms, :escape}]}
+        {:keep_state, %{data | escape_tried?: true}, [{:state_timeout, BringUp.escape_guard_ms(), :escape}]}
 
-      failure ->
-        fail(failure)
+      {kind, reason, done} when kind in [:retry, :locked, :unresponsive, :skip_modem] and is_binary(reason) ->
+        fail({kind, reason, merge_bring_up(data, done)})
+
+      other ->
+        fail({:retry, "the modem set-up ended with #{inspect(other)}", data})
     end
   end
+
+  defp merge_bring_up(data, done) when is_map(done), do: Map.merge(data, Map.take(done, BringUp.changes()))
 
   defp port_open?(%{at_port: {_ref, pid}}) do
     ATPort.status(pid) == :opened
@@ -627,502 +682,7 @@ defmodule VintageNetCellular.Connection do
 
   defp port_open?(_data), do: false
 
-  defp bring_up(data) do
-    with {:ok, data} <- init_modem(data),
-         {:ok, data} <- check_imei(data),
-         {:ok, data, contexts} <- check_sim_and_read(data),
-         {:ok, data} <- choose_provider(data),
-         {:ok, data} <- end_call_left_up(data, contexts),
-         {:ok, data} <- write_pdp_context(data, contexts) do
-      apply_radio_settings(data)
-    end
-  end
-
-  # The modem may still be booting (or flushing garbage): the set-up is
-  # tried three times in all, first as one compound line, then step by step
-  # (which also finds out which init command the modem refuses).
-  defp init_modem(data) do
-    profile_init = profile_call(data, :init_commands, [], [])
-
-    case command(data, Compound.line(Compound.init_commands(profile_init))) do
-      {:ok, _} ->
-        {:ok, %{data | failures: 0}}
-
-      {:error, :closed} ->
-        {:unresponsive, "the modem's AT port #{data.modem.at_tty} is closed", data}
-
-      # No answer at all on the only port: it may be in data mode, with a
-      # call a stopped pppd left up. Escape once per bring-up.
-      {:error, :timeout} when data.modem.ppp_tty == nil and not data.escape_tried? ->
-        {:escape, data}
-
-      {:error, _} ->
-        init_modem_step_by_step(data, profile_init, 2)
-    end
-  end
-
-  # V.250: the escape is +++ between two guard times of silence (S12, 1 s by
-  # default); the modem answers OK in online command mode, and ATH ends the
-  # call. A modem that was not in data mode takes +++ as the start of a line
-  # and gives ERROR or nothing, which the set-up's retries absorb.
-  # ATH goes out even when the OK of +++ was missed: in command mode it is
-  # harmless, and the set-up's AT+CGACT? check catches a call still up.
-  defp escape_call(%{at_port: {_ref, pid}} = data) do
-    escaped = ATPort.send_body(pid, "+++", @escape_guard_ms + data.settings.command_timeout)
-
-    case {escaped, command(data, "ATH")} do
-      {{:ok, _}, {:ok, _}} ->
-        log(data, :info, "ended a data call left up on the modem's only port (+++, ATH)")
-
-      {escaped, hung_up} ->
-        log(
-          data,
-          :info,
-          "+++ escape: #{format_result(escaped)}, ATH: #{format_result(hung_up)}; setting the modem up again"
-        )
-    end
-  catch
-    :exit, _ -> :ok
-  end
-
-  defp escape_call(_data), do: :ok
-
-  defp format_result({:ok, _}), do: "OK"
-  defp format_result(error), do: format_error(error)
-
-  defp init_modem_step_by_step(data, profile_init, tries) do
-    case first_answer(data, "ATE0", tries) do
-      {:ok, _} ->
-        _ = command(data, "AT+CMEE=2")
-
-        Enum.each(profile_init, fn cmd ->
-          case command(data, cmd) do
-            {:ok, _} -> :ok
-            error -> log(data, :warning, "#{redact(cmd)} failed: #{inspect(error)}")
-          end
-        end)
-
-        {:ok, %{data | failures: 0}}
-
-      {:error, :closed} ->
-        {:unresponsive, "the modem's AT port #{data.modem.at_tty} is closed", data}
-
-      {:error, reason} ->
-        {:unresponsive, "the modem does not answer AT commands on #{data.modem.at_tty} (#{format_error(reason)})", data}
-    end
-  end
-
-  defp first_answer(data, cmd, tries) do
-    case command(data, cmd) do
-      {:ok, _} = ok -> ok
-      {:error, :closed} = closed -> closed
-      _error when tries > 1 -> first_answer(data, cmd, tries - 1)
-      error -> error
-    end
-  end
-
-  defp check_imei(%{config: %{imei: nil}} = data), do: {:ok, data}
-
-  defp check_imei(%{config: %{imei: wanted}} = data) do
-    case command(data, "AT+CGSN") do
-      {:ok, lines} ->
-        imei = Enum.find_value(lines, &imei_in/1)
-
-        if imei == wanted do
-          {:ok, data}
-        else
-          {:skip_modem, "modem #{ModemSelect.describe(data.modem)} has IMEI #{imei || "?"}, not #{wanted}", data}
-        end
-
-      error ->
-        {:retry, "could not read the IMEI (AT+CGSN: #{format_error(error)})", data}
-    end
-  end
-
-  defp imei_in(line) do
-    case Regex.run(~r/(\d{15})/, line) do
-      [_, imei] -> imei
-      nil -> nil
-    end
-  end
-
-  # One line checks the SIM and reads the ICCID, the IMSI and the PDP
-  # contexts. Only a ready SIM with every command answered is taken from it;
-  # anything else (no SIM, a PIN, a SIM still busy, a command the modem
-  # refuses) goes step by step, which decides and reports as it always did.
-  # Returns the contexts read, or nil when write_pdp_context must read them.
-  defp check_sim_and_read(data) do
-    line = Compound.line(Compound.sim_commands(iccid_command(data)))
-
-    with {:ok, lines} <- command(data, line),
-         {:ok, read} <- Compound.sim_read(lines),
-         :ready <- SIM.status({:cpin, read.cpin}) do
-      PropertyWriter.put(data.ifname, "sim", SIM.property(:ready))
-      data = put_identity(data, read.iccid, read.imsi)
-      {:ok, data, %{cgdcont: read.cgdcont, cgauth: read.cgauth, active_cids: read.active_cids}}
-    else
-      _not_simply_ready ->
-        with {:ok, data} <- check_sim(data),
-             {:ok, data} <- read_identity(data) do
-          {:ok, data, nil}
-        end
-    end
-  end
-
-  defp check_sim(data) do
-    case read_cpin(data) do
-      {:ok, answer} ->
-        status = SIM.status(answer)
-        PropertyWriter.put(data.ifname, "sim", SIM.property(status))
-        key = sim_key(data, status)
-        pin = Config.sim_pin(data.config)
-        # A PIN this SIM accepted before may be sent again (after a modem
-        # reset); one that was rejected, or got no clear answer, never: not
-        # by this manager, nor by one before it (the interface's memory),
-        # nor before a reboot or reconfigure (PinLedger, per ICCID and PIN).
-        tried = Map.get(data.pin_tried, key) || (pin && key && PinLedger.lookup(key, pin))
-
-        case SIM.decide(status, pin, tried in [:sent, :wrong]) do
-          :ready ->
-            {:ok, data}
-
-          {:unlock, pin} ->
-            case SIM.check_attempts(read_pin_attempts(data)) do
-              :ok -> unlock(data, key, pin)
-              {:locked, reason} -> {:locked, reason, data}
-            end
-
-          {:locked, reason} ->
-            {:locked, locked_reason(reason, tried), data}
-
-          {:absent, reason} ->
-            forget_sim(data)
-            {:retry, reason, data}
-
-          {:wait, reason} ->
-            {:retry, reason, data}
-        end
-
-      {:error, reason} ->
-        {:retry, "could not read the SIM state (AT+CPIN?: #{format_error(reason)})", data}
-    end
-  end
-
-  defp read_cpin(data) do
-    case command(data, "AT+CPIN?") do
-      {:ok, lines} ->
-        case Enum.find_value(lines, &parsed(&1, :cpin)) do
-          %{state: state} -> {:ok, {:cpin, state}}
-          nil -> {:error, "no +CPIN line in #{inspect(lines)}"}
-        end
-
-      {:error, {:cme_error, x}} ->
-        {:ok, {:cme_error, cme_code(x)}}
-
-      {:error, reason} ->
-        {:error, reason}
-    end
-  end
-
-  # The PIN attempts left, where the profile has a command that tells them;
-  # nil when it doesn't, or the modem gave no answer.
-  # The port program parsed the answer's lines already (ATPort.command_parsed/3).
-  defp read_pin_attempts(%{at_port: {_ref, pid}} = data) do
-    with command when is_binary(command) <- profile_call(data, :pin_attempts_command, [], nil),
-         {:ok, lines} <- ATPort.command_parsed(pid, command, data.settings.command_timeout) do
-      SIM.pin_attempts(for {_line, {:ok, parsed}} <- lines, do: parsed)
-    else
-      _ -> nil
-    end
-  catch
-    :exit, _ -> nil
-  end
-
-  defp read_pin_attempts(_data), do: nil
-
-  # The SIM a PIN was sent to: its ICCID when the modem tells it before the
-  # unlock (most do), otherwise the modem (and this SIM slot) itself.
-  defp sim_key(data, :pin_required) do
-    case read_iccid(data) do
-      {:ok, iccid} -> {:iccid, iccid}
-      _ -> {:modem, data.modem.usb_path || data.modem.at_tty}
-    end
-  end
-
-  defp sim_key(_data, _status), do: nil
-
-  defp unlock(data, key, pin) do
-    # Remember the attempt before sending it: whatever happens next, this PIN
-    # is never sent to this SIM again.
-    data = pin_tried(data, key, :sent)
-    log(data, :info, "the SIM asks for its PIN; sending the configured sim_pin once")
-    result = command(data, ~s(AT+CPIN="#{pin}"))
-
-    cond do
-      match?({:ok, _}, result) ->
-        data = pin_tried(data, key, :accepted)
-        check_sim_after_unlock(data)
-
-      SIM.wrong_pin?(result) ->
-        data = pin_tried(data, key, :wrong)
-        PropertyWriter.put(data.ifname, "sim", :pin_required)
-        log(data, :error, "the SIM rejected the configured sim_pin")
-
-        case SIM.decide(:pin_required, pin, true) do
-          {:locked, reason} -> {:locked, reason, data}
-          _other -> {:locked, "The SIM rejected the configured sim_pin", data}
-        end
-
-      true ->
-        {:locked,
-         "The configured sim_pin was sent once but the modem gave no clear answer " <>
-           "(#{format_error(result)}); it will not be sent again to this SIM. " <>
-           "Check the SIM with VintageNetCellular.at(ifname, \"AT+CPIN?\")", data}
-    end
-  end
-
-  # What became of the PIN sent to a SIM, also kept by the interface so that
-  # a restarted manager never sends a refused PIN again.
-  defp pin_tried(data, key, outcome) do
-    pin_tried = Map.put(data.pin_tried, key, outcome)
-    Interface.remember(data.ifname, :pin_tried, pin_tried)
-    _ = PinLedger.record(key, Config.sim_pin(data.config), outcome)
-    %{data | pin_tried: pin_tried}
-  end
-
-  # The SIM may take a moment after the PIN: when it isn't ready yet, the
-  # set-up is retried after the backoff (no waiting here: nothing blocks the
-  # state machine). The PIN is not sent again (it was accepted).
-  defp check_sim_after_unlock(data) do
-    case read_cpin(data) do
-      {:ok, {:cpin, :ready}} ->
-        PropertyWriter.put(data.ifname, "sim", :ready)
-        {:ok, data}
-
-      _other ->
-        {:retry, "the SIM accepted the PIN but is not ready yet", data}
-    end
-  end
-
-  defp locked_reason(reason, :sent) do
-    "The configured sim_pin was sent once and the SIM still asks for a PIN; it will not be " <>
-      "sent again to this SIM. " <> reason
-  end
-
-  defp locked_reason(reason, _tried), do: reason
-
-  defp read_identity(data) do
-    iccid =
-      case read_iccid(data) do
-        {:ok, iccid} -> iccid
-        _ -> nil
-      end
-
-    imsi =
-      case command(data, "AT+CIMI") do
-        {:ok, lines} -> Compound.imsi(lines)
-        _ -> nil
-      end
-
-    {:ok, put_identity(data, iccid, imsi)}
-  end
-
-  defp put_identity(data, iccid, imsi) do
-    put_or_delete(data.ifname, "iccid", iccid)
-    put_or_delete(data.ifname, "imsi", imsi)
-    %{data | iccid: iccid}
-  end
-
-  defp iccid_command(data), do: profile_call(data, :iccid_command, [], "AT+CCID")
-
-  defp read_iccid(data) do
-    case command(data, iccid_command(data)) do
-      {:ok, lines} ->
-        case Compound.iccid(lines) do
-          nil -> {:error, :no_iccid}
-          iccid -> {:ok, iccid}
-        end
-
-      error ->
-        error
-    end
-  end
-
-  defp choose_provider(data) do
-    case ServiceProviders.select(data.config.service_providers, data.iccid) do
-      {:ok, provider} ->
-        PropertyWriter.put(data.ifname, "apn", provider.apn)
-        {:ok, %{data | provider: Config.runtime_provider(provider)}}
-
-      {:error, :no_provider} ->
-        PropertyWriter.delete(data.ifname, "apn")
-
-        which =
-          if data.iccid,
-            do: "ICCID #{data.iccid} matches no only_iccid_prefixes",
-            else: "the SIM's ICCID could not be read"
-
-        {:retry,
-         "No service provider for this SIM: #{which}, and there is no catch-all provider " <>
-           "(one without only_iccid_prefixes). Add one, or a prefix for this SIM; retrying in case the SIM changes",
-         %{data | provider: nil}}
-    end
-  end
-
-  # A data call left up on the context to dial (a pppd that was stopped
-  # without ending it, before a deconfigure, a restart or a crash) keeps the
-  # PPP port in data mode: chat's AT would go unanswered and no dial would
-  # ever succeed. The profile says how to end it; a failure is logged and the
-  # setup goes on (the dial then fails and is retried).
-  defp end_call_left_up(data, contexts) do
-    cid = profile_call(data, :pdp_cid, [], 1)
-
-    if cid in active_cids(data, contexts) do
-      case profile_call(data, :end_call, [cid], ModemProfile.default_end_call(cid)) do
-        {:at_port, [_ | _] = commands} ->
-          log(data, :info, "a data call is still up on context #{cid}; ending it (#{Enum.join(commands, ", ")})")
-          run_end_call(data, commands)
-
-        other ->
-          log(data, :warning, "#{inspect(data.modem.profile)}.end_call/1 gave #{inspect(other)}; the call stays up")
-      end
-    end
-
-    {:ok, data}
-  end
-
-  defp active_cids(_data, %{active_cids: cids}), do: cids
-
-  defp active_cids(data, _not_read) do
-    case command(data, "AT+CGACT?") do
-      {:ok, lines} -> Compound.active_cids(lines)
-      _ -> []
-    end
-  end
-
-  defp run_end_call(data, commands) do
-    Enum.reduce_while(commands, :ok, fn cmd, :ok ->
-      case command(data, cmd) do
-        {:ok, _} ->
-          {:cont, :ok}
-
-        error ->
-          # Info, not a warning: on LTE the default bearer shows the context
-          # active without any call, and some modems refuse to deactivate it.
-          log(data, :info, "#{redact(cmd)} failed (#{format_error(error)}); a data call may still be up")
-          {:halt, :error}
-      end
-    end)
-  end
-
-  # The contexts come from the compound SIM line, or are read here.
-  defp write_pdp_context(data, nil) do
-    with {:ok, lines} <- command(data, "AT+CGDCONT?") do
-      cgdcont = for line <- lines, ctx = parsed(line, :cgdcont), do: ctx
-
-      cgauth =
-        case command(data, "AT+CGAUTH?") do
-          {:ok, lines} -> for line <- lines, auth = parsed(line, :cgauth), do: auth
-          _ -> :unsupported
-        end
-
-      write_pdp_context(data, %{cgdcont: cgdcont, cgauth: cgauth})
-    else
-      error -> {:retry, "could not read the PDP contexts (AT+CGDCONT?: #{format_error(error)})", data}
-    end
-  end
-
-  defp write_pdp_context(data, current) do
-    cid = profile_call(data, :pdp_cid, [], 1)
-    profile = data.modem.profile
-
-    cgauth_fun =
-      if function_exported?(profile, :cgauth_command, 4),
-        do: &profile.cgauth_command/4,
-        else: &PDP.cgauth_command/4
-
-    case PDP.plan(current, data.provider, cid: cid, cgauth: cgauth_fun) do
-      [] ->
-        {:ok, data}
-
-      plan ->
-        log(data, :info, "writing the PDP context: #{PDP.describe(current, data.provider, cid: cid)}")
-        run_pdp_plan(data, plan)
-    end
-  end
-
-  defp run_pdp_plan(data, plan) do
-    Enum.reduce_while(plan, {:ok, data}, fn cmd, acc ->
-      case command(data, cmd) do
-        {:ok, _} ->
-          {:cont, acc}
-
-        error ->
-          # Never leave the radio off.
-          _ = if cmd != "AT+CFUN=1", do: command(data, "AT+CFUN=1")
-          {:halt, {:retry, "writing the PDP context failed (#{redact(cmd)}: #{format_error(error)})", data}}
-      end
-    end)
-  end
-
-  defp apply_radio_settings(data) do
-    rats = data.config.only_radio_technologies
-    radio = profile_call(data, :radio_settings, [rats], [])
-
-    data =
-      if rats != nil and radio == [] do
-        log_once(
-          data,
-          {:rats, rats},
-          "#{inspect(data.modem.profile)} has no setting for #{inspect(rats)}; the modem keeps its own"
-        )
-      else
-        data
-      end
-
-    settings = profile_call(data, :roaming_settings, [data.provider.roaming_allowed?], []) ++ radio
-
-    Enum.each(settings, fn {query, expected, set} ->
-      already? =
-        case command(data, query) do
-          {:ok, lines} when is_list(lines) -> Commands.matches?(lines, expected)
-          _ -> false
-        end
-
-      unless already?, do: apply_setting(data, List.wrap(set))
-    end)
-
-    {:ok, data}
-  end
-
-  defp apply_setting(data, commands) do
-    Enum.reduce_while(commands, :ok, fn cmd, :ok ->
-      case command(data, cmd) do
-        {:ok, _} ->
-          log(data, :info, "applied #{cmd}")
-          {:cont, :ok}
-
-        error ->
-          log(data, :warning, "#{cmd} failed (#{format_error(error)}); the modem keeps its setting")
-          {:halt, :error}
-      end
-    end)
-  end
-
   # Registration
-
-  defp read_registration_step_by_step(data) do
-    for {domain, cmd} <- Registration.read_commands(), into: %{} do
-      {domain, read_registration(data, cmd, domain)}
-    end
-  end
-
-  defp read_registration(data, cmd, domain) do
-    case command(data, cmd) do
-      {:ok, lines} -> Enum.find_value(lines, &parsed(&1, domain))
-      _ -> nil
-    end
-  end
 
   defp evaluate_registration(data, why) do
     case Registration.evaluate(data.reg, roaming_allowed?: data.provider.roaming_allowed? != false) do
@@ -1149,16 +709,6 @@ defmodule VintageNetCellular.Connection do
       else: {:keep_state, data, [{:state_timeout, data.settings.registration_timeout, :recheck}]}
   end
 
-  defp handle_urc({:ok, {kind, fields}}, state, data) when kind in [:creg, :cgreg, :cereg, :c5greg] do
-    data = %{data | reg: Map.put(data.reg, kind, fields)}
-
-    if state == :registering do
-      evaluate_registration(data, :urc)
-    else
-      {:keep_state, data}
-    end
-  end
-
   defp handle_urc({:ok, {:cpin, %{state: :ready}}}, :sim_locked, data) do
     restart(set_reason(data, "the SIM is ready"))
   end
@@ -1172,30 +722,13 @@ defmodule VintageNetCellular.Connection do
 
   defp sim_removed(data) do
     PropertyWriter.put(data.ifname, "sim", :absent)
-    forget_sim(data)
-    data = data |> stop_path() |> link_down()
+    BringUp.forget_sim(data.ifname)
+    data = data |> stop_path() |> Link.down()
     fail({:retry, "the SIM was removed", data})
-  end
-
-  defp forget_sim(data) do
-    Enum.each(["iccid", "imsi", "apn"], &PropertyWriter.delete(data.ifname, &1))
   end
 
   # SIM URCs: 27.007's +CPIN, and the profile's own.
   defp sim_urcs(data), do: ["+CPIN" | profile_call(data, :sim_removed_urcs, [], [])]
-
-  defp flush_sim_urcs(data), do: flush_urcs(sim_urcs(data))
-
-  defp flush_urcs(prefixes), do: Enum.each(prefixes, &flush_prefix(&1, byte_size(&1)))
-
-  defp flush_prefix(prefix, n) do
-    receive do
-      {ATPort, _port, {:urc, line, _}} when byte_size(line) >= n and binary_part(line, 0, n) == prefix ->
-        flush_prefix(prefix, n)
-    after
-      0 -> :ok
-    end
-  end
 
   # Failures and retries
 
@@ -1258,7 +791,7 @@ defmodule VintageNetCellular.Connection do
   end
 
   defp drop_modem(data) do
-    data = data |> stop_path() |> link_down() |> stop_at_port()
+    data = data |> stop_path() |> Link.down() |> stop_at_port()
     ModemSelect.release_all()
     %{data | modem: nil, reg: %{}, provider: nil, iccid: nil, failures: 0}
   end
@@ -1308,7 +841,9 @@ defmodule VintageNetCellular.Connection do
       {:ok, pid} ->
         ref = Process.monitor(pid)
         subscribe_at_port(pid, sim_urcs(data))
-        start_monitor(%{data | at_port: {ref, pid}}, modem)
+        # A new port: the bring-up runs next, and the monitor waits for its
+        # set-up line.
+        start_monitor(%{data | at_port: {ref, pid}}, modem, true)
 
       {:error, reason} ->
         # A failure to start is retried: the state waits for the port to
@@ -1320,20 +855,24 @@ defmodule VintageNetCellular.Connection do
 
   # The port may die between its start and these calls: its :DOWN follows.
   defp subscribe_at_port(pid, sim_urcs) do
-    Enum.each(Registration.urc_prefixes() ++ sim_urcs, &ATPort.subscribe(pid, &1))
+    Enum.each(sim_urcs, &ATPort.subscribe(pid, &1))
   catch
     :exit, _ -> :ok
   end
 
   # The property monitor follows the AT port: it stops by itself when the
   # port goes away, and a new one starts with the next port.
-  defp start_monitor(data, modem) do
+  # It owns the registration and sends its changes here (notify), and it
+  # holds its first commands until the bring-up's set-up line is done.
+  defp start_monitor(data, modem, hold?) do
     opts = [
       ifname: data.ifname,
       at_port: Interface.at_port(data.ifname),
       profile: modem.profile,
       config: data.settings.monitor,
-      command_timeout: data.settings.command_timeout
+      command_timeout: data.settings.command_timeout,
+      notify: self(),
+      hold: hold?
     ]
 
     case DynamicSupervisor.start_child(data.workers, {VintageNetCellular.Monitor, opts}) do
@@ -1352,7 +891,7 @@ defmodule VintageNetCellular.Connection do
     Process.demonitor(ref, [:flush])
     _ = DynamicSupervisor.terminate_child(data.workers, pid)
     # The monitor stops by itself when its port goes.
-    %{data | at_port: nil, monitor: stop_worker(data, data.monitor)}
+    %{data | at_port: nil, monitor: Link.stop_worker(data, data.monitor)}
   end
 
   # What the data path serves (VintageNetCellular.DataPath.context()).
@@ -1380,114 +919,7 @@ defmodule VintageNetCellular.Connection do
 
   defp restart_at_port_after_ppp(data), do: data
 
-  # The PPP link
-
-  # pppd said ip-up. The routes, DNS and connection status go to VintageNet
-  # only once the kernel's interface is `present`: RouteManager crashes (and
-  # takes every interface with it) on one the kernel doesn't have.
-  defp link_up(data, event) do
-    link = %{local: event.local, remote: event.remote, dns: data.config.dns || event.dns, applied?: false}
-    data = %{stop_checker(data) | link: link}
-
-    if interface_present?(data.ifname) do
-      apply_link(data)
-    else
-      log(data, :info, "the link is up; waiting for the kernel's #{data.ifname} to appear before setting routes")
-      data
-    end
-  end
-
-  defp apply_link(%{link: link, ifname: ifname} = data) do
-    @route_manager.set_route(ifname, [{link.local, 32}], link.remote)
-    if link.dns != [], do: @name_resolver.setup(ifname, nil, link.dns)
-    @route_manager.set_connection_status(ifname, :lan, "PPP is up")
-
-    checker =
-      case DynamicSupervisor.start_child(
-             data.workers,
-             Supervisor.child_spec({@internet_checker, ifname}, id: :internet_checker, restart: :temporary)
-           ) do
-        {:ok, pid} -> {Process.monitor(pid), pid}
-        _ -> nil
-      end
-
-    %{data | link: %{link | applied?: true}, checker: checker, stats: start_stats(data)}
-  catch
-    # VintageNet restarting under us: the link stays recorded as not applied,
-    # and is applied when the interface is reported present again.
-    :exit, reason ->
-      log(data, :warning, "VintageNet did not take the routes for #{ifname}: #{inspect(reason)}")
-      data
-  end
-
-  defp start_stats(data) do
-    opts = [
-      ifname: data.ifname,
-      sysfs_root: data.settings.sysfs_root,
-      interval: Map.get(data.settings, :statistics_interval, VintageNetCellular.Statistics.default_interval())
-    ]
-
-    case DynamicSupervisor.start_child(data.workers, {VintageNetCellular.Statistics, opts}) do
-      {:ok, pid} -> {Process.monitor(pid), pid}
-      _ -> nil
-    end
-  end
-
-  defp interface_present?(ifname), do: @vintage_net.get(["interface", ifname, "present"]) == true
-
-  defp link_down(%{link: nil} = data), do: stop_checker(data)
-
-  defp link_down(data) do
-    clear_link(data)
-    %{stop_checker(data) | link: nil}
-  end
-
-  defp clear_link(data) do
-    @route_manager.clear_route(data.ifname)
-    @name_resolver.clear(data.ifname)
-    @route_manager.set_connection_status(data.ifname, :disconnected, "PPP is down")
-  catch
-    :exit, _ -> :ok
-  end
-
-  # The link's workers: InternetChecker and the statistics poller.
-  defp stop_checker(data) do
-    %{data | checker: stop_worker(data, data.checker), stats: stop_worker(data, data.stats)}
-  end
-
-  defp stop_worker(_data, nil), do: nil
-
-  defp stop_worker(data, {ref, pid}) do
-    Process.demonitor(ref, [:flush])
-    _ = DynamicSupervisor.terminate_child(data.workers, pid)
-    nil
-  end
-
   # Helpers
-
-  defp command(%{at_port: nil}, _cmd), do: {:error, :closed}
-
-  defp command(%{at_port: {_ref, pid}} = data, cmd) do
-    ATPort.command(pid, cmd, data.settings.command_timeout)
-  catch
-    :exit, _ -> {:error, :closed}
-  end
-
-  defp parsed(line, kind) do
-    case AT.parse(line) do
-      {:ok, {^kind, fields}} -> fields
-      _ -> nil
-    end
-  end
-
-  defp cme_code(code) when is_integer(code), do: code
-
-  defp cme_code(text) when is_binary(text) do
-    case AT.parse("+CME ERROR: " <> text) do
-      {:ok, {:cme_error, %{code: code}}} when is_integer(code) -> code
-      _ -> text
-    end
-  end
 
   defp profile_call(%{modem: %{profile: profile}}, fun, args, default),
     do: ModemProfile.call(profile, fun, args, default)
@@ -1512,22 +944,10 @@ defmodule VintageNetCellular.Connection do
     {ModemSelect.still_present?(data.modem, found, data.config), data}
   end
 
-  defp put_or_delete(ifname, key, nil), do: PropertyWriter.delete(ifname, key)
-  defp put_or_delete(ifname, key, value), do: PropertyWriter.put(ifname, key, value)
-
   defp set_reason(data, reason) do
     PropertyWriter.put(data.ifname, "reason", reason)
     %{data | reason: reason}
   end
-
-  defp format_error({:error, reason}), do: format_error(reason)
-  defp format_error({:cme_error, x}), do: "+CME ERROR: #{x}"
-  defp format_error({:cms_error, x}), do: "+CMS ERROR: #{x}"
-  defp format_error(reason) when is_atom(reason), do: Atom.to_string(reason)
-  defp format_error(reason) when is_binary(reason), do: reason
-  defp format_error(reason), do: inspect(reason)
-
-  defp redact(cmd), do: VintageNetCellular.redact(cmd)
 
   # A failure that repeats at every retry is logged as a warning the first
   # time, and at debug level after that.

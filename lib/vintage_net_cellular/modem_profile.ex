@@ -157,6 +157,17 @@ defmodule VintageNetCellular.ModemProfile do
   @callback cell_info_commands() :: [String.t()]
 
   @doc """
+  What one of the family's signal or cell reads stands for in the monitor's
+  facts (`VintageNetCellular.Monitor.Facts.forget/2`): a read that answers
+  `OK` without its report line means the modem has nothing there now, and
+  those facts are dropped. E.g. Quectel `"AT+QCSQ"` is `[:qcsq]` and
+  `"AT+QNWINFO"` `[:vendor]`, SIMCom `"AT+CPSI?"` `[:cpsi, :vendor]`.
+  27.007's reads (`AT+CSQ`, `AT+CESQ`, `AT+COPS?`) are known without it.
+  Default: `[]` for every command.
+  """
+  @callback read_sources(String.t()) :: [atom()]
+
+  @doc """
   AT commands that make the modem push network time (NITZ) as URCs the
   monitor follows (`+CTZE: <tz>,<dst>,<time>` or `+CTZV: <tz>`). Sent at
   each monitor setup; a command the modem refuses three times is not sent
@@ -325,6 +336,9 @@ defmodule VintageNetCellular.ModemProfile do
       def cell_info_commands, do: []
 
       @impl VintageNetCellular.ModemProfile
+      def read_sources(_command), do: []
+
+      @impl VintageNetCellular.ModemProfile
       def network_time_urc_commands, do: ["AT+CTZR=2"]
 
       @impl VintageNetCellular.ModemProfile
@@ -386,6 +400,7 @@ defmodule VintageNetCellular.ModemProfile do
                      signal_urc_commands: 0,
                      signal_commands: 0,
                      cell_info_commands: 0,
+                     read_sources: 1,
                      network_time_urc_commands: 0,
                      network_time_commands: 0
     end

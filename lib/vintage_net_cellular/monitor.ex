@@ -31,14 +31,32 @@ defmodule VintageNetCellular.Monitor do
   `AT+QINDCFG="csq",1,0`, SIMCom `AT+AUTOCSQ=1,1`) and network time URCs
   (`c:VintageNetCellular.ModemProfile.network_time_urc_commands/0`, 27.007
   `AT+CTZR=2` by default), then reads registration, `+CSQ` and the profile's
-  network time (`c:VintageNetCellular.ModemProfile.network_time_commands/0`:
-  Quectel `AT+QLTS`) once. From then on it subscribes to `+CREG`, `+CGREG`,
+  signal commands, and the profile's network time
+  (`c:VintageNetCellular.ModemProfile.network_time_commands/0`: Quectel
+  `AT+QLTS`) once, all in one compound line (one by one when the modem
+  refuses the line, which finds the command it doesn't have). The identity
+  goes out as a second compound line. From then on it subscribes to `+CREG`, `+CGREG`,
   `+CEREG`, `+C5GREG`, `+CSQ`, `+CPIN`, `+CTZV` and `+CTZE` URCs on the AT
   port, plus the profile's own (`c:VintageNetCellular.ModemProfile.urc_prefixes/0`:
   Quectel `+QIND`, SIMCom `+SIMCARD` ...), and each URC updates the
   properties at once.
   A registration change (a new state, cell or area) makes it read the
-  operator, cell and signal details shortly after.
+  cell and signal details shortly after, and the operator too when the
+  registration state or the radio changed. Cell changes in the same network
+  are read at most once per `refresh_min_interval_ms` (10 s), so a storm of
+  handovers doesn't become a storm of commands.
+
+  ## The registration and the identity are its facts
+
+  It is the one owner of the registration: the connection manager, which
+  decides when to dial on it, starts the monitor with `notify: pid` and gets
+  `{VintageNetCellular.Monitor, monitor_pid, {:registration, reg}}` at each
+  change (`reg` as `VintageNetCellular.Connection.Registration.evaluate/2`
+  takes it), and asks for a new read with `refresh_registration/1`. Others
+  get the identity with `identity/3` instead of asking the modem again.
+  Started with `hold: true`, it sends nothing until `modem_initialized/1`
+  (the manager's set-up line, `ATE0;+CMEE=2;...`, is done) or `hold_ms`
+  (10 s) has passed.
 
   The registration URCs stay at `n=2` (what the connection manager and
   every modem support), which carries no reject cause. When a domain is
@@ -82,12 +100,14 @@ defmodule VintageNetCellular.Monitor do
   Options: `:ifname` and `:at_port` (a pid or name) are required; `:profile`
   (a `VintageNetCellular.ModemProfile` module, nil for plain 3GPP); `:config`
   (the keys of `VintageNetCellular.Monitor.Schedule.config!/1`);
-  `:command_timeout` (ms, 5_000); `:name`.
+  `:command_timeout` (ms, 5_000); `:notify` (a pid that gets the
+  registration changes); `:hold` (false) and `:hold_ms` (10_000); `:name`.
   """
   use GenServer
 
   alias VintageNetCellular.AT
   alias VintageNetCellular.ATPort
+  alias VintageNetCellular.Connection.Compound
   alias VintageNetCellular.Connection.Registration
   alias VintageNetCellular.Monitor.Facts
   alias VintageNetCellular.ModemProfile
@@ -150,6 +170,33 @@ defmodule VintageNetCellular.Monitor do
   @spec stats(GenServer.server()) :: stats()
   def stats(server), do: GenServer.call(server, :stats)
 
+  @doc """
+  The connection manager's set-up line (echo off, verbose errors, the
+  profile's init commands) is done: a monitor started with `hold: true`
+  sends its first commands now, not before (they would race the set-up).
+  """
+  @spec modem_initialized(GenServer.server()) :: :ok
+  def modem_initialized(server), do: GenServer.cast(server, :modem_initialized)
+
+  @doc """
+  Reads the registration again (and turns its URCs on again): for a
+  connection manager that has heard nothing for a while.
+  """
+  @spec refresh_registration(GenServer.server()) :: :ok
+  def refresh_registration(server), do: GenServer.cast(server, :refresh_registration)
+
+  @doc """
+  One identity value (`:imei`, `:manufacturer`, `:model`, `:revision`) of
+  the modem: at once when it was read already, otherwise once the monitor's
+  identity read has answered (`{:error, :unknown}` when it failed). The
+  monitor owns the identity; this is how others get it without asking the
+  modem again. Exits when the monitor doesn't answer within `timeout` (ms).
+  """
+  @spec identity(GenServer.server(), :imei | :manufacturer | :model | :revision, timeout()) ::
+          {:ok, String.t()} | {:error, :unknown}
+  def identity(server, key, timeout) when key in [:imei, :manufacturer, :model, :revision],
+    do: GenServer.call(server, {:identity, Atom.to_string(key)}, timeout)
+
   @doc "Stops the monitor; its keys are deleted."
   @spec stop(GenServer.server()) :: :ok
   def stop(server), do: GenServer.stop(server)
@@ -182,9 +229,19 @@ defmodule VintageNetCellular.Monitor do
           port_open?: port_open?(at_port),
           unsupported: MapSet.new(),
           errors: %{},
-          stats: %{commands: 0, urcs: 0, by_command: %{}}
+          stats: %{commands: 0, urcs: 0, by_command: %{}},
+          # Where registration changes go (the connection manager), and what
+          # it was sent last.
+          notify: Keyword.get(opts, :notify),
+          reg_sent: nil,
+          # Callers of identity/3 waiting for the identity read.
+          identity_waiters: [],
+          # hold: true waits for modem_initialized/1 (or hold_ms) before the
+          # first command.
+          held?: Keyword.get(opts, :hold, false)
         }
 
+        if state.held?, do: Process.send_after(self(), :release, Keyword.get(opts, :hold_ms, 10_000))
         {:ok, run_due(state)}
 
       _ ->
@@ -197,6 +254,19 @@ defmodule VintageNetCellular.Monitor do
     stats = Map.put(state.stats, :unsupported, Enum.sort(state.unsupported))
     {:reply, stats, state}
   end
+
+  def handle_call({:identity, key}, from, state) do
+    case Map.fetch(state.facts.identity, key) do
+      {:ok, value} -> {:reply, {:ok, value}, state}
+      :error -> {:noreply, %{state | identity_waiters: [{from, key} | state.identity_waiters]}}
+    end
+  end
+
+  @impl GenServer
+  def handle_cast(:modem_initialized, state), do: {:noreply, run_due(%{state | held?: false})}
+
+  def handle_cast(:refresh_registration, state),
+    do: {:noreply, state |> reschedule(&Schedule.trigger(&1, :recheck, now())) |> run_due()}
 
   @impl GenServer
   # URCs arrive parsed by the port program (see VintageNetCellular.ATPort).
@@ -226,6 +296,7 @@ defmodule VintageNetCellular.Monitor do
   end
 
   def handle_info(:tick, state), do: {:noreply, run_due(%{state | timer: nil})}
+  def handle_info(:release, state), do: {:noreply, run_due(%{state | held?: false})}
 
   def handle_info({ref, {task, results}}, %{worker: {ref, task}} = state) do
     Process.demonitor(ref, [:flush])
@@ -267,7 +338,7 @@ defmodule VintageNetCellular.Monitor do
 
     state =
       if changed_location?(before, state.facts.reg[kind]) and Facts.registered?(state.facts),
-        do: registration_changed(state),
+        do: registration_changed(state, same_network?(before, state.facts.reg[kind])),
         else: state
 
     if newly_denied?(before, state.facts.reg[kind]), do: maybe_read_reject_cause(state), else: state
@@ -302,6 +373,11 @@ defmodule VintageNetCellular.Monitor do
       else: state
   end
 
+  # A new cell or area in the same registration state and radio: the
+  # operator stays (the cell read notices a new PLMN).
+  defp same_network?(nil, _new), do: false
+  defp same_network?(old, new), do: Map.take(old, [:stat, :act]) == Map.take(new, [:stat, :act])
+
   defp changed_location?(nil, _new), do: true
 
   defp changed_location?(old, new) do
@@ -311,6 +387,7 @@ defmodule VintageNetCellular.Monitor do
   ## Tasks
 
   defp run_due(%{port_open?: false} = state), do: state
+  defp run_due(%{held?: true} = state), do: state
 
   defp run_due(%{worker: nil} = state) do
     {due, schedule} = Schedule.take_due(state.schedule, now())
@@ -342,10 +419,45 @@ defmodule VintageNetCellular.Monitor do
         state = if task == :cell, do: %{state | cell_refresh?: false}, else: state
         at_port = state.at_port
         timeout = state.command_timeout
-        %Task{ref: ref} = Task.async(fn -> {task, run_plan(at_port, plan, timeout)} end)
+        %Task{ref: ref} = Task.async(fn -> {task, run_task(task, at_port, plan, timeout)} end)
         count(%{state | worker: {ref, task}}, plan)
     end
   end
+
+  # The set-up and the identity go out as one compound line each
+  # (`AT+CREG=2;+CGREG=2;...`): one round trip instead of ten. When the
+  # modem refuses the line (a command it doesn't have), the commands go one
+  # by one, which finds out which (it is then left out of the next line).
+  defp run_task(task, at_port, [_, _ | _] = plan, timeout) when task in [:setup, :identity] do
+    line = Compound.line(Enum.map(plan, &elem(&1, 1)))
+
+    case send_command(at_port, line, timeout) do
+      {:ok, lines} ->
+        compound_results(task, plan, line, lines) || run_plan(at_port, plan, timeout)
+
+      {:error, reason} when reason in [:timeout, :closed] or (is_tuple(reason) and elem(reason, 0) == :exit) ->
+        Enum.map(plan, fn {tag, command} -> {tag, command, {:error, reason}} end)
+
+      {:error, _refused} ->
+        run_plan(at_port, plan, timeout)
+    end
+  end
+
+  defp run_task(_task, at_port, plan, timeout), do: run_plan(at_port, plan, timeout)
+
+  # The reads' lines carry their own prefixes (+CREG:, +CSQ: ...): observed
+  # together. The settings answered OK.
+  defp compound_results(:setup, plan, line, lines) do
+    for({tag, command} <- plan, tag != :observe, do: {tag, command, {:ok, []}}) ++ [{:observe, line, {:ok, lines}}]
+  end
+
+  # Identity answers carry no prefix on most modems: taken in order when
+  # each command gave exactly one line, otherwise read again one by one.
+  defp compound_results(:identity, plan, _line, lines) when length(lines) == length(plan) do
+    Enum.zip_with(plan, lines, fn {tag, command}, line -> {tag, command, {:ok, [line]}} end)
+  end
+
+  defp compound_results(:identity, _plan, _line, _lines), do: nil
 
   defp run_plan(at_port, plan, timeout) do
     Enum.map(plan, fn {tag, command} -> {tag, command, send_command(at_port, command, timeout)} end)
@@ -384,7 +496,7 @@ defmodule VintageNetCellular.Monitor do
       Enum.map(signal_urcs, &{:signal_urc, &1}) ++
       supported(time_urcs, state) ++
       Enum.map(Registration.read_commands(), fn {_domain, command} -> {:observe, command} end) ++
-      [{:observe, "AT+CSQ"}] ++ supported(time_reads, state)
+      [{:observe, "AT+CSQ"}] ++ supported(signal_commands(state) -- ["AT+CSQ"], state) ++ supported(time_reads, state)
   end
 
   defp plan(:identity, state) do
@@ -457,6 +569,7 @@ defmodule VintageNetCellular.Monitor do
     result = task_result(task, results, state)
     state = reschedule(state, &Schedule.done(&1, task, result, now()))
     state = if task == :setup, do: after_setup(state, results), else: state
+    state = if task == :identity, do: answer_identity_waiters(state), else: state
     state = if task == :cell and Facts.operator_stale?(state.facts), do: operator_stale(state), else: state
     state = publish(state)
 
@@ -524,17 +637,15 @@ defmodule VintageNetCellular.Monitor do
   defp maybe_forget_silent(state, _command, _parsed), do: state
 
   defp forget_source(state, command) do
-    facts = Enum.reduce(sources_of(command), state.facts, &Facts.forget(&2, &1))
+    facts = Enum.reduce(sources_of(command, state.profile), state.facts, &Facts.forget(&2, &1))
     %{state | facts: facts}
   end
 
-  defp sources_of("AT+CSQ"), do: [:csq]
-  defp sources_of("AT+CESQ"), do: [:cesq]
-  defp sources_of("AT+QCSQ"), do: [:qcsq]
-  defp sources_of("AT+CPSI?"), do: [:cpsi, :vendor]
-  defp sources_of("AT+QNWINFO"), do: [:vendor]
-  defp sources_of("AT+COPS?"), do: [:operator]
-  defp sources_of(_other), do: []
+  # 27.007's reads; the profile says what its own stand for.
+  defp sources_of("AT+CSQ", _profile), do: [:csq]
+  defp sources_of("AT+CESQ", _profile), do: [:cesq]
+  defp sources_of("AT+COPS?", _profile), do: [:operator]
+  defp sources_of(command, profile), do: ModemProfile.call(profile, :read_sources, [command], [])
 
   @errors_before_giving_up 3
 
@@ -568,8 +679,11 @@ defmodule VintageNetCellular.Monitor do
 
   # The next :cell run reads every cell command, also those the signal poll
   # reads anyway (SIMCom's AT+CPSI?), since the cell just changed.
-  defp registration_changed(state) do
-    reschedule(%{state | cell_refresh?: true}, &Schedule.trigger(&1, :registration_changed, now()))
+  defp registration_changed(state, same_network? \\ false) do
+    reschedule(
+      %{state | cell_refresh?: true},
+      &Schedule.trigger(&1, :registration_changed, now(), same_network?: same_network?)
+    )
   end
 
   ## Facts and properties
@@ -581,7 +695,30 @@ defmodule VintageNetCellular.Monitor do
     PropertyWriter.put_many(state.ifname, props)
 
     for key <- Facts.owned_keys(), not Map.has_key?(props, key), do: PropertyWriter.delete(state.ifname, key)
-    state
+    notify_registration(state)
+  end
+
+  # The registration is this process's fact; the connection manager, which
+  # decides when to dial on it, gets each change.
+  defp notify_registration(%{notify: pid, reg_sent: sent, facts: %{reg: reg}} = state)
+       when is_pid(pid) and reg != sent do
+    send(pid, {__MODULE__, self(), {:registration, reg}})
+    %{state | reg_sent: reg}
+  end
+
+  defp notify_registration(state), do: state
+
+  defp answer_identity_waiters(%{identity_waiters: []} = state), do: state
+
+  defp answer_identity_waiters(state) do
+    Enum.each(state.identity_waiters, fn {from, key} ->
+      case Map.fetch(state.facts.identity, key) do
+        {:ok, value} -> GenServer.reply(from, {:ok, value})
+        :error -> GenServer.reply(from, {:error, :unknown})
+      end
+    end)
+
+    %{state | identity_waiters: []}
   end
 
   defp pet(state) do

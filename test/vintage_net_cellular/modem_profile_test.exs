@@ -190,6 +190,23 @@ defmodule VintageNetCellular.ModemProfileTest do
       end
     end
 
+    test "every vendor signal or cell read says which facts it stands for (read_sources/1)" do
+      standard = ["AT+CSQ", "AT+CESQ", "AT+COPS?"]
+      known = [:qcsq, :cpsi, :vendor]
+
+      for profile <- VintageNetCellular.ModemProfile.all(),
+          command <- Enum.uniq(profile.signal_commands() ++ profile.cell_info_commands()),
+          command not in standard do
+        sources = profile.read_sources(command)
+        assert sources != [], "#{inspect(profile)} reads #{command} but names no facts it stands for"
+        assert Enum.all?(sources, &(&1 in known)), "#{inspect(profile)}: #{inspect(sources)}"
+      end
+
+      assert Modem.QuectelEC25.read_sources("AT+QNWINFO") == [:vendor]
+      assert Modem.SIMCom7600.read_sources("AT+CPSI?") == [:cpsi, :vendor]
+      assert Modem.Generic.read_sources("AT+QCSQ") == []
+    end
+
     test "network time: 27.007 CTZR=2 URCs everywhere, Quectel also reads AT+QLTS" do
       for profile <- VintageNetCellular.ModemProfile.all() do
         assert profile.network_time_urc_commands() == ["AT+CTZR=2"], inspect(profile)

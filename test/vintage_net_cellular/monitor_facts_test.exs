@@ -462,21 +462,53 @@ defmodule VintageNetCellular.MonitorFactsTest do
       assert_raise ArgumentError, ~r/:bogus/, fn -> Schedule.config!(bogus: 1) end
     end
 
-    test "signal polls every signal_poll_ms; nothing runs in between" do
+    test "signal polls every signal_poll_ms after the setup (which read it); nothing runs in between" do
       s = Schedule.new([signal_poll_ms: 1_000], 0)
-      {[:setup, :identity, :signal], s} = Schedule.take_due(s, 0)
-      s = s |> Schedule.done(:setup, :ok, 5) |> Schedule.done(:identity, :ok, 6) |> Schedule.done(:signal, :ok, 7)
-      assert Schedule.take_due(s, 1_006) |> elem(0) == []
-      assert Schedule.timeout(s, 7) == 1_000
-      assert Schedule.take_due(s, 1_007) |> elem(0) == [:signal]
+      {[:setup, :identity], s} = Schedule.take_due(s, 0)
+      s = s |> Schedule.done(:setup, :ok, 5) |> Schedule.done(:identity, :ok, 6)
+      assert Schedule.take_due(s, 1_004) |> elem(0) == []
+      assert Schedule.timeout(s, 7) == 998
+      {[:signal], s} = Schedule.take_due(s, 1_005)
+      s = Schedule.done(s, :signal, :ok, 1_010)
+      assert Schedule.take_due(s, 2_009) |> elem(0) == []
+      assert Schedule.take_due(s, 2_010) |> elem(0) == [:signal]
     end
 
-    test "a modem reset re-runs setup and signal, and identity only when something is missing" do
+    test "a modem reset re-runs setup (which reads the signal), and identity only when something is missing" do
       s = Schedule.new([], 0) |> Schedule.take_due(0) |> elem(1)
       {due, _} = s |> Schedule.trigger(:modem_reset, 10) |> Schedule.take_due(10)
-      assert due == [:setup, :signal]
+      assert due == [:setup]
       {due, _} = s |> Schedule.trigger(:modem_reset, 10, identity_missing?: true) |> Schedule.take_due(10)
-      assert due == [:setup, :identity, :signal]
+      assert due == [:setup, :identity]
+    end
+
+    test "a storm of cell changes in the same network plans one read per refresh_min_interval_ms" do
+      s = Schedule.new([refresh_delay_ms: 200, refresh_min_interval_ms: 10_000], 0)
+      {_, s} = Schedule.take_due(s, 0)
+      s = Schedule.done(s, :setup, :ok, 0) |> Schedule.done(:identity, :ok, 0)
+
+      # 1,000 cell changes a second for 30 s; each run takes what is due.
+      {s, runs} =
+        Enum.reduce(0..29_999, {s, []}, fn now, {s, runs} ->
+          s = Schedule.trigger(s, :registration_changed, now, same_network?: true)
+          {due, s} = Schedule.take_due(s, now)
+          s = Enum.reduce(due, s, &Schedule.done(&2, &1, :ok, now))
+          {s, runs ++ for(task <- due, do: {now, task})}
+        end)
+
+      cell_runs = for {at, :cell} <- runs, do: at
+      assert cell_runs == [200, 10_200, 20_200]
+      refute Enum.any?(runs, &match?({_, :operator}, &1))
+      assert Schedule.next_at(s) != nil
+    end
+
+    test "a new registration state is read at once, whatever came before" do
+      s = Schedule.new([refresh_min_interval_ms: 10_000], 0) |> Schedule.take_due(0) |> elem(1)
+      s = Schedule.trigger(s, :registration_changed, 1_000, same_network?: true)
+      {[:signal, :cell], s} = Schedule.take_due(s, 1_200)
+      s = s |> Schedule.done(:signal, :ok, 1_200) |> Schedule.done(:cell, :ok, 1_200)
+      s = Schedule.trigger(s, :registration_changed, 1_500)
+      assert {s.due.operator, s.due.cell, s.due.signal} == {1_700, 1_700, 1_700}
     end
 
     test "a failed setup is retried" do

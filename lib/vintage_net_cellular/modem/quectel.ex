@@ -77,6 +77,11 @@ defmodule VintageNetCellular.Modem.Quectel do
       def cell_info_commands(), do: ["AT+QNWINFO"]
 
       @impl true
+      def read_sources("AT+QCSQ"), do: [:qcsq]
+      def read_sources("AT+QNWINFO"), do: [:vendor]
+      def read_sources(_command), do: []
+
+      @impl true
       def network_time_commands(), do: ["AT+QLTS"]
 
       @impl true

@@ -80,6 +80,10 @@ defmodule VintageNetCellular.Modem.SIMCom do
       def cell_info_commands(), do: ["AT+CPSI?"]
 
       @impl true
+      def read_sources("AT+CPSI?"), do: [:cpsi, :vendor]
+      def read_sources(_command), do: []
+
+      @impl true
       def radio_settings(radio_technologies),
         do: unquote(__MODULE__).radio_settings(unquote(radio), radio_technologies)
     end

@@ -8,12 +8,12 @@ defmodule VintageNetCellular.Monitor.Schedule do
 
   | task | what it reads | when |
   |---|---|---|
-  | `:setup` | turns on registration and signal URCs, reads registration and `+CSQ` once | at start, after a modem reset (`+CPIN: READY` URC); retried every `setup_retry_ms` until it worked |
+  | `:setup` | turns on registration, signal and time URCs, reads registration, `+CSQ`, the profile's signal commands and network time once (one compound line) | at start, after a modem reset (`+CPIN: READY` URC), when the connection manager asks (`:recheck`); retried every `setup_retry_ms` until it worked |
   | `:identity` | `AT+CGMI`, `+CGMM`, `+CGMR`, `+CGSN` (only the ones not read yet) | at start; on failure after `identity_retry_ms`, doubling up to `identity_retry_max_ms`, until all are read |
-  | `:signal` | the profile's signal commands (`+QCSQ`, `+CPSI?`, `+CESQ`), plus `+CSQ` when the modem doesn't push it | every `signal_poll_ms`, and `refresh_delay_ms` after a registration change |
-  | `:cell` | while registered: the profile's cell commands (`+QNWINFO`, `+CPSI?`; the periodic run skips those the signal poll already reads); for a profile without any, one `AT+COPS?` that checks the operator | every `cell_poll_ms`, and `refresh_delay_ms` after a registration change |
+  | `:signal` | the profile's signal commands (`+QCSQ`, `+CPSI?`, `+CESQ`), plus `+CSQ` when the modem doesn't push it | every `signal_poll_ms` after the setup, and `refresh_delay_ms` after a registration change (a cell change in the same network: at most once per `refresh_min_interval_ms`) |
+  | `:cell` | while registered: the profile's cell commands (`+QNWINFO`, `+CPSI?`; the periodic run skips those the signal poll already reads); for a profile without any, one `AT+COPS?` that checks the operator | every `cell_poll_ms`, and like `:signal` after a registration change |
   | `:reject` | for each domain denied without a reject cause: `AT+CxREG=3`, `AT+CxREG?`, `AT+CxREG=2` (the cause comes only with `n=3`; `n=2` is put back) | `refresh_delay_ms` after a denial without a cause; not retried |
-  | `:operator` | `+COPS` numeric and long name while registered | `refresh_delay_ms` after a registration change (a new cell or PLMN always sends one with `n=2`), and when the vendor report names another PLMN; on failure after `cell_poll_ms` |
+  | `:operator` | `+COPS` numeric and long name while registered | `refresh_delay_ms` after a new registration state or radio, and when the vendor report (or the `:cell` check) names another PLMN; on failure after `cell_poll_ms` |
 
   `refresh_delay_ms` merges the burst of `+CREG`/`+CGREG`/`+CEREG` URCs one
   change produces into one read.
@@ -26,13 +26,15 @@ defmodule VintageNetCellular.Monitor.Schedule do
   * `cell_poll_ms` (60_000);
   * `identity_retry_ms` (1_000) and `identity_retry_max_ms` (60_000);
   * `setup_retry_ms` (5_000);
-  * `refresh_delay_ms` (200).
+  * `refresh_delay_ms` (200);
+  * `refresh_min_interval_ms` (10_000): the least time between two reads
+    caused by cell changes in the same network.
 
       iex> alias VintageNetCellular.Monitor.Schedule
       iex> s = Schedule.new([], 0)
       iex> {tasks, s} = Schedule.take_due(s, 0)
       iex> tasks
-      [:setup, :identity, :signal]
+      [:setup, :identity]
       iex> s = Schedule.done(s, :signal, :ok, 10)
       iex> Schedule.next_at(s)
       30_010
@@ -44,18 +46,24 @@ defmodule VintageNetCellular.Monitor.Schedule do
     identity_retry_ms: 1_000,
     identity_retry_max_ms: 60_000,
     setup_retry_ms: 5_000,
-    refresh_delay_ms: 200
+    refresh_delay_ms: 200,
+    refresh_min_interval_ms: 10_000
   ]
 
   # Run order when several are due at once.
   @tasks [:setup, :identity, :signal, :reject, :operator, :cell]
 
-  defstruct config: @defaults, due: %{}, identity_delay: nil
+  defstruct config: @defaults, due: %{}, identity_delay: nil, last_refresh: nil
 
   @typedoc "A unit of work of the monitor."
   @type task :: :setup | :identity | :signal | :reject | :operator | :cell
 
-  @type t :: %__MODULE__{config: keyword(), due: %{optional(task()) => integer()}, identity_delay: pos_integer()}
+  @type t :: %__MODULE__{
+          config: keyword(),
+          due: %{optional(task()) => integer()},
+          identity_delay: pos_integer(),
+          last_refresh: integer() | nil
+        }
 
   @doc "The default configuration."
   @spec defaults() :: keyword()
@@ -86,14 +94,17 @@ defmodule VintageNetCellular.Monitor.Schedule do
     Keyword.merge(@defaults, config)
   end
 
-  @doc "A new timetable: setup, identity and a first signal reading are due at `now`."
+  @doc """
+  A new timetable: setup and identity are due at `now`. The setup reads
+  the signal, so the first signal poll comes `signal_poll_ms` after it.
+  """
   @spec new(keyword(), integer()) :: t()
   def new(config, now) do
     config = config!(config)
 
     %__MODULE__{
       config: config,
-      due: %{setup: now, identity: now, signal: now},
+      due: %{setup: now, identity: now},
       identity_delay: config[:identity_retry_ms]
     }
   end
@@ -140,7 +151,9 @@ defmodule VintageNetCellular.Monitor.Schedule do
       false
   """
   @spec done(t(), task(), :ok | :error, integer()) :: t()
-  def done(schedule, :setup, :ok, _now), do: schedule
+  # The setup read the signal: the next poll is a full interval away (or
+  # sooner, when a registration change asked for one).
+  def done(schedule, :setup, :ok, now), do: plan_earlier(schedule, :signal, now + schedule.config[:signal_poll_ms])
   def done(schedule, :setup, :error, now), do: plan(schedule, :setup, now + schedule.config[:setup_retry_ms])
 
   def done(schedule, :identity, :ok, _now), do: %{schedule | identity_delay: schedule.config[:identity_retry_ms]}
@@ -162,11 +175,14 @@ defmodule VintageNetCellular.Monitor.Schedule do
 
   * `:registration_changed`: `:operator`, `:cell` and `:signal` run
     `refresh_delay_ms` later (or sooner if they were due sooner): a new cell
-    means new measurements;
+    means new measurements. With `same_network?: true` (only the cell or
+    area changed) the operator is left out, and the read comes no sooner
+    than `refresh_min_interval_ms` after the last one such a change planned;
+  * `:recheck`: `:setup` runs at once (the registration is read again);
   * `:operator_stale`: `:operator` runs at once;
   * `:denied`: `:reject` runs `refresh_delay_ms` later (or sooner if it was
     due sooner);
-  * `:modem_reset`: `:setup` and `:signal` run at once, `:identity` too
+  * `:modem_reset`: `:setup` runs at once, `:identity` too
     when `identity_missing?` (the option) is true, and the backoff restarts.
 
       iex> alias VintageNetCellular.Monitor.Schedule
@@ -178,14 +194,45 @@ defmodule VintageNetCellular.Monitor.Schedule do
       1_200
       iex> Schedule.trigger(s, :denied, 2_000).due.reject
       2_200
+      iex> s = Schedule.new([], 0) |> Schedule.take_due(0) |> elem(1)
+      iex> s = Schedule.trigger(s, :registration_changed, 1_000, same_network?: true)
+      iex> {s.due.cell, Map.has_key?(s.due, :operator)}
+      {1_200, false}
+      iex> {_, s} = Schedule.take_due(s, 1_200)
+      iex> s = Schedule.done(s, :cell, :ok, 1_210)
+      iex> Schedule.trigger(s, :registration_changed, 1_300, same_network?: true).due.cell
+      11_200
   """
-  @spec trigger(t(), :registration_changed | :operator_stale | :denied | :modem_reset, integer(), keyword()) :: t()
+  @spec trigger(
+          t(),
+          :registration_changed | :operator_stale | :denied | :modem_reset | :recheck,
+          integer(),
+          keyword()
+        ) :: t()
   def trigger(schedule, event, now, opts \\ [])
 
-  def trigger(%__MODULE__{} = schedule, :registration_changed, now, _opts) do
-    at = now + schedule.config[:refresh_delay_ms]
-    schedule |> plan_earlier(:operator, at) |> plan_earlier(:cell, at) |> plan_earlier(:signal, at)
+  def trigger(%__MODULE__{} = schedule, :registration_changed, now, opts) do
+    config = schedule.config
+    same_network? = Keyword.get(opts, :same_network?, false)
+    at = now + config[:refresh_delay_ms]
+
+    # Cell changes in the same network come at most once per
+    # refresh_min_interval_ms (a storm of handovers must not become a storm
+    # of reads); a new registration state or radio is read at once.
+    at =
+      if same_network? and schedule.last_refresh,
+        do: max(at, schedule.last_refresh + config[:refresh_min_interval_ms]),
+        else: at
+
+    tasks = if same_network?, do: [:cell, :signal], else: [:operator, :cell, :signal]
+    planned = Enum.reduce(tasks, schedule, &plan_earlier(&2, &1, at))
+
+    # A refresh already planned covers this change; only a newly planned one
+    # starts the next minimum interval.
+    if planned.due == schedule.due, do: schedule, else: %{planned | last_refresh: at}
   end
+
+  def trigger(%__MODULE__{} = schedule, :recheck, now, _opts), do: plan(schedule, :setup, now)
 
   def trigger(%__MODULE__{} = schedule, :operator_stale, now, _opts), do: plan_earlier(schedule, :operator, now)
 
@@ -193,7 +240,7 @@ defmodule VintageNetCellular.Monitor.Schedule do
     do: plan_earlier(schedule, :reject, now + schedule.config[:refresh_delay_ms])
 
   def trigger(%__MODULE__{} = schedule, :modem_reset, now, opts) do
-    schedule = schedule |> plan(:setup, now) |> plan(:signal, now)
+    schedule = plan(schedule, :setup, now)
 
     if Keyword.get(opts, :identity_missing?, false) do
       %{plan(schedule, :identity, now) | identity_delay: schedule.config[:identity_retry_ms]}

@@ -1,0 +1,128 @@
+# AT commands a storm of cell changes adds (issue 11, point 6: a 1,000 URC/s
+# storm of cell changes adds no more than 1 AT command per second).
+#
+# A simulated EC25 (registered, its own signal changes off), an ATPort on its
+# AT pty with the URC limits raised (so nothing is shed before the monitor),
+# and the property monitor with the EC25 profile, as the connection manager
+# starts it. Once its set-up and identity reads are done, the simulator
+# writes RATE `+CEREG: 1,"<tac>","<ci>",7` lines a second (each a new cell,
+# same registration state and radio: a handover storm) for SECONDS seconds.
+# The figure is the monitor's own count of AT commands sent during the storm
+# (`Monitor.stats/1`), per second; the periodic polls are set far out
+# (10 min) so that only what the storm causes is counted. The same count
+# with no storm over the same time is printed beside it.
+#
+#     MIX_ENV=test mix run bench/storm_commands_bench.exs
+#     RATE=1000 SECONDS=30 MIX_ENV=test mix run bench/storm_commands_bench.exs
+#
+# Prints figures only; nothing here asserts.
+
+defmodule StormCommandsBench do
+  alias VintageNetCellular.ATPort
+  alias VintageNetCellular.Modem.QuectelEC25
+  alias VintageNetCellular.Monitor
+  alias VintageNetCellular.Test.Simulator
+
+  @goal_per_s 1.0
+
+  def run(rate, seconds) do
+    Logger.configure(level: :error)
+    {:ok, _} = VintageNet.Double.start()
+
+    IO.puts("AT commands added by a storm of #{rate} cell changes a second for #{seconds} s (EC25 profile)")
+
+    quiet = measure(0, seconds)
+    storm = measure(rate, seconds)
+
+    IO.puts("  no storm:   #{quiet.commands} commands in #{seconds} s (#{fmt(quiet.commands / seconds)}/s)")
+
+    IO.puts(
+      "  storm:      #{storm.commands} commands in #{seconds} s (#{fmt(storm.commands / seconds)}/s), " <>
+        "#{storm.urcs} URCs reached the monitor"
+    )
+
+    added = (storm.commands - quiet.commands) / seconds
+
+    IO.puts(
+      "  added by the storm: #{fmt(added)} commands/s (goal <= #{fmt(@goal_per_s)}: " <>
+        "#{if added <= @goal_per_s, do: "met", else: "not met"})"
+    )
+
+    IO.puts("  what the storm made it send: #{inspect(storm.by_command)}")
+  end
+
+  defp measure(rate, seconds) do
+    VintageNet.Double.reset()
+    {:ok, sim} = Simulator.start_link(["--model", "ec25", "--seed", "1"])
+    :ok = Simulator.control(sim, "signal auto off")
+
+    {:ok, at} =
+      ATPort.start_link(
+        tty: Simulator.ports(sim).at,
+        urc_burst: 1_000_000,
+        urc_per_second: 1_000_000,
+        max_subscriber_queue: 1_000_000
+      )
+
+    far = 600_000
+
+    {:ok, monitor} =
+      Monitor.start_link(
+        ifname: "ppp0",
+        at_port: at,
+        profile: QuectelEC25,
+        config: [signal_poll_ms: far, cell_poll_ms: far]
+      )
+
+    settle(monitor)
+    before = Monitor.stats(monitor)
+
+    deadline = System.monotonic_time(:millisecond) + seconds * 1_000
+    storm(sim, rate, deadline)
+    # What the last second's changes planned runs too.
+    Process.sleep(500)
+
+    after_storm = Monitor.stats(monitor)
+    GenServer.stop(monitor)
+    GenServer.stop(at)
+    Simulator.stop(sim)
+
+    %{
+      commands: after_storm.commands - before.commands,
+      urcs: after_storm.urcs - before.urcs,
+      by_command:
+        Map.new(after_storm.by_command, fn {c, n} -> {c, n - Map.get(before.by_command, c, 0)} end)
+        |> Map.reject(fn {_c, n} -> n == 0 end)
+    }
+  end
+
+  # The set-up, identity and the first refresh are done when the count stops
+  # moving for a second.
+  defp settle(monitor, last \\ -1) do
+    Process.sleep(1_000)
+
+    case Monitor.stats(monitor).commands do
+      ^last -> :ok
+      now -> settle(monitor, now)
+    end
+  end
+
+  # Ten bursts a second of rate/10 changes each.
+  defp storm(sim, rate, deadline) do
+    now = System.monotonic_time(:millisecond)
+
+    if now < deadline do
+      if rate > 0, do: :ok = Simulator.control(sim, "cell_storm #{div(rate, 10)}")
+      Process.sleep(100)
+      storm(sim, rate, deadline)
+    else
+      :ok
+    end
+  end
+
+  defp fmt(x), do: :erlang.float_to_binary(x * 1.0, decimals: 2)
+end
+
+rate = String.to_integer(System.get_env("RATE", "1000"))
+seconds = String.to_integer(System.get_env("SECONDS", "30"))
+StormCommandsBench.run(rate, seconds)

@@ -1,0 +1,658 @@
+defmodule VintageNetCellular.Connection.BringUp do
+  @moduledoc """
+  The AT bring-up plan: what the connection manager
+  (`VintageNetCellular.Connection`) sends to a claimed modem before it waits
+  for the registration, and what it makes of the answers.
+
+  In order:
+
+  1. the set-up line (`ATE0;+CMEE=2;` and the profile's init commands), tried
+     three times in all, the last two step by step; a single-port modem that
+     doesn't answer gets `{:escape, data}` back (it may be in data mode: see
+     `escape/1`);
+  2. the IMEI check when `imei` is pinned (the IMEI comes from the property
+     monitor, which reads the identity anyway);
+  3. the SIM: one compound line checks it and reads the ICCID, the IMSI, the
+     PDP contexts and which are active; a SIM that isn't simply ready goes step
+     by step (`VintageNetCellular.Connection.SIM` decides: unlock, locked,
+     absent, wait);
+  4. the service provider for the ICCID (`VintageNetCellular.ServiceProviders`);
+  5. a data call left up on the context to dial is ended (the profile's
+     `c:VintageNetCellular.ModemProfile.end_call/1`);
+  6. the PDP context: read-compare-write (`VintageNetCellular.Connection.PDP`);
+  7. the roaming and radio settings of the profile, each read first and
+     written only when it differs.
+
+  `run/1` blocks for as long as the modem takes (up to a command timeout per
+  line): the manager runs it as a step in a task and stays free to answer
+  `status/1`, URCs and the modem check meanwhile. The result says what to do
+  next; the fields the plan changes come back in the data
+  (`failures`, `pin_tried`, `iccid`, `provider`, `last_failure`).
+
+  It writes the properties it owns: `sim`, `iccid`, `imsi`, `apn`.
+  """
+
+  require Logger
+
+  alias VintageNetCellular.AT
+  alias VintageNetCellular.ATPort
+  alias VintageNetCellular.Config
+  alias VintageNetCellular.Connection.Compound
+  alias VintageNetCellular.Connection.ModemSelect
+  alias VintageNetCellular.Connection.PDP
+  alias VintageNetCellular.Connection.SIM
+  alias VintageNetCellular.Interface
+  alias VintageNetCellular.ModemProfile
+  alias VintageNetCellular.ModemProfile.Commands
+  alias VintageNetCellular.Monitor
+  alias VintageNetCellular.Monitor.Identity
+  alias VintageNetCellular.PinLedger
+  alias VintageNetCellular.PropertyWriter
+  alias VintageNetCellular.ServiceProviders
+
+  @typedoc "The connection manager's data (the keys listed in `run/1`)."
+  @type data :: map()
+
+  @typedoc "What the bring-up came to."
+  @type result ::
+          {:ok, data()}
+          | {:escape, data()}
+          | {:retry | :locked | :unresponsive | :skip_modem, String.t(), data()}
+
+  # The fields of the manager's data that this plan changes.
+  @changes [:failures, :pin_tried, :iccid, :provider, :last_failure]
+
+  # V.250's default escape guard time (S12 = 50, in fiftieths of a second).
+  @escape_guard_ms 1_000
+
+  @doc "The fields of the manager's data that `run/1` may change."
+  @spec changes() :: [atom()]
+  def changes, do: @changes
+
+  @doc "The guard time of silence before `+++` (V.250's default), in ms."
+  @spec escape_guard_ms() :: pos_integer()
+  def escape_guard_ms, do: @escape_guard_ms
+
+  @doc """
+  The bring-up on `data` (the connection manager's data: `ifname`, `config`,
+  `settings`, `modem`, `at_port`, `monitor`, `pin_tried`, `escape_tried?`,
+  `failures`, `last_failure`). Blocks for as long as the modem takes: run it
+  off the state machine (the manager runs it as a step under its worker
+  supervisor).
+  """
+  @spec run(data()) :: result()
+  def run(data) do
+    with {:ok, data} <- init_modem(data),
+         :ok <- modem_initialized(data),
+         {:ok, data} <- check_imei(data),
+         {:ok, data, contexts} <- check_sim_and_read(data),
+         {:ok, data} <- choose_provider(data),
+         {:ok, data} <- end_call_left_up(data, contexts),
+         {:ok, data} <- write_pdp_context(data, contexts) do
+      apply_radio_settings(data)
+    end
+  end
+
+  # The modem may still be booting (or flushing garbage): the set-up is
+  # tried three times in all, first as one compound line, then step by step
+  # (which also finds out which init command the modem refuses).
+  defp init_modem(data) do
+    profile_init = profile_call(data, :init_commands, [], [])
+
+    case command(data, Compound.line(Compound.init_commands(profile_init))) do
+      {:ok, _} ->
+        {:ok, %{data | failures: 0}}
+
+      {:error, :closed} ->
+        {:unresponsive, "the modem's AT port #{data.modem.at_tty} is closed", data}
+
+      # No answer at all on the only port: it may be in data mode, with a
+      # call a stopped pppd left up. Escape once per bring-up.
+      {:error, :timeout} when data.modem.ppp_tty == nil and not data.escape_tried? ->
+        {:escape, data}
+
+      {:error, _} ->
+        init_modem_step_by_step(data, profile_init, 2)
+    end
+  end
+
+  # V.250: the escape is +++ between two guard times of silence (S12, 1 s by
+  # default); the modem answers OK in online command mode, and ATH ends the
+  # call. A modem that was not in data mode takes +++ as the start of a line
+  # and gives ERROR or nothing, which the set-up's retries absorb.
+  # ATH goes out even when the OK of +++ was missed: in command mode it is
+  # harmless, and the set-up's AT+CGACT? check catches a call still up.
+  @doc """
+  The V.250 escape from data mode on a single-port modem: `+++` (the guard
+  time of silence before it has passed already), then `ATH`. Always `:ok`:
+  whatever the modem answered, the bring-up that follows decides.
+  """
+  @spec escape(data()) :: :ok
+  def escape(%{at_port: {_ref, pid}} = data) do
+    escaped = ATPort.send_body(pid, "+++", @escape_guard_ms + data.settings.command_timeout)
+
+    case {escaped, command(data, "ATH")} do
+      {{:ok, _}, {:ok, _}} ->
+        log(data, :info, "ended a data call left up on the modem's only port (+++, ATH)")
+
+      {escaped, hung_up} ->
+        log(
+          data,
+          :info,
+          "+++ escape: #{format_result(escaped)}, ATH: #{format_result(hung_up)}; setting the modem up again"
+        )
+    end
+
+    :ok
+  catch
+    :exit, _ -> :ok
+  end
+
+  def escape(_data), do: :ok
+
+  defp format_result({:ok, _}), do: "OK"
+  defp format_result(error), do: format_error(error)
+
+  defp init_modem_step_by_step(data, profile_init, tries) do
+    case first_answer(data, "ATE0", tries) do
+      {:ok, _} ->
+        _ = command(data, "AT+CMEE=2")
+
+        Enum.each(profile_init, fn cmd ->
+          case command(data, cmd) do
+            {:ok, _} -> :ok
+            error -> log(data, :warning, "#{redact(cmd)} failed: #{inspect(error)}")
+          end
+        end)
+
+        {:ok, %{data | failures: 0}}
+
+      {:error, :closed} ->
+        {:unresponsive, "the modem's AT port #{data.modem.at_tty} is closed", data}
+
+      {:error, reason} ->
+        {:unresponsive, "the modem does not answer AT commands on #{data.modem.at_tty} (#{format_error(reason)})", data}
+    end
+  end
+
+  defp first_answer(data, cmd, tries) do
+    case command(data, cmd) do
+      {:ok, _} = ok -> ok
+      {:error, :closed} = closed -> closed
+      _error when tries > 1 -> first_answer(data, cmd, tries - 1)
+      error -> error
+    end
+  end
+
+  # The property monitor, which starts beside the AT port, waits for the
+  # modem's set-up (echo off, verbose errors) before it sends anything.
+  defp modem_initialized(%{monitor: {_ref, pid}}), do: Monitor.modem_initialized(pid)
+  defp modem_initialized(_data), do: :ok
+
+  defp check_imei(%{config: %{imei: nil}} = data), do: {:ok, data}
+
+  # The IMEI is the monitor's fact (it reads the identity once per modem):
+  # asked of it, and read here only when there is no monitor to ask.
+  defp check_imei(%{config: %{imei: wanted}} = data) do
+    case imei(data) do
+      {:ok, ^wanted} ->
+        {:ok, data}
+
+      {:ok, imei} ->
+        {:skip_modem, "modem #{ModemSelect.describe(data.modem)} has IMEI #{imei}, not #{wanted}", data}
+
+      {:error, error} ->
+        {:retry, "could not read the IMEI (#{format_error(error)})", data}
+    end
+  end
+
+  defp imei(%{monitor: {_ref, pid}} = data) do
+    case Monitor.identity(pid, :imei, 2 * data.settings.command_timeout) do
+      {:ok, imei} when is_binary(imei) -> {:ok, imei}
+      _ -> read_imei(data)
+    end
+  end
+
+  defp imei(data), do: read_imei(data)
+
+  defp read_imei(data) do
+    case command(data, "AT+CGSN") do
+      {:ok, lines} ->
+        case Identity.parse(:imei, lines) do
+          {:ok, imei} -> {:ok, imei}
+          {:error, _} -> {:error, "no IMEI in the answer to AT+CGSN"}
+        end
+
+      error ->
+        {:error, "AT+CGSN: #{format_error(error)}"}
+    end
+  end
+
+  # One line checks the SIM and reads the ICCID, the IMSI and the PDP
+  # contexts. Only a ready SIM with every command answered is taken from it;
+  # anything else (no SIM, a PIN, a SIM still busy, a command the modem
+  # refuses) goes step by step, which decides and reports as it always did.
+  # Returns the contexts read, or nil when write_pdp_context must read them.
+  defp check_sim_and_read(data) do
+    line = Compound.line(Compound.sim_commands(iccid_command(data)))
+
+    with {:ok, lines} <- command(data, line),
+         {:ok, read} <- Compound.sim_read(lines),
+         :ready <- SIM.status({:cpin, read.cpin}) do
+      PropertyWriter.put(data.ifname, "sim", SIM.property(:ready))
+      data = put_identity(data, read.iccid, read.imsi)
+      {:ok, data, %{cgdcont: read.cgdcont, cgauth: read.cgauth, active_cids: read.active_cids}}
+    else
+      _not_simply_ready ->
+        with {:ok, data} <- check_sim(data),
+             {:ok, data} <- read_identity(data) do
+          {:ok, data, nil}
+        end
+    end
+  end
+
+  defp check_sim(data) do
+    case read_cpin(data) do
+      {:ok, answer} ->
+        status = SIM.status(answer)
+        PropertyWriter.put(data.ifname, "sim", SIM.property(status))
+        key = sim_key(data, status)
+        pin = Config.sim_pin(data.config)
+        # A PIN this SIM accepted before may be sent again (after a modem
+        # reset); one that was rejected, or got no clear answer, never: not
+        # by this manager, nor by one before it (the interface's memory),
+        # nor before a reboot or reconfigure (PinLedger, per ICCID and PIN).
+        tried = Map.get(data.pin_tried, key) || (pin && key && PinLedger.lookup(key, pin))
+
+        case SIM.decide(status, pin, tried in [:sent, :wrong]) do
+          :ready ->
+            {:ok, data}
+
+          {:unlock, pin} ->
+            case SIM.check_attempts(read_pin_attempts(data)) do
+              :ok -> unlock(data, key, pin)
+              {:locked, reason} -> {:locked, reason, data}
+            end
+
+          {:locked, reason} ->
+            {:locked, locked_reason(reason, tried), data}
+
+          {:absent, reason} ->
+            forget_sim(data.ifname)
+            {:retry, reason, data}
+
+          {:wait, reason} ->
+            {:retry, reason, data}
+        end
+
+      {:error, reason} ->
+        {:retry, "could not read the SIM state (AT+CPIN?: #{format_error(reason)})", data}
+    end
+  end
+
+  defp read_cpin(data) do
+    case command(data, "AT+CPIN?") do
+      {:ok, lines} ->
+        case Enum.find_value(lines, &parsed(&1, :cpin)) do
+          %{state: state} -> {:ok, {:cpin, state}}
+          nil -> {:error, "no +CPIN line in #{inspect(lines)}"}
+        end
+
+      {:error, {:cme_error, x}} ->
+        {:ok, {:cme_error, cme_code(x)}}
+
+      {:error, reason} ->
+        {:error, reason}
+    end
+  end
+
+  # The PIN attempts left, where the profile has a command that tells them;
+  # nil when it doesn't, or the modem gave no answer.
+  # The port program parsed the answer's lines already (ATPort.command_parsed/3).
+  defp read_pin_attempts(%{at_port: {_ref, pid}} = data) do
+    with command when is_binary(command) <- profile_call(data, :pin_attempts_command, [], nil),
+         {:ok, lines} <- ATPort.command_parsed(pid, command, data.settings.command_timeout) do
+      SIM.pin_attempts(for {_line, {:ok, parsed}} <- lines, do: parsed)
+    else
+      _ -> nil
+    end
+  catch
+    :exit, _ -> nil
+  end
+
+  defp read_pin_attempts(_data), do: nil
+
+  # The SIM a PIN was sent to: its ICCID when the modem tells it before the
+  # unlock (most do), otherwise the modem (and this SIM slot) itself.
+  defp sim_key(data, :pin_required) do
+    case read_iccid(data) do
+      {:ok, iccid} -> {:iccid, iccid}
+      _ -> {:modem, data.modem.usb_path || data.modem.at_tty}
+    end
+  end
+
+  defp sim_key(_data, _status), do: nil
+
+  defp unlock(data, key, pin) do
+    # Remember the attempt before sending it: whatever happens next, this PIN
+    # is never sent to this SIM again.
+    data = pin_tried(data, key, :sent)
+    log(data, :info, "the SIM asks for its PIN; sending the configured sim_pin once")
+    result = command(data, ~s(AT+CPIN="#{pin}"))
+
+    cond do
+      match?({:ok, _}, result) ->
+        data = pin_tried(data, key, :accepted)
+        check_sim_after_unlock(data)
+
+      SIM.wrong_pin?(result) ->
+        data = pin_tried(data, key, :wrong)
+        PropertyWriter.put(data.ifname, "sim", :pin_required)
+        log(data, :error, "the SIM rejected the configured sim_pin")
+
+        case SIM.decide(:pin_required, pin, true) do
+          {:locked, reason} -> {:locked, reason, data}
+          _other -> {:locked, "The SIM rejected the configured sim_pin", data}
+        end
+
+      true ->
+        {:locked,
+         "The configured sim_pin was sent once but the modem gave no clear answer " <>
+           "(#{format_error(result)}); it will not be sent again to this SIM. " <>
+           "Check the SIM with VintageNetCellular.at(ifname, \"AT+CPIN?\")", data}
+    end
+  end
+
+  # What became of the PIN sent to a SIM, also kept by the interface so that
+  # a restarted manager never sends a refused PIN again.
+  defp pin_tried(data, key, outcome) do
+    pin_tried = Map.put(data.pin_tried, key, outcome)
+    Interface.remember(data.ifname, :pin_tried, pin_tried)
+    _ = PinLedger.record(key, Config.sim_pin(data.config), outcome)
+    %{data | pin_tried: pin_tried}
+  end
+
+  # The SIM may take a moment after the PIN: when it isn't ready yet, the
+  # set-up is retried after the backoff (no waiting here: nothing blocks the
+  # state machine). The PIN is not sent again (it was accepted).
+  defp check_sim_after_unlock(data) do
+    case read_cpin(data) do
+      {:ok, {:cpin, :ready}} ->
+        PropertyWriter.put(data.ifname, "sim", :ready)
+        {:ok, data}
+
+      _other ->
+        {:retry, "the SIM accepted the PIN but is not ready yet", data}
+    end
+  end
+
+  defp locked_reason(reason, :sent) do
+    "The configured sim_pin was sent once and the SIM still asks for a PIN; it will not be " <>
+      "sent again to this SIM. " <> reason
+  end
+
+  defp locked_reason(reason, _tried), do: reason
+
+  defp read_identity(data) do
+    iccid =
+      case read_iccid(data) do
+        {:ok, iccid} -> iccid
+        _ -> nil
+      end
+
+    imsi =
+      case command(data, "AT+CIMI") do
+        {:ok, lines} -> Compound.imsi(lines)
+        _ -> nil
+      end
+
+    {:ok, put_identity(data, iccid, imsi)}
+  end
+
+  defp put_identity(data, iccid, imsi) do
+    put_or_delete(data.ifname, "iccid", iccid)
+    put_or_delete(data.ifname, "imsi", imsi)
+    %{data | iccid: iccid}
+  end
+
+  defp iccid_command(data), do: profile_call(data, :iccid_command, [], "AT+CCID")
+
+  defp read_iccid(data) do
+    case command(data, iccid_command(data)) do
+      {:ok, lines} ->
+        case Compound.iccid(lines) do
+          nil -> {:error, :no_iccid}
+          iccid -> {:ok, iccid}
+        end
+
+      error ->
+        error
+    end
+  end
+
+  defp choose_provider(data) do
+    case ServiceProviders.select(data.config.service_providers, data.iccid) do
+      {:ok, provider} ->
+        PropertyWriter.put(data.ifname, "apn", provider.apn)
+        {:ok, %{data | provider: Config.runtime_provider(provider)}}
+
+      {:error, :no_provider} ->
+        PropertyWriter.delete(data.ifname, "apn")
+
+        which =
+          if data.iccid,
+            do: "ICCID #{data.iccid} matches no only_iccid_prefixes",
+            else: "the SIM's ICCID could not be read"
+
+        {:retry,
+         "No service provider for this SIM: #{which}, and there is no catch-all provider " <>
+           "(one without only_iccid_prefixes). Add one, or a prefix for this SIM; retrying in case the SIM changes",
+         %{data | provider: nil}}
+    end
+  end
+
+  # A data call left up on the context to dial (a pppd that was stopped
+  # without ending it, before a deconfigure, a restart or a crash) keeps the
+  # PPP port in data mode: chat's AT would go unanswered and no dial would
+  # ever succeed. The profile says how to end it; a failure is logged and the
+  # setup goes on (the dial then fails and is retried).
+  defp end_call_left_up(data, contexts) do
+    cid = profile_call(data, :pdp_cid, [], 1)
+
+    if cid in active_cids(data, contexts) do
+      case profile_call(data, :end_call, [cid], ModemProfile.default_end_call(cid)) do
+        {:at_port, [_ | _] = commands} ->
+          log(data, :info, "a data call is still up on context #{cid}; ending it (#{Enum.join(commands, ", ")})")
+          run_end_call(data, commands)
+
+        other ->
+          log(data, :warning, "#{inspect(data.modem.profile)}.end_call/1 gave #{inspect(other)}; the call stays up")
+      end
+    end
+
+    {:ok, data}
+  end
+
+  defp active_cids(_data, %{active_cids: cids}), do: cids
+
+  defp active_cids(data, _not_read) do
+    case command(data, "AT+CGACT?") do
+      {:ok, lines} -> Compound.active_cids(lines)
+      _ -> []
+    end
+  end
+
+  defp run_end_call(data, commands) do
+    Enum.reduce_while(commands, :ok, fn cmd, :ok ->
+      case command(data, cmd) do
+        {:ok, _} ->
+          {:cont, :ok}
+
+        error ->
+          # Info, not a warning: on LTE the default bearer shows the context
+          # active without any call, and some modems refuse to deactivate it.
+          log(data, :info, "#{redact(cmd)} failed (#{format_error(error)}); a data call may still be up")
+          {:halt, :error}
+      end
+    end)
+  end
+
+  # The contexts come from the compound SIM line, or are read here.
+  defp write_pdp_context(data, nil) do
+    with {:ok, lines} <- command(data, "AT+CGDCONT?") do
+      cgdcont = for line <- lines, ctx = parsed(line, :cgdcont), do: ctx
+
+      cgauth =
+        case command(data, "AT+CGAUTH?") do
+          {:ok, lines} -> for line <- lines, auth = parsed(line, :cgauth), do: auth
+          _ -> :unsupported
+        end
+
+      write_pdp_context(data, %{cgdcont: cgdcont, cgauth: cgauth})
+    else
+      error -> {:retry, "could not read the PDP contexts (AT+CGDCONT?: #{format_error(error)})", data}
+    end
+  end
+
+  defp write_pdp_context(data, current) do
+    cid = profile_call(data, :pdp_cid, [], 1)
+    profile = data.modem.profile
+
+    cgauth_fun =
+      if function_exported?(profile, :cgauth_command, 4),
+        do: &profile.cgauth_command/4,
+        else: &PDP.cgauth_command/4
+
+    case PDP.plan(current, data.provider, cid: cid, cgauth: cgauth_fun) do
+      [] ->
+        {:ok, data}
+
+      plan ->
+        log(data, :info, "writing the PDP context: #{PDP.describe(current, data.provider, cid: cid)}")
+        run_pdp_plan(data, plan)
+    end
+  end
+
+  defp run_pdp_plan(data, plan) do
+    Enum.reduce_while(plan, {:ok, data}, fn cmd, acc ->
+      case command(data, cmd) do
+        {:ok, _} ->
+          {:cont, acc}
+
+        error ->
+          # Never leave the radio off.
+          _ = if cmd != "AT+CFUN=1", do: command(data, "AT+CFUN=1")
+          {:halt, {:retry, "writing the PDP context failed (#{redact(cmd)}: #{format_error(error)})", data}}
+      end
+    end)
+  end
+
+  defp apply_radio_settings(data) do
+    rats = data.config.only_radio_technologies
+    radio = profile_call(data, :radio_settings, [rats], [])
+
+    data =
+      if rats != nil and radio == [] do
+        log_once(
+          data,
+          {:rats, rats},
+          "#{inspect(data.modem.profile)} has no setting for #{inspect(rats)}; the modem keeps its own"
+        )
+      else
+        data
+      end
+
+    settings = profile_call(data, :roaming_settings, [data.provider.roaming_allowed?], []) ++ radio
+
+    Enum.each(settings, fn {query, expected, set} ->
+      already? =
+        case command(data, query) do
+          {:ok, lines} when is_list(lines) -> Commands.matches?(lines, expected)
+          _ -> false
+        end
+
+      unless already?, do: apply_setting(data, List.wrap(set))
+    end)
+
+    {:ok, data}
+  end
+
+  defp apply_setting(data, commands) do
+    Enum.reduce_while(commands, :ok, fn cmd, :ok ->
+      case command(data, cmd) do
+        {:ok, _} ->
+          log(data, :info, "applied #{cmd}")
+          {:cont, :ok}
+
+        error ->
+          log(data, :warning, "#{cmd} failed (#{format_error(error)}); the modem keeps its setting")
+          {:halt, :error}
+      end
+    end)
+  end
+
+  @doc "Deletes what the bring-up published of a SIM (`iccid`, `imsi`, `apn`): it is gone."
+  @spec forget_sim(String.t()) :: :ok
+  def forget_sim(ifname), do: Enum.each(["iccid", "imsi", "apn"], &PropertyWriter.delete(ifname, &1))
+
+  # Helpers
+
+  defp command(%{at_port: nil}, _cmd), do: {:error, :closed}
+
+  defp command(%{at_port: {_ref, pid}} = data, cmd) do
+    ATPort.command(pid, cmd, data.settings.command_timeout)
+  catch
+    :exit, _ -> {:error, :closed}
+  end
+
+  defp parsed(line, kind) do
+    case AT.parse(line) do
+      {:ok, {^kind, fields}} -> fields
+      _ -> nil
+    end
+  end
+
+  defp cme_code(code) when is_integer(code), do: code
+
+  defp cme_code(text) when is_binary(text) do
+    case AT.parse("+CME ERROR: " <> text) do
+      {:ok, {:cme_error, %{code: code}}} when is_integer(code) -> code
+      _ -> text
+    end
+  end
+
+  defp profile_call(%{modem: %{profile: profile}}, fun, args, default),
+    do: ModemProfile.call(profile, fun, args, default)
+
+  defp profile_call(_data, _fun, _args, default), do: default
+
+  defp put_or_delete(ifname, key, nil), do: PropertyWriter.delete(ifname, key)
+  defp put_or_delete(ifname, key, value), do: PropertyWriter.put(ifname, key, value)
+
+  @doc false
+  @spec format_error(term()) :: String.t()
+  def format_error({:error, reason}), do: format_error(reason)
+  def format_error({:cme_error, x}), do: "+CME ERROR: #{x}"
+  def format_error({:cms_error, x}), do: "+CMS ERROR: #{x}"
+  def format_error(reason) when is_atom(reason), do: Atom.to_string(reason)
+  def format_error(reason) when is_binary(reason), do: reason
+  def format_error(reason), do: inspect(reason)
+
+  defp redact(cmd), do: VintageNetCellular.redact(cmd)
+
+  # A failure that repeats at every retry is logged as a warning the first
+  # time, and at debug level after that.
+  defp log_once(%{last_failure: reason} = data, reason, message) do
+    log(data, :debug, message)
+    data
+  end
+
+  defp log_once(data, reason, message) do
+    log(data, :warning, message)
+    %{data | last_failure: reason}
+  end
+
+  defp log(data, level, message) do
+    Logger.log(level, "[vintage_net_cellular] #{data.ifname}: #{message}")
+  end
+end
