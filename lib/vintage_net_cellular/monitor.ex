@@ -428,7 +428,7 @@ defmodule VintageNetCellular.Monitor do
   # (`AT+CREG=2;+CGREG=2;...`): one round trip instead of ten. When the
   # modem refuses the line (a command it doesn't have), the commands go one
   # by one, which finds out which (it is then left out of the next line).
-  defp run_task(task, at_port, [_, _ | _] = plan, timeout) when task in [:setup, :identity] do
+  defp run_task(task, at_port, [_, _ | _] = plan, timeout) when task in [:setup, :identity, :operator] do
     line = Compound.line(Enum.map(plan, &elem(&1, 1)))
 
     case send_command(at_port, line, timeout) do
@@ -458,6 +458,12 @@ defmodule VintageNetCellular.Monitor do
   end
 
   defp compound_results(:identity, _plan, _line, _lines), do: nil
+
+  # +COPS numeric, then long name: their lines in order, as the reads'.
+  defp compound_results(:operator, plan, _line, lines) do
+    for({tag, command} <- plan, command != "AT+COPS?", do: {tag, command, {:ok, []}}) ++
+      [{:observe, "AT+COPS?", {:ok, lines}}]
+  end
 
   defp run_plan(at_port, plan, timeout) do
     Enum.map(plan, fn {tag, command} -> {tag, command, send_command(at_port, command, timeout)} end)
@@ -593,7 +599,8 @@ defmodule VintageNetCellular.Monitor do
     setup_reg? = task == :setup and Enum.any?(parsed, fn {kind, _} -> kind in @reg_kinds end)
 
     cond do
-      setup_reg? and Facts.registered?(state.facts) -> registration_changed(state)
+      # The set-up read the signal already: operator and cell only.
+      setup_reg? and Facts.registered?(state.facts) -> registration_changed(state, false, signal?: false)
       setup_reg? -> maybe_read_reject_cause(state)
       true -> maybe_forget_silent(state, command, parsed)
     end
@@ -679,10 +686,10 @@ defmodule VintageNetCellular.Monitor do
 
   # The next :cell run reads every cell command, also those the signal poll
   # reads anyway (SIMCom's AT+CPSI?), since the cell just changed.
-  defp registration_changed(state, same_network? \\ false) do
+  defp registration_changed(state, same_network?, opts \\ []) do
     reschedule(
       %{state | cell_refresh?: true},
-      &Schedule.trigger(&1, :registration_changed, now(), same_network?: same_network?)
+      &Schedule.trigger(&1, :registration_changed, now(), [same_network?: same_network?] ++ opts)
     )
   end
 

@@ -177,7 +177,8 @@ defmodule VintageNetCellular.Monitor.Schedule do
     `refresh_delay_ms` later (or sooner if they were due sooner): a new cell
     means new measurements. With `same_network?: true` (only the cell or
     area changed) the operator is left out, and the read comes no sooner
-    than `refresh_min_interval_ms` after the last one such a change planned;
+    than `refresh_min_interval_ms` after the last one such a change planned.
+    With `signal?: false` (the signal was just read) the signal is left out;
   * `:recheck`: `:setup` runs at once (the registration is read again);
   * `:operator_stale`: `:operator` runs at once;
   * `:denied`: `:reject` runs `refresh_delay_ms` later (or sooner if it was
@@ -225,6 +226,8 @@ defmodule VintageNetCellular.Monitor.Schedule do
         else: at
 
     tasks = if same_network?, do: [:cell, :signal], else: [:operator, :cell, :signal]
+    # signal?: false when the signal was just read (the monitor's set-up).
+    tasks = if Keyword.get(opts, :signal?, true), do: tasks, else: tasks -- [:signal]
     planned = Enum.reduce(tasks, schedule, &plan_earlier(&2, &1, at))
 
     # A refresh already planned covers this change; only a newly planned one
