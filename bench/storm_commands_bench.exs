@@ -15,6 +15,11 @@
 #     MIX_ENV=test mix run bench/storm_commands_bench.exs
 #     RATE=1000 SECONDS=30 MIX_ENV=test mix run bench/storm_commands_bench.exs
 #
+# The BEAM's CPU time per URC over the storm (all its threads, from
+# /proc/self/task/*/schedstat), less the quiet run's, is printed too. Run it
+# with ERL_FLAGS="+sbwt none +sbwtdcpu none +sbwtdio none" (scripts/bench
+# does) so that spinning schedulers don't count.
+#
 # Prints figures only; nothing here asserts.
 
 defmodule StormCommandsBench do
@@ -49,6 +54,12 @@ defmodule StormCommandsBench do
     )
 
     IO.puts("  what the storm made it send: #{inspect(storm.by_command)}")
+
+    if storm.urcs > 0 do
+      per_urc = (storm.cpu_ns - quiet.cpu_ns) / storm.urcs / 1_000
+
+      IO.puts("  BEAM CPU per URC (ATPort, monitor, properties; the quiet run's CPU taken off): #{fmt(per_urc)} µs")
+    end
   end
 
   defp measure(rate, seconds) do
@@ -76,12 +87,14 @@ defmodule StormCommandsBench do
 
     settle(monitor)
     before = Monitor.stats(monitor)
+    cpu0 = cpu_ns()
 
     deadline = System.monotonic_time(:millisecond) + seconds * 1_000
     storm(sim, rate, deadline)
     # What the last second's changes planned runs too.
     Process.sleep(500)
 
+    cpu = cpu_ns() - cpu0
     after_storm = Monitor.stats(monitor)
     GenServer.stop(monitor)
     GenServer.stop(at)
@@ -89,6 +102,7 @@ defmodule StormCommandsBench do
 
     %{
       commands: after_storm.commands - before.commands,
+      cpu_ns: cpu,
       urcs: after_storm.urcs - before.urcs,
       by_command:
         Map.new(after_storm.by_command, fn {c, n} -> {c, n - Map.get(before.by_command, c, 0)} end)
@@ -117,6 +131,18 @@ defmodule StormCommandsBench do
       storm(sim, rate, deadline)
     else
       :ok
+    end
+  end
+
+  # On-CPU time of every thread of this OS process, in ns (the simulator and
+  # the port program are processes of their own, not counted).
+  defp cpu_ns do
+    for task <- File.ls!("/proc/self/task"), reduce: 0 do
+      acc ->
+        case File.read("/proc/self/task/#{task}/schedstat") do
+          {:ok, text} -> acc + (text |> String.split() |> hd() |> String.to_integer())
+          {:error, _} -> acc
+        end
     end
   end
 

@@ -44,7 +44,11 @@ defmodule VintageNetCellular.Monitor do
   cell and signal details shortly after, and the operator too when the
   registration state or the radio changed. Cell changes in the same network
   are read at most once per `refresh_min_interval_ms` (10 s), so a storm of
-  handovers doesn't become a storm of commands.
+  handovers doesn't become a storm of commands. Properties a URC changed are
+  written at once, unless the last write was less than 20 ms ago: then
+  20 ms after it, with every URC of the meantime (a storm of 1,000 a second
+  costs the property table and its subscribers at most 50 writes a second,
+  ending on the last value).
 
   ## The registration and the identity are its facts
 
@@ -134,6 +138,8 @@ defmodule VintageNetCellular.Monitor do
   @spec urc_prefixes() :: [String.t()]
   def urc_prefixes(), do: @urc_prefixes
   @reg_kinds [:creg, :cgreg, :cereg, :c5greg]
+  # The least time between two publishes caused by URCs (publish_soon/1).
+  @publish_min_ms 20
   @operator_commands ["AT+COPS=3,2", "AT+COPS?", "AT+COPS=3,0", "AT+COPS?"]
   @default_signal_commands ["AT+CESQ"]
   @default_time_urc_commands ["AT+CTZR=2"]
@@ -230,6 +236,11 @@ defmodule VintageNetCellular.Monitor do
           unsupported: MapSet.new(),
           errors: %{},
           stats: %{commands: 0, urcs: 0, by_command: %{}},
+          # The properties as last written (publish/1), when, and the timer of
+          # a publish put off (publish_soon/1).
+          published: nil,
+          published_at: nil,
+          publish_timer: nil,
           # Where registration changes go (the connection manager), and what
           # it was sent last.
           notify: Keyword.get(opts, :notify),
@@ -296,6 +307,7 @@ defmodule VintageNetCellular.Monitor do
   end
 
   def handle_info(:tick, state), do: {:noreply, run_due(%{state | timer: nil})}
+  def handle_info(:publish, state), do: {:noreply, publish(%{state | publish_timer: nil})}
   def handle_info(:release, state), do: {:noreply, run_due(%{state | held?: false})}
 
   def handle_info({ref, {task, results}}, %{worker: {ref, task}} = state) do
@@ -334,7 +346,7 @@ defmodule VintageNetCellular.Monitor do
 
   defp handle_urc({kind, _} = parsed, state) when kind in @reg_kinds do
     before = state.facts.reg[kind]
-    state = state |> observe([parsed]) |> publish()
+    state = state |> observe([parsed]) |> publish_soon()
 
     state =
       if changed_location?(before, state.facts.reg[kind]) and Facts.registered?(state.facts),
@@ -348,17 +360,17 @@ defmodule VintageNetCellular.Monitor do
     # A modem reset or a SIM inserted: URC settings may be lost, and
     # registration starts over. Turn the URCs on and read everything again.
     identity_missing? = Facts.missing_identity(state.facts) != []
-    state = state |> observe([parsed]) |> publish()
+    state = state |> observe([parsed]) |> publish_soon()
     reschedule(state, &Schedule.trigger(&1, :modem_reset, now(), identity_missing?: identity_missing?))
   end
 
   defp handle_urc({kind, _} = parsed, state) when kind in [:csq, :unknown, :cpin] do
-    state |> observe([parsed]) |> publish() |> pet()
+    state |> observe([parsed]) |> publish_soon() |> pet()
   end
 
   # Network time: not a signal reading, so no watchdog pet.
   defp handle_urc({kind, _} = parsed, state) when kind in [:ctzv, :ctze] do
-    state |> observe([parsed]) |> publish()
+    state |> observe([parsed]) |> publish_soon()
   end
 
   defp handle_urc(_parsed, state), do: state
@@ -697,12 +709,45 @@ defmodule VintageNetCellular.Monitor do
 
   defp observe(state, parsed), do: %{state | facts: Facts.observe_all(state.facts, parsed)}
 
+  # A URC's facts are published at once, unless the last publish was less
+  # than @publish_min_ms ago: then once that time is up, with whatever came
+  # meanwhile. A storm of URCs (1,000 cell changes a second) thus costs
+  # the property table, and its subscribers, at most 1000/@publish_min_ms
+  # writes a second; one URC on its own is not delayed.
+  defp publish_soon(%{publish_timer: ref} = state) when ref != nil, do: state
+
+  defp publish_soon(%{published_at: at} = state) when is_integer(at) do
+    wait = at + @publish_min_ms - now()
+
+    if wait > 0,
+      do: %{state | publish_timer: Process.send_after(self(), :publish, wait)},
+      else: publish(state)
+  end
+
+  defp publish_soon(state), do: publish(state)
+
+  # Only what changed since the last publish goes to the table: this
+  # process is the one writer of its keys, so a key it left alone still
+  # holds what it wrote (nil: nothing published yet, everything is checked).
   defp publish(state) do
     props = Facts.properties(state.facts)
-    PropertyWriter.put_many(state.ifname, props)
+    last = state.published
 
-    for key <- Facts.owned_keys(), not Map.has_key?(props, key), do: PropertyWriter.delete(state.ifname, key)
-    notify_registration(state)
+    changed =
+      if last == nil,
+        do: props,
+        else: for({key, value} <- props, Map.get(last, key, :__absent__) !== value, do: {key, value})
+
+    if changed != [] and changed != %{}, do: PropertyWriter.put_many(state.ifname, changed)
+
+    gone =
+      if last == nil,
+        do: Enum.reject(Facts.owned_keys(), &Map.has_key?(props, &1)),
+        else: for({key, _} <- last, not Map.has_key?(props, key), do: key)
+
+    Enum.each(gone, &PropertyWriter.delete(state.ifname, &1))
+    if state.publish_timer, do: Process.cancel_timer(state.publish_timer)
+    notify_registration(%{state | published: props, published_at: now(), publish_timer: nil})
   end
 
   # The registration is this process's fact; the connection manager, which

@@ -131,6 +131,25 @@ defmodule VintageNetCellular.MonitorTest do
       refute Enum.any?(props, fn {_k, v} -> v in ["Unknown", "unknown", 99, -113] end)
     end
 
+    test "a storm of cell changes is published coalesced, ending on the last cell" do
+      %{sim: sim, monitor: monitor} = start_modem("ec25", QuectelEC25)
+      await("band", &is_binary/1)
+      urcs_before = Monitor.stats(monitor).urcs
+      _ = events()
+
+      # 500 +CEREG lines in one write, each naming another cell.
+      :ok = Simulator.control(sim, "cell_storm 500")
+      last = 0x01C3D000 + 499
+      assert await("cid", last) == last
+      assert eventually(fn -> Monitor.stats(monitor).urcs - urcs_before == 500 end)
+
+      cids = for {VintageNet, _, _old, new, _} = e <- events(300), key_of(e) == "cid", do: new
+      # Each URC was taken, but the table got far fewer writes than URCs.
+      assert length(cids) in 1..100, "#{length(cids)} cid events for 500 URCs"
+      assert List.last(cids) == last
+      assert_no_duplicates(events())
+    end
+
     test "a pushed signal URC changes the properties at once; the same value sends nothing" do
       %{sim: sim} = start_modem("ec25", QuectelEC25)
       await("signal_rsrp", &is_integer/1)
