@@ -59,6 +59,14 @@ defmodule StormCommandsBench do
       per_urc = (storm.cpu_ns - quiet.cpu_ns) / storm.urcs / 1_000
 
       IO.puts("  BEAM CPU per URC (ATPort, monitor, properties; the quiet run's CPU taken off): #{fmt(per_urc)} µs")
+
+      anchor = anchor_model(rate, seconds, quiet.cpu_ns)
+
+      IO.puts(
+        "  the anchor-style Elixir path on the same storm (bytes framed into lines in Elixir, " <>
+          "each +CEREG parsed in Elixir, lac and cid written): #{fmt(anchor)} µs per URC; " <>
+          "ratio ours/anchor #{fmt(per_urc / anchor)}"
+      )
     end
   end
 
@@ -133,6 +141,79 @@ defmodule StormCommandsBench do
       :ok
     end
   end
+
+  # A model of how vintage_net_mobile's Elixir side takes a URC, written
+  # here from its structure: the tty's bytes arrive in the BEAM as they
+  # come (here through `cat` on the pty, in raw mode, as a port), a line
+  # framer splits them, a dispatcher matches the prefix, a handler parses
+  # `+CEREG: <stat>,"<tac>","<ci>",<act>` with String.split/Integer.parse and
+  # writes lac and cid through the same property table, once per URC. The
+  # BEAM CPU per URC is taken the same way as for our path (the quiet run's
+  # CPU taken off too).
+  defp anchor_model(rate, seconds, quiet_cpu_ns) do
+    VintageNet.Double.reset()
+    {:ok, sim} = Simulator.start_link(["--model", "ec25", "--seed", "1"])
+    :ok = Simulator.control(sim, "signal auto off")
+    tty = Simulator.ports(sim).at
+    {_, 0} = System.cmd("stty", ["-F", tty, "raw", "-echo"])
+    me = self()
+    reader = spawn_link(fn -> anchor_reader(tty, me) end)
+    receive do: (:ready -> :ok)
+
+    cpu0 = cpu_ns()
+    deadline = System.monotonic_time(:millisecond) + seconds * 1_000
+    storm(sim, rate, deadline)
+    Process.sleep(500)
+    cpu = cpu_ns() - cpu0 - quiet_cpu_ns
+
+    send(reader, {:count, self()})
+    urcs = receive do: ({:count, n} -> n)
+    Simulator.stop(sim)
+    IO.puts("  (the anchor-style path took #{urcs} URCs)")
+    cpu / max(urcs, 1) / 1_000
+  end
+
+  defp anchor_reader(tty, parent) do
+    port = Port.open({:spawn_executable, System.find_executable("cat")}, [:binary, :stream, args: [tty]])
+    send(parent, :ready)
+    anchor_loop(port, "", 0)
+  end
+
+  defp anchor_loop(port, buffer, count) do
+    receive do
+      {^port, {:data, bytes}} ->
+        {lines, rest} = frame(buffer <> bytes)
+        anchor_loop(port, rest, Enum.reduce(lines, count, &anchor_line/2))
+
+      {:count, from} ->
+        send(from, {:count, count})
+        Port.close(port)
+    end
+  end
+
+  defp frame(data) do
+    parts = String.split(data, "\r\n")
+    {lines, [rest]} = Enum.split(parts, -1)
+    {Enum.reject(lines, &(&1 == "")), rest}
+  end
+
+  defp anchor_line("+CEREG: " <> fields, count) do
+    case String.split(fields, ",") do
+      [_stat, tac, ci, _act] ->
+        with {lac, ""} <- tac |> String.trim("\"") |> Integer.parse(16),
+             {cid, ""} <- ci |> String.trim("\"") |> Integer.parse(16) do
+          PropertyTable.put(VintageNet, ["interface", "ppp0", "mobile", "lac"], lac)
+          PropertyTable.put(VintageNet, ["interface", "ppp0", "mobile", "cid"], cid)
+        end
+
+        count + 1
+
+      _ ->
+        count
+    end
+  end
+
+  defp anchor_line(_other, count), do: count
 
   # On-CPU time of every thread of this OS process, in ns (the simulator and
   # the port program are processes of their own, not counted).

@@ -138,6 +138,10 @@ defmodule VintageNetCellular.Monitor do
   @spec urc_prefixes() :: [String.t()]
   def urc_prefixes(), do: @urc_prefixes
   @reg_kinds [:creg, :cgreg, :cereg, :c5greg]
+  # URC kinds of which only the latest of a burst matters, and how many
+  # waiting URCs are taken at once.
+  @collapsed_kinds @reg_kinds ++ [:csq]
+  @urc_batch 200
   # The least time between two publishes caused by URCs (publish_soon/1).
   @publish_min_ms 20
   @operator_commands ["AT+COPS=3,2", "AT+COPS?", "AT+COPS=3,0", "AT+COPS?"]
@@ -230,6 +234,9 @@ defmodule VintageNetCellular.Monitor do
           schedule: schedule,
           worker: nil,
           timer: nil,
+          timer_at: nil,
+          # The profile's translate_urc/1, looked up once.
+          translate: translator(Keyword.get(opts, :profile)),
           signal_pushed?: false,
           cell_refresh?: false,
           port_open?: port_open?(at_port),
@@ -281,13 +288,24 @@ defmodule VintageNetCellular.Monitor do
 
   @impl GenServer
   # URCs arrive parsed by the port program (see VintageNetCellular.ATPort).
+  # The URCs already waiting in the mailbox are taken with this one (up to
+  # @urc_batch): of a burst of registration or signal URCs of one kind only
+  # the last says what holds now, so each kind's last is handled; every other
+  # URC is handled, in order.
   def handle_info({ATPort, _server, {:urc, _line, parsed}}, state) do
-    state = update_in(state.stats.urcs, &(&1 + 1))
+    urcs = take_waiting_urcs([parsed], @urc_batch)
+    state = update_in(state.stats.urcs, &(&1 + length(urcs)))
 
-    case parsed do
-      {:ok, parsed} -> {:noreply, parsed |> translate(state.profile) |> handle_urc(state) |> run_due()}
-      {:error, _reason} -> {:noreply, state}
-    end
+    state =
+      urcs
+      |> Enum.flat_map(fn
+        {:ok, parsed} -> [state.translate.(parsed)]
+        {:error, _reason} -> []
+      end)
+      |> latest_of_each_kind()
+      |> Enum.reduce(state, &handle_urc/2)
+
+    {:noreply, run_due(state)}
   end
 
   def handle_info({ATPort, _server, :closed}, state) do
@@ -343,6 +361,27 @@ defmodule VintageNetCellular.Monitor do
   end
 
   ## URCs
+
+  # Oldest first.
+  defp take_waiting_urcs(acc, 0), do: Enum.reverse(acc)
+
+  defp take_waiting_urcs(acc, left) do
+    receive do
+      {ATPort, _server, {:urc, _line, parsed}} -> take_waiting_urcs([parsed | acc], left - 1)
+    after
+      0 -> Enum.reverse(acc)
+    end
+  end
+
+  defp latest_of_each_kind([_] = one), do: one
+
+  defp latest_of_each_kind(urcs) do
+    last = urcs |> Enum.with_index() |> Map.new(fn {{kind, _}, i} -> {kind, i} end)
+
+    for {{kind, _} = urc, i} <- Enum.with_index(urcs),
+        kind not in @collapsed_kinds or last[kind] == i,
+        do: urc
+  end
 
   defp handle_urc({kind, _} = parsed, state) when kind in @reg_kinds do
     before = state.facts.reg[kind]
@@ -789,12 +828,19 @@ defmodule VintageNetCellular.Monitor do
   # Only updates the timetable; callers end with run_due/1.
   defp reschedule(state, fun), do: %{state | schedule: fun.(state.schedule)}
 
+  # The timer runs for the next due task; armed again only when that moved
+  # (a URC storm re-plans the same instant over and over).
   defp arm_timer(state) do
-    state = cancel_timer(state)
+    case Schedule.next_at(state.schedule) do
+      at when state.timer != nil and at == state.timer_at ->
+        state
 
-    case Schedule.timeout(state.schedule, now()) do
-      :infinity -> state
-      ms -> %{state | timer: Process.send_after(self(), :tick, ms)}
+      nil ->
+        cancel_timer(state)
+
+      at ->
+        state = cancel_timer(state)
+        %{state | timer: Process.send_after(self(), :tick, max(at - now(), 0)), timer_at: at}
     end
   end
 
@@ -814,7 +860,12 @@ defmodule VintageNetCellular.Monitor do
   defp now, do: System.monotonic_time(:millisecond)
 
   # The profile's own URCs in their 27.007 form (Quectel +QIND csq is +CSQ).
-  defp translate(parsed, profile), do: ModemProfile.call(profile, :translate_urc, [parsed], parsed)
+  defp translator(profile) do
+    if is_atom(profile) and profile != nil and Code.ensure_loaded?(profile) and
+         function_exported?(profile, :translate_urc, 1),
+       do: &profile.translate_urc/1,
+       else: &Function.identity/1
+  end
 
   # The profile's own URC prefixes, as subscription prefixes (no colon).
   defp profile_urcs(profile) do
