@@ -551,6 +551,15 @@ defmodule VintageNetCellular.ATPort do
     state |> bump(:urcs_delivered, sent) |> bump(:urcs_shed_subscriber, shed)
   end
 
+  # A burst of URCs read at once comes as one frame: each is delivered as
+  # its own {:urc, line, parsed} message, in order.
+  defp handle_event({:urcs, urcs}, state) when is_list(urcs) do
+    Enum.reduce(urcs, state, fn
+      {line, parsed}, state when is_binary(line) -> handle_event({:urc, line, parsed}, state)
+      _other, state -> state
+    end)
+  end
+
   defp handle_event({:urcs_shed, count}, state) when is_integer(count) and count >= 0 do
     bump(state, :urcs_shed_port, count)
   end

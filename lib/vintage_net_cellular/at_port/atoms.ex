@@ -33,7 +33,7 @@ defmodule VintageNetCellular.ATPort.Atoms do
     registered_roaming reject_cause response response_too_large retries retrying rscp rsrp rsrq rssi
     rssnr rxlev searching second service sim_not_inserted sim_pin sim_pin2 sim_puk sim_puk2 sim_removed
     sinr sinr_raw sms_only_home sms_only_roaming spic stat state sysmode system_mode tac time timeout
-    too_long tz uarfcn ul_bandwidth ulbw unknown unterminated_quote urc urcs_shed username utran
+    too_long tz uarfcn ul_bandwidth ulbw unknown unterminated_quote urc urcs urcs_shed username utran
     utran_hsdpa utran_hsdpa_hsupa utran_hsupa value values warning year
   )a
 

@@ -215,6 +215,7 @@ pub const ATOMS: &[&str] = &[
     "unknown",
     "unterminated_quote",
     "urc",
+    "urcs",
     "urcs_shed",
     "username",
     "utran",
@@ -362,6 +363,9 @@ pub enum Event {
     Response { id: u64, reply: Reply },
     /// An unsolicited result code line
     Urc { line: String },
+    /// Several URC lines in a row, in order: one frame (and one message in
+    /// the BEAM) for a burst read at once
+    Urcs { lines: Vec<String> },
     /// Bytes of over-long lines that were dropped
     Overflow { dropped: u64 },
     /// URCs shed since the last such event, over the URC rate
@@ -629,6 +633,19 @@ impl Event {
             [Value::Atom("urc"), line, parsed] if is_parse_result(parsed) => Ok(Event::Urc {
                 line: string(line, "line")?,
             }),
+            [Value::Atom("urcs"), Value::List(urcs)] => {
+                let lines = urcs
+                    .iter()
+                    .map(|urc| match urc {
+                        Value::Tuple(pair) => match pair.as_slice() {
+                            [line, parsed] if is_parse_result(parsed) => string(line, "line"),
+                            _ => Err("a URC of urcs must be {line, parsed}".to_string()),
+                        },
+                        _ => Err("a URC of urcs must be a tuple".to_string()),
+                    })
+                    .collect::<Result<Vec<String>, String>>()?;
+                Ok(Event::Urcs { lines })
+            }
             [Value::Atom("overflow"), n] => Ok(Event::Overflow {
                 dropped: int(n, "dropped")?,
             }),
@@ -651,6 +668,7 @@ impl Event {
     ///   and `parsed` the [`at::parse_term`] of each line of an `{:ok, lines}`
     ///   reply (`[]` for other replies)
     /// * `{:urc, line, parsed}`, `parsed` being [`at::parse_term`] of `line`
+    /// * `{:urcs, [{line, parsed}, ...]}`, URCs in a row, oldest first
     /// * `{:overflow, dropped}`, `{:urcs_shed, count}`
     /// * `{:log, level, target, message}`, level `:error | :warning | :info | :debug`
     pub fn to_value(&self) -> Value {
@@ -678,6 +696,15 @@ impl Event {
                 Value::Atom("urc"),
                 line.as_str().into(),
                 at::parse_term(line.as_bytes()),
+            ]),
+            Event::Urcs { lines } => t(vec![
+                Value::Atom("urcs"),
+                Value::List(
+                    lines
+                        .iter()
+                        .map(|line| t(vec![line.as_str().into(), at::parse_term(line.as_bytes())]))
+                        .collect(),
+                ),
             ]),
             Event::Overflow { dropped } => {
                 t(vec![Value::Atom("overflow"), Value::Int(clamp(*dropped))])
