@@ -50,6 +50,7 @@ pub const SUBSYSTEMS: &[&str] = &["tty", "usb", "net", "usbmisc"];
 /// the same list, so `binary_to_term(frame, [:safe])` finds them all).
 pub const ATOMS: &[&str] = &[
     "uevent",
+    "uevents_listening",
     "uevents_unavailable",
     "uevents_lost",
     "action",
@@ -182,6 +183,12 @@ impl Uevent {
             ]),
         ])
     }
+}
+
+/// `:uevents_listening`: the socket is open; every event from now on is
+/// reported.
+pub fn listening() -> Value {
+    Value::Atom("uevents_listening")
 }
 
 /// `{:uevents_unavailable, reason}`: the socket could not be opened; the
@@ -383,7 +390,7 @@ mod tests {
             assert!(atoms.iter().all(|a| ATOMS.contains(a)), "{atoms:?}");
             assert_eq!(etf::decode(&etf::encode(&value), ATOMS), Ok(value));
         }
-        for value in [unavailable("EPERM"), lost("ENOBUFS")] {
+        for value in [listening(), unavailable("EPERM"), lost("ENOBUFS")] {
             assert_eq!(etf::decode(&etf::encode(&value), ATOMS), Ok(value));
         }
     }

@@ -8,6 +8,7 @@
 //! `cellular_core::uevent`. Datagrams that don't come from the kernel (a
 //! sender port other than 0) and udev's re-broadcasts are ignored.
 //!
+//! * Once the socket is bound: `:uevents_listening`.
 //! * The socket can't be opened (no netlink, not allowed): one frame
 //!   `{:uevents_unavailable, reason}`, then exit 0. The BEAM then relies on
 //!   polling sysfs.
@@ -50,6 +51,7 @@ pub fn run(args: &[String]) -> i32 {
             return 0;
         }
     };
+    write_frames(&[uevent::listening()]);
     let mut buf = vec![0u8; uevent::MAX_MESSAGE];
     let mut stdin_buf = [0u8; 512];
     let mut out = Vec::new();
