@@ -136,10 +136,15 @@ defmodule VintageNetCellular.Uevents do
 
   @doc """
   The listener's state: `:listening` (the program runs), `:starting`,
-  `{:unavailable, reason}` (polling only) or `:disabled` (no program), and
-  how many events and bursts went by.
+  `{:unavailable, reason}` (polling only) or `:disabled` (no program); the
+  program's OS pid (or nil), and how many events and bursts went by.
   """
-  @spec status(GenServer.server()) :: %{state: term(), events: non_neg_integer(), bursts: non_neg_integer()}
+  @spec status(GenServer.server()) :: %{
+          state: term(),
+          os_pid: non_neg_integer() | nil,
+          events: non_neg_integer(),
+          bursts: non_neg_integer()
+        }
   def status(server \\ __MODULE__), do: GenServer.call(server, :status)
 
   # GenServer
@@ -177,7 +182,13 @@ defmodule VintageNetCellular.Uevents do
   def handle_call({:inject, term}, _from, state), do: {:reply, :ok, handle_term(state, term)}
 
   def handle_call(:status, _from, state) do
-    {:reply, %{state: state.status, events: state.events, bursts: state.bursts}, state}
+    os_pid =
+      case state.port && Port.info(state.port, :os_pid) do
+        {:os_pid, pid} -> pid
+        _ -> nil
+      end
+
+    {:reply, %{state: state.status, os_pid: os_pid, events: state.events, bursts: state.bursts}, state}
   end
 
   @impl GenServer

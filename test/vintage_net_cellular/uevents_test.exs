@@ -200,6 +200,43 @@ defmodule VintageNetCellular.UeventsTest do
     end
   end
 
+  describe "the real program" do
+    test "killed, it is started again; its listener ending ends it" do
+      name = start_listener(program: @program)
+      assert await(fn -> Uevents.status(name).state != :starting end)
+
+      case Uevents.status(name) do
+        %{state: :listening, os_pid: pid} when is_integer(pid) ->
+          ExUnit.CaptureLog.capture_log(fn ->
+            {_, 0} = System.cmd("kill", ["-KILL", Integer.to_string(pid)])
+
+            assert await(fn ->
+                     match?(%{state: :listening, os_pid: p} when p not in [nil, pid], Uevents.status(name))
+                   end)
+          end)
+
+          %{os_pid: again} = Uevents.status(name)
+          assert File.exists?("/proc/#{again}")
+          stop_supervised!(name)
+          # End of file on its stdin: the program exits by itself.
+          assert await(fn -> not File.exists?("/proc/#{again}") end), "cellular_port uevents outlived its listener"
+
+        %{state: {:unavailable, reason}} ->
+          # No uevents here: what the program said is kept, and it is not restarted.
+          assert reason =~ "cannot listen to kernel uevents"
+          assert %{os_pid: nil} = Uevents.status(name)
+      end
+    end
+
+    test "uevents: false in the app environment: no program, polling only" do
+      Application.put_env(:vintage_net_cellular, :uevents, false)
+      on_exit(fn -> Application.delete_env(:vintage_net_cellular, :uevents) end)
+
+      name = start_listener([])
+      assert %{state: :disabled, os_pid: nil} = Uevents.status(name)
+    end
+  end
+
   test "the atoms of the frames are the program's (cellular_port uevents --atoms)" do
     assert {out, 0} = System.cmd(@program, ["uevents", "--atoms"])
     assert String.split(out, "\n", trim: true) == Enum.map(Uevents.atoms(), &Atom.to_string/1)
