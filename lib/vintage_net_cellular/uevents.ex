@@ -243,7 +243,11 @@ defmodule VintageNetCellular.Uevents do
   end
 
   defp handle_term(state, {:uevents_lost, reason}) do
-    Logger.warning("[vintage_net_cellular] uevents were lost: #{text(reason)}; looking for modems anyway")
+    # Once per burst: an overflow storm is one warning, not one per overflow.
+    unless state.burst && state.burst.lost? do
+      Logger.warning("[vintage_net_cellular] uevents were lost: #{text(reason)}; looking for modems anyway")
+    end
+
     add(state, nil, true)
   end
 
