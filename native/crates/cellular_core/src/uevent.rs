@@ -215,9 +215,11 @@ mod tests {
     use super::*;
     use crate::etf;
 
-    // Captured on a Linux 6.x host (synthetic events written to
-    // /sys/class/*/uevent); the USB ones as the kernel sends them when a
-    // Quectel EC25 enumerates.
+    // The tty and net ones were captured from the kernel on a Linux 6.x host
+    // (synthetic events, root writing to /sys/class/*/uevent). That host has
+    // no USB device, so the USB, wwan and cdc-wdm ones are not captured: they
+    // are written in the kernel's layout with the keys it sends for such
+    // devices, with a Quectel EC25's ids.
     const TTY_ADD: &[u8] = b"add@/devices/pnp0/00:00/00:00:0/00:00:0.0/tty/ttyS0\0ACTION=add\0DEVPATH=/devices/pnp0/00:00/00:00:0/00:00:0.0/tty/ttyS0\0SUBSYSTEM=tty\0SYNTH_UUID=0\0MAJOR=4\0MINOR=64\0DEVNAME=ttyS0\0SEQNUM=823\0";
     const TTY_REMOVE: &[u8] = b"remove@/devices/pnp0/00:00/00:00:0/00:00:0.0/tty/ttyS0\0ACTION=remove\0DEVPATH=/devices/pnp0/00:00/00:00:0/00:00:0.0/tty/ttyS0\0SUBSYSTEM=tty\0SYNTH_UUID=0\0MAJOR=4\0MINOR=64\0DEVNAME=ttyS0\0SEQNUM=824\0";
     const NET_ADD: &[u8] = b"add@/devices/virtual/net/lo\0ACTION=add\0DEVPATH=/devices/virtual/net/lo\0SUBSYSTEM=net\0SYNTH_UUID=0\0INTERFACE=lo\0IFINDEX=1\0SEQNUM=822\0";
