@@ -14,7 +14,12 @@ defmodule VintageNetCellular.Application do
       # VintageNet may start interfaces before this application is up (at boot,
       # from persisted configs): each connection manager waits for this
       # registry rather than failing. Nothing else here is needed by them.
-      {Registry, keys: :unique, name: VintageNetCellular.Claims}
+      {Registry, keys: :unique, name: VintageNetCellular.Claims},
+      # Kernel uevents, so a modem plugged in is claimed at once rather than
+      # at the next sysfs poll. Subscriptions live in their own registry and
+      # outlive a restart of the listener; the managers poll regardless.
+      {Registry, keys: :unique, name: VintageNetCellular.Uevents.Subscribers},
+      VintageNetCellular.Uevents
     ]
 
     Supervisor.start_link(children, strategy: :one_for_one, name: VintageNetCellular.Supervisor)

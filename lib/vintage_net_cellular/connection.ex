@@ -111,6 +111,7 @@ defmodule VintageNetCellular.Connection do
   alias VintageNetCellular.Monitor
   alias VintageNetCellular.PropertyWriter
   alias VintageNetCellular.Secrets
+  alias VintageNetCellular.Uevents
 
   # Provided by vintage_net in every app that uses this library; referenced
   # only at run time.
@@ -304,6 +305,8 @@ defmodule VintageNetCellular.Connection do
 
   def handle_event(event, :scan, :searching_modem, data) when event in [:internal, :state_timeout] do
     if ModemSelect.ready?() do
+      # Again at each poll: a restarted subscriber registry forgets us.
+      _ = Uevents.subscribe()
       search(data)
     else
       # Booting: VintageNet started this interface before this library's
@@ -312,6 +315,12 @@ defmodule VintageNetCellular.Connection do
       {:keep_state, data, [{:state_timeout, @app_wait_interval, :scan}]}
     end
   end
+
+  # A device came or went (VintageNetCellular.Uevents): scan now rather than
+  # at the next poll. Not while a probe runs (it holds a claim); the poll
+  # stays as the fallback.
+  def handle_event(:info, {:uevent, _burst}, :searching_modem, %{probing: nil}),
+    do: {:keep_state_and_data, [{:next_event, :internal, :scan}]}
 
   # Initializing: the whole setup sequence, step by step.
 

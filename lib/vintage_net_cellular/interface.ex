@@ -92,7 +92,8 @@ defmodule VintageNetCellular.Interface do
   * `:tmpdir`: VintageNet's tmpdir (chat script, options file, notifier socket);
   * `:muontrap_options`: VintageNet's extra options for `MuonTrap.Daemon`;
   * timings in ms: `:command_timeout` (5 s, per AT command), `:scan_interval`
-    (2 s, sysfs rescans while no modem is found), `:modem_check_interval`
+    (2 s, sysfs rescans while no modem is found; kernel uevents make one
+    at once, see `VintageNetCellular.Uevents`), `:modem_check_interval`
     (5 s, sysfs check that the claimed modem is still there with the same
     ttys), `:backoff_min`/`:backoff_max` (1 s/60 s, retries),
     `:sim_poll_interval` (10 s, while the SIM is locked),

@@ -15,12 +15,14 @@ mod discovery_text;
 mod engine_script;
 mod frames;
 mod ppp;
+mod uevent;
 
 pub use at_lines::at;
 pub use discovery_text::discovery;
 pub use engine_script::engine;
 pub use frames::protocol;
 pub use ppp::ppp_event;
+pub use uevent::uevent;
 
 /// A target body: panics when the input breaks an invariant.
 pub type Target = fn(&[u8]);
@@ -32,6 +34,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("protocol", protocol),
     ("discovery", discovery),
     ("ppp_event", ppp_event),
+    ("uevent", uevent),
 ];
 
 /// Splits `data` at `sep`; a doubled `sep` stands for one literal byte, so

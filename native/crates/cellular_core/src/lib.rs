@@ -19,6 +19,7 @@ pub mod operators;
 pub mod ppp_event;
 pub mod protocol;
 pub mod signal;
+pub mod uevent;
 pub mod value;
 
 pub use value::Value;

@@ -44,6 +44,7 @@ mod output;
 mod session;
 mod sys;
 mod tty;
+mod uevents;
 
 use cellular_core::engine::Config;
 use cellular_core::protocol::{Event, FrameReader, Level, Reply, Request};
@@ -74,6 +75,11 @@ fn main() {
             let _ = writeln!(out, "{atom}");
         }
         return;
+    }
+    // `cellular_port uevents`: the kernel's device events (see `uevents`).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("uevents") {
+        std::process::exit(uevents::run(&args[1..]));
     }
     std::panic::set_hook(Box::new(|info| {
         let message = format!("cellular_port panicked: {info}");
