@@ -16,13 +16,13 @@ defmodule VintageNetCellular.PPP do
   pppd runs its ip-up / ip-down scripts with a cleared environment, so the
   socket of `VintageNetCellular.PPP.Notifier` travels as pppd's `ipparam`,
   which pppd passes to every script as its 6th argument. The scripts are
-  symlinks to the `cellular_notify` executable, one per event, so the event
+  symlinks to the `cellular_port` executable (its notifier mode), one per event, so the event
   is the basename of `argv[0]`:
 
-      <tmpdir>/ppp0.ip-up     -> priv/native/cellular_notify
-      <tmpdir>/ppp0.ip-down   -> priv/native/cellular_notify
-      <tmpdir>/ppp0.ipv6-up   -> priv/native/cellular_notify   (pppd >= 2.5.0)
-      <tmpdir>/ppp0.ipv6-down -> priv/native/cellular_notify   (pppd >= 2.5.0)
+      <tmpdir>/ppp0.ip-up     -> priv/native/cellular_port
+      <tmpdir>/ppp0.ip-down   -> priv/native/cellular_port
+      <tmpdir>/ppp0.ipv6-up   -> priv/native/cellular_port     (pppd >= 2.5.0)
+      <tmpdir>/ppp0.ipv6-down -> priv/native/cellular_port     (pppd >= 2.5.0)
 
   `up_cmds/1` creates them. `ip-up-script` and `ip-down-script` exist from
   pppd 2.4.9 (they are not in 2.4.8); `ipv6-up-script` and `ipv6-down-script`
@@ -388,7 +388,7 @@ defmodule VintageNetCellular.PPP do
   3. link the notifier under the script names of `paths/2` (see the moduledoc).
 
   Options: `:tmpdir` and `:ifname` (required), `:notifier` (default: the
-  `cellular_notify` in this application's priv dir), and for tests `:dev_ppp`,
+  `cellular_port` in this application's priv dir), and for tests `:dev_ppp`,
   `:lock_dir` and `:mknod`.
   """
   @spec up_cmds(keyword() | map()) :: [up_cmd()]
@@ -410,10 +410,10 @@ defmodule VintageNetCellular.PPP do
     [paths.chat_script, paths.options_file, paths.socket | script_links(paths)]
   end
 
-  @doc "The `cellular_notify` executable in this application's priv dir."
+  @doc "The `cellular_port` executable (pppd's event notifier) in this application's priv dir."
   @spec notifier_path() :: Path.t()
   def notifier_path do
-    :vintage_net_cellular |> :code.priv_dir() |> to_string() |> Path.join("native/cellular_notify")
+    :vintage_net_cellular |> :code.priv_dir() |> to_string() |> Path.join("native/cellular_port")
   end
 
   @doc """

@@ -8,7 +8,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
   which the simulator's ptys appear as the modem's ttyUSB ports, the AT port
   program talking to the simulator, the connection manager, Debian's `chat`
   dialing the simulator with the generated chat script until CONNECT, and the
-  `cellular_notify` executable delivering ip-up/ip-down to the BEAM.
+  `cellular_port` executable (notifier mode) delivering ip-up/ip-down to the BEAM.
 
   What is not: pppd. It can't run here (no kernel PPP, no /dev/ppp to give
   it), so `test/support/fake_pppd` takes its place. It is started by

@@ -394,7 +394,7 @@ defmodule VintageNetCellular.PPPTest do
 
     test "the default notifier is the one in priv" do
       [_, _, {:fun, PPP, :link_scripts, [notifier, _links]}] = PPP.up_cmds(tmpdir: "/tmp/vn", ifname: "ppp0")
-      assert notifier == Path.join(:code.priv_dir(:vintage_net_cellular), "native/cellular_notify")
+      assert notifier == Path.join(:code.priv_dir(:vintage_net_cellular), "native/cellular_port")
     end
 
     test "a missing mknod is logged, not fatal", %{tmp_dir: dir} do

@@ -1,4 +1,14 @@
-//! `cellular_port`: owns one tty for `VintageNetCellular.ATPort`.
+//! `cellular_port`: owns one tty for `VintageNetCellular.ATPort`, and is also
+//! pppd's ip-up/ip-down script (`notify`): one program for the device instead
+//! of two, so std, the allocator and `cellular_core` are shipped once.
+//!
+//! What it does depends on how it is called:
+//!
+//! * `argv[0]` ends in `ip-up`, `ip-down`, `ipv6-up` or `ipv6-down` (pppd's
+//!   per-event symlinks, e.g. `ppp0.ip-up`), or the first argument is one of
+//!   them: the pppd event notifier ([`notify`]);
+//! * `--atoms`: the protocol's atom table;
+//! * anything else: the port program below.
 //!
 //! Started by the BEAM as a port (`{:spawn_executable, ...}`, `{:packet, 4}`),
 //! it reads requests from stdin and writes events to stdout (see
@@ -40,6 +50,7 @@
 #![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
 
 mod log;
+mod notify;
 mod output;
 mod session;
 mod sys;
@@ -66,9 +77,22 @@ const READ_BUF: usize = 16 * 1024;
 const PANIC_EXIT: i32 = 70;
 
 fn main() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if notify::is_invocation(&argv) {
+        std::process::exit(notify::main(argv));
+    }
+    let first = argv.get(1).and_then(|a| a.to_str());
+    if matches!(first, Some("--help" | "-h")) {
+        println!(
+            "usage: cellular_port           (the port program; ATPort starts it)\n       \
+             cellular_port --atoms   (the protocol's atom table)\n{}",
+            notify::USAGE.replacen("usage: ", "       ", 1)
+        );
+        return;
+    }
     // `cellular_port --atoms`: the protocol's atom table, one a line, for the
     // Elixir test that checks `VintageNetCellular.ATPort.Atoms` against it.
-    if std::env::args().nth(1).as_deref() == Some("--atoms") {
+    if first == Some("--atoms") {
         let mut out = std::io::stdout().lock();
         for atom in cellular_core::protocol::ATOMS {
             let _ = writeln!(out, "{atom}");
