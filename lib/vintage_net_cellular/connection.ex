@@ -19,7 +19,7 @@ defmodule VintageNetCellular.Connection do
   checks the SIM and reads the ICCID, the IMSI, the PDP contexts and which
   are active (`AT+CPIN?;+QCCID;+CIMI;+CGDCONT?;+CGACT?;+CGAUTH?`), and one turns on the
   registration URCs and reads the registration. On an already-provisioned
-  modem that is three lines on the AT port before chat dials (`AT`, then
+  modem that is three lines on the AT port before the dialer (pppd's connect program) sends (`AT`, then
   `ATD*99***<cid>#`, on the PPP port: five round trips in all). When a
   compound line fails (no SIM, a locked SIM, a command the modem doesn't
   know) its answer is not interpreted: the same commands are sent one by
@@ -37,7 +37,7 @@ defmodule VintageNetCellular.Connection do
   | `:initializing` | `ATE0`, `AT+CMEE=2`, the profile's init commands (a single-port modem that doesn't answer gets the `+++` escape after the guard time, then `ATH`: it may be in data mode with a call left up); IMEI check when pinned; SIM, ICCID, IMSI and the PDP contexts; provider; a data call left up on the context to dial is ended (the profile's `end_call/1`); PDP compare-write; roaming and radio settings | `:registering`, `:sim_locked`, `:retrying` |
   | `:sim_locked` | the SIM needs a PIN that isn't configured or was rejected, a PUK, or a network unlock code; checked again every `sim_poll_interval` and on `+CPIN: READY` | `:initializing` |
   | `:registering` | registration URCs on (`AT+CREG=2`, `+CGREG=2`, `+CEREG=2`), one read, then wait for URCs; denied/searching is reported with the reason | `:dialing` |
-  | `:dialing` | pppd runs under `MuonTrap.Daemon` on the PPP tty and dials the context with `chat` | `:connected` on ip-up, `:retrying` if pppd exits or times out |
+  | `:dialing` | pppd runs under `MuonTrap.Daemon` on the PPP tty and dials the context with the dialer (`cellular_port dial`) | `:connected` on ip-up, `:retrying` if pppd exits or times out |
   | `:connected` | route, DNS, connection `:lan`, InternetChecker, `statistics` polling (`VintageNetCellular.Statistics`) | `:dialing` on ip-down (pppd redials), `:retrying` if pppd exits |
   | `:retrying` | waits (exponential backoff), then checks the modem is still there | `:initializing` or `:searching_modem` |
 
@@ -250,7 +250,7 @@ defmodule VintageNetCellular.Connection do
     @vintage_net.subscribe(["interface", ifname, "present"])
 
     # Crash-only: a manager that was killed left no state behind but may have
-    # left its pppd (and chat) running for a moment; the next dial waits for
+    # left its pppd (and its dialer) running for a moment; the next dial waits for
     # them and ends any that outlive the wait.
     data = %{data | path: data.data_path.cleanup(data.path, path_context(data))}
     data = set_reason(data, "looking for the modem")
@@ -393,7 +393,7 @@ defmodule VintageNetCellular.Connection do
         {:keep_state_and_data, [{{:timeout, :old_pppd}, @old_pppd_poll_ms, :dial}]}
 
       true ->
-        # A pppd or chat of this interface that nothing owns any more (its
+        # A pppd of this interface that nothing owns any more (its
         # Daemon or manager was killed): ended, and waited for, before dialing.
         data = %{data | path: dp.cleanup(data.path, path_context(data))}
 
@@ -971,7 +971,7 @@ defmodule VintageNetCellular.Connection do
 
   # A data call left up on the context to dial (a pppd that was stopped
   # without ending it, before a deconfigure, a restart or a crash) keeps the
-  # PPP port in data mode: chat's AT would go unanswered and no dial would
+  # PPP port in data mode: the dialer's AT would go unanswered and no dial would
   # ever succeed. The profile says how to end it; a failure is logged and the
   # setup goes on (the dial then fails and is retried).
   defp end_call_left_up(data, contexts) do

@@ -7,6 +7,7 @@
 //! * `argv[0]` ends in `ip-up`, `ip-down`, `ipv6-up` or `ipv6-down` (pppd's
 //!   per-event symlinks, e.g. `ppp0.ip-up`), or the first argument is one of
 //!   them: the pppd event notifier ([`notify`]);
+//! * `dial CID`: pppd's connect program ([`dial`]);
 //! * `--atoms`: the protocol's atom table;
 //! * anything else: the port program below.
 //!
@@ -49,6 +50,7 @@
 // Unsafe code here is limited to FFI and fd handling; each block states why it is sound.
 #![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
 
+mod dial;
 mod log;
 mod notify;
 mod output;
@@ -82,10 +84,19 @@ fn main() {
         std::process::exit(notify::main(argv));
     }
     let first = argv.get(1).and_then(|a| a.to_str());
+    if first == Some("dial") {
+        let args: Vec<String> = argv
+            .iter()
+            .skip(2)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        std::process::exit(dial::main(&args));
+    }
     if matches!(first, Some("--help" | "-h")) {
         println!(
             "usage: cellular_port           (the port program; ATPort starts it)\n       \
-             cellular_port --atoms   (the protocol's atom table)\n{}",
+             cellular_port --atoms   (the protocol's atom table)\n{}\n{}",
+            dial::USAGE.replacen("usage: ", "       ", 1),
             notify::USAGE.replacen("usage: ", "       ", 1)
         );
         return;
