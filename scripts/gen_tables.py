@@ -192,11 +192,47 @@ def render_ports(rows, infos) -> str:
         w(f"    PortRole::new(0x{vid:04x}, 0x{pid:04x}, 0x{iface:02x}, Role::{ROLES[role]}),\n")
     w("];\n")
     w("\n")
-    w("/// Devices the table lists, sorted by (vendor_id, product_id): plugin and model names.\n")
+    # Names as 16-bit indices into one text blob, not &strs: each &str of a
+    # static costs a pointer relocation in the NIF (24 bytes of .rela.dyn and
+    # 16 of .data.rel.ro), more than most names themselves.
+    text = bytearray()
+    chunks = []
+    starts = []
+    index = {}
+
+    def intern(value: str) -> int:
+        if value not in index:
+            index[value] = len(chunks)
+            starts.append(len(text))
+            text.extend(value.encode("utf-8"))
+            chunks.append(value)
+        return index[value]
+
+    devices = [(vid, pid, intern(plugin), intern(model)) for (vid, pid), (plugin, model) in infos]
+    starts.append(len(text))
+    if len(text) > 0xFFFF or len(chunks) > 0xFFFF:
+        raise SystemExit(f"{PORTS_JSON}: the device names ({len(text)} bytes) no longer fit 16-bit indices")
+
+    w("/// The plugin and model names of DEVICES, each once, one after another.\n")
+    w("#[rustfmt::skip]\n")
+    w("pub static DEVICE_TEXT: &str = concat!(\n")
+    for chunk in chunks:
+        w(f"    {rust_str(chunk)},\n")
+    w(");\n")
+    w("\n")
+    w("/// Where name `i` of DEVICE_TEXT starts; it ends where name `i + 1` starts.\n")
+    w("#[rustfmt::skip]\n")
+    w("pub static DEVICE_STARTS: &[u16] = &[\n")
+    for i in range(0, len(starts), 12):
+        w("    " + ", ".join(str(v) for v in starts[i : i + 12]) + ",\n")
+    w("];\n")
+    w("\n")
+    w("/// Devices the table lists, sorted by (vendor_id, product_id): the indices of\n")
+    w("/// their plugin and model names in DEVICE_TEXT.\n")
     w("#[rustfmt::skip]\n")
     w("pub static DEVICES: &[TableDevice] = &[\n")
-    for (vid, pid), (plugin, model) in infos:
-        w(f"    TableDevice::new(0x{vid:04x}, 0x{pid:04x}, {rust_str(plugin)}, {rust_str(model)}),\n")
+    for vid, pid, plugin, model in devices:
+        w(f"    TableDevice::new(0x{vid:04x}, 0x{pid:04x}, {plugin}, {model}),\n")
     w("];\n")
     w("\n")
     w("/// Interface-class fallback rules, in priority order.\n")
