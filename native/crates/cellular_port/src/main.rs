@@ -26,7 +26,7 @@
 //! * End of stdin ends the program, so it never outlives the BEAM.
 //! * A panic is logged (stderr and a Log frame if possible) and the program
 //!   exits with status 70: never a half-dead process.
-//! * `tracing` events become `Log` frames (`log`).
+//! * log lines become `Log` frames (`log`, the `log_*!` macros).
 //! * Frames are the Erlang external term format (`cellular_core::etf`); each
 //!   URC and response line goes out parsed beside its raw text.
 //!   `cellular_port --atoms` prints every atom a frame may hold.
@@ -50,8 +50,9 @@
 // Unsafe code here is limited to FFI and fd handling; each block states why it is sound.
 #![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
 
-mod dial;
+#[macro_use]
 mod log;
+mod dial;
 mod notify;
 mod output;
 mod session;
@@ -120,9 +121,7 @@ fn main() {
         });
         std::process::exit(PANIC_EXIT);
     }));
-    let _ = tracing::subscriber::set_global_default(log::LoggerBridge::new(
-        log::LoggerBridge::level_from_env(),
-    ));
+    log::init();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
@@ -247,7 +246,7 @@ impl Port {
         self.retry_at = None;
         match tty::open(settings) {
             Ok(fd) => {
-                tracing::info!("opened {}", settings.path);
+                log_info!("opened {}", settings.path);
                 self.tty = Some(fd);
                 self.backoff = FIRST_RETRY;
                 self.last_failure = None;
@@ -263,13 +262,13 @@ impl Port {
             Err(reason) => {
                 let in_ms = self.backoff.as_millis() as u64;
                 if self.last_failure.as_deref() != Some(reason.as_str()) {
-                    tracing::warn!(
+                    log_warn!(
                         "cannot open {}: {reason}; retrying in {in_ms} ms (backoff up to {} s)",
                         settings.path,
                         MAX_RETRY.as_secs()
                     );
                 } else {
-                    tracing::debug!(
+                    log_debug!(
                         "still cannot open {}: {reason}; retrying in {in_ms} ms",
                         settings.path
                     );
@@ -305,7 +304,7 @@ impl Port {
         if self.tty.is_none() {
             return;
         }
-        tracing::warn!(
+        log_warn!(
             "{} vanished ({reason}); reopening in {} ms",
             self.path(),
             FIRST_RETRY.as_millis()
@@ -361,7 +360,7 @@ impl Port {
                             self.vanished(describe(&e), Instant::now(), &mut more);
                             queue.extend(more);
                         }
-                        Err(_elapsed) => tracing::warn!(
+                        Err(_elapsed) => log_warn!(
                             "{}: the tty took no data for {} s (flow control?)",
                             self.path(),
                             WRITE_STALL.as_secs()
@@ -427,11 +426,11 @@ async fn run() -> i32 {
                         match frames.next_frame() {
                             Ok(Some(body)) => match Request::decode(&body) {
                                 Ok(request) => port.handle(request, Instant::now(), &mut out),
-                                Err(e) => tracing::error!("{e}"),
+                                Err(e) => log_error!("{e}"),
                             },
                             Ok(None) => break,
                             Err(e) => {
-                                tracing::error!("control channel broken: {e}");
+                                log_error!("control channel broken: {e}");
                                 return 2;
                             }
                         }
