@@ -323,7 +323,12 @@ pub fn run(args: &Args, input: i32, output: i32) -> Result<Option<String>, Failu
         if !sys::poll_one(input, libc::POLLIN, deadline - now).map_err(io)? {
             continue;
         }
-        let n = sys::read(input, &mut byte).map_err(io)?;
+        let n = match sys::read(input, &mut byte) {
+            Ok(n) => n,
+            // A tty left non-blocking may wake poll with nothing to read.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(io(e)),
+        };
         if n == 0 {
             return Err(Failure::Io("end of file (hang-up?)".into()));
         }
