@@ -23,6 +23,13 @@
 # written once and answered once. Each line is printed with its port, and
 # the figure says whether a line was sent twice.
 #
+# Also timed: configure -> `:internet` (the InternetChecker's first check
+# passes at once in the double, so `:internet` follows ip-up), and the dial on
+# the PPP port, from its first byte in to CONNECT, by the simulator's
+# timestamps; both against Debian's chat, which dialed before the project's
+# own dialer (`cellular_port dial`) replaced it (recorded: median of 3 runs on
+# the 2-core VM of the README's figures).
+#
 # Prints figures only; nothing here asserts a timing.
 
 defmodule ConnectRoundTripsBench do
@@ -33,13 +40,15 @@ defmodule ConnectRoundTripsBench do
   @apn "internet"
   @goal 8
   @before 18
+  # configure -> :internet and the dial on the PPP port, in ms, with chat.
+  @chat_era %{ec25: {531, 126}, sim7600: {399, 124}}
 
   def run do
     Logger.configure(level: :warning)
     {:ok, _} = VintageNet.Double.start()
 
-    unless Simulator.available?() and System.find_executable("chat") do
-      raise "this bench needs the simulator (mix compile) and chat (apt-get install ppp)"
+    unless Simulator.available?() do
+      raise "this bench needs the simulator (mix compile)"
     end
 
     IO.puts("AT lines the modem receives, port open to CONNECT (already-provisioned modem, APN #{inspect(@apn)})")
@@ -49,17 +58,23 @@ defmodule ConnectRoundTripsBench do
 
     IO.puts("\nsummary")
 
-    Enum.each(results, fn {model, count} ->
+    Enum.each(results, fn {model, count, internet, dial_ms} ->
+      {chat_internet, chat_dial} = Map.fetch!(@chat_era, model)
+
       IO.puts(
         "  #{String.pad_trailing(to_string(model), 8)} #{count} lines " <>
           "(goal <= #{@goal}: #{if count <= @goal, do: "met", else: "not met"}; " <>
-          "#{ratio(@before, count)}x fewer than the #{@before} before)"
+          "#{ratio(@before, count)}x fewer than the #{@before} before); " <>
+          "configure -> :internet #{internet} ms (goal <= 250; with chat #{chat_internet} ms, " <>
+          "ratio #{ratio(internet, chat_internet)}); dial #{dial_ms} ms (chat #{chat_dial} ms)"
       )
     end)
   end
 
   defp measure(model) do
     VintageNet.Double.reset()
+    # The InternetChecker's first check passes at once, so :internet follows ip-up.
+    VintageNet.Double.put_env(internet_check: :pass)
     world = World.start()
     world = World.add_modem(world, :modem, model: model, args: ["--provisioned", @apn])
     sim = World.sim(world, :modem)
@@ -69,6 +84,8 @@ defmodule ConnectRoundTripsBench do
     :ok = VintageNet.configure(@ifname, config)
     {:ok, _} = Simulator.await(sim, "connected", 30_000)
     elapsed = System.monotonic_time(:millisecond) - started
+    :internet = VintageNet.Double.await(["interface", @ifname, "connection"], :internet)
+    internet = System.monotonic_time(:millisecond) - started
 
     # The transcript up to CONNECT: the raw trace gives the order across the
     # two ports, World.received/3 the command lines, in order per port.
@@ -80,7 +97,13 @@ defmodule ConnectRoundTripsBench do
     lines = interleave(before, at, ppp)
     twice = lines |> Enum.frequencies() |> Enum.filter(fn {_, n} -> n > 1 end)
 
-    IO.puts("\n#{Simulator.model(sim)} (--model #{model}), CONNECT #{elapsed} ms after configure")
+    dial_ms = dial_span(before ++ Enum.take(Enum.drop(trace, connect_at), 1))
+
+    IO.puts(
+      "\n#{Simulator.model(sim)} (--model #{model}), CONNECT #{elapsed} ms after configure, " <>
+        ":internet #{internet} ms; the dial on the PPP port (first byte in to CONNECT) #{dial_ms} ms"
+    )
+
     IO.puts("  #{length(lines)} lines; sent twice: #{if twice == [], do: "none", else: inspect(twice)}")
 
     lines
@@ -97,7 +120,21 @@ defmodule ConnectRoundTripsBench do
     VintageNet.Double.reset()
     Simulator.stop(sim)
     World.stop(world)
-    {model, length(lines)}
+    {model, length(lines), internet, dial_ms}
+  end
+
+  # From the first line the PPP port received to its CONNECT, by the
+  # simulator's timestamps ("[ 0.006s] ...").
+  defp dial_span(trace) do
+    times =
+      for line <- trace, line =~ ~r/ ppp (<-|-> CONNECT)/, [_, t] <- [Regex.run(~r/^\[\s*([\d.]+)s\]/, line)] do
+        round(String.to_float(t) * 1000)
+      end
+
+    case times do
+      [first | _] -> List.last(times) - first
+      [] -> nil
+    end
   end
 
   # The trace's "<port> <- " entries give the order; the lines come from

@@ -1,6 +1,7 @@
 # Soak (issue 10, part 6): connect/drop cycles on a simulated EC25 through the
 # VintageNet double, as in the end-to-end tests (real port program, connection
-# manager, chat and cellular_notify; test/support/fake_pppd for pppd).
+# manager, the dialer and the notifier (both cellular_port); test/support/fake_pppd
+# for pppd).
 #
 # Cycles rotate through three drops, each followed by a wait for :connected:
 #
@@ -213,7 +214,7 @@ defmodule SoakBench do
     end
   end
 
-  # Chat, ip-up and the like finish a moment after :connected.
+  # The dialer, ip-up and the like finish a moment after :connected.
   defp settle do
     Process.sleep(2_000)
     full_gc()

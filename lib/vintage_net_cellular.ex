@@ -139,7 +139,7 @@ defmodule VintageNetCellular do
   * `child_specs`: the interface's supervisor (`VintageNetCellular.Interface`);
   * `down_cmds`: clear DNS and routes, and delete every property under
     `["interface", ifname, "mobile"]`;
-  * `cleanup_files`: the chat script, the credentials file, the notifier socket and links.
+  * `cleanup_files`: the credentials file, the notifier socket and links.
 
   It also registers the configuration's PIN, usernames and passwords with
   `VintageNetCellular.Secrets`, so that no log line shows them, before any
@@ -213,12 +213,13 @@ defmodule VintageNetCellular do
 
   @doc """
   Checks that this system can run PPP with a modem: pppd (2.4.9 or later)
-  and chat present, kernel PPP support, `/dev/ppp` present or creatable, and
+  present (no `chat` is needed: pppd dials with this application's own
+  dialer), kernel PPP support, `/dev/ppp` present or creatable, and
   no error from `diagnose/1`. Returns `:ok` or `{:error, message}` with one
   line per problem. See `VintageNetCellular.SystemCheck`.
 
-  `opts` may carry SystemCheck's options (`:pppd`, `:chat`, `:proc`, ...)
-  and `:sysfs_root`; the app environment's `:pppd`, `:chat`, `:dev_ppp` and
+  `opts` may carry SystemCheck's options (`:pppd`, `:proc`, ...)
+  and `:sysfs_root`; the app environment's `:pppd`, `:dev_ppp` and
   `:sysfs_root` are used otherwise.
   """
   @spec check_system(keyword()) :: :ok | {:error, String.t()}
@@ -229,8 +230,8 @@ defmodule VintageNetCellular do
 
     from_env =
       env
-      |> Keyword.take([:pppd, :chat, :dev_ppp, :mknod])
-      |> Keyword.merge(Keyword.take(opts, [:pppd, :chat, :mknod, :dev_ppp, :proc, :sys, :modules, :kernel_release]))
+      |> Keyword.take([:pppd, :dev_ppp, :mknod])
+      |> Keyword.merge(Keyword.take(opts, [:pppd, :mknod, :dev_ppp, :proc, :sys, :modules, :kernel_release]))
 
     VintageNetCellular.SystemCheck.run([findings: findings] ++ from_env)
   end

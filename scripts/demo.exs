@@ -12,7 +12,7 @@
 # 3. The VintageNet technology: VintageNet.configure("ppp0", ...) against the
 #    simulator, plugged in through a fixture sysfs, with the live property
 #    table as `VintageNet.get_by_prefix/1` shows it. pppd can't run here, so
-#    test/support/fake_pppd stands in for it: the real `chat` dials the
+#    test/support/fake_pppd stands in for it: the real dialer (`cellular_port dial`) dials the
 #    simulator and the real notifier delivers ip-up.
 
 defmodule Demo do
@@ -237,7 +237,7 @@ defmodule Demo do
       vintage_net_cellular: %{service_providers: #{inspect(@providers)}}})
 
     The modem is plugged in through a fixture sysfs as ttyUSB6..9 (as if a USB-serial adapter
-    had taken the lower numbers); pppd is test/support/fake_pppd, which runs the real chat and
+    had taken the lower numbers); pppd is test/support/fake_pppd, which runs the real dialer and
     the real ip-up notifier. The kernel's side (ppp0 going lower_up) and the internet check's
     answer are simulated by the VintageNet double. Property events as VintageNet.subscribe/1
     delivers them:

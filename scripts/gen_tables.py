@@ -192,11 +192,47 @@ def render_ports(rows, infos) -> str:
         w(f"    PortRole::new(0x{vid:04x}, 0x{pid:04x}, 0x{iface:02x}, Role::{ROLES[role]}),\n")
     w("];\n")
     w("\n")
-    w("/// Devices the table lists, sorted by (vendor_id, product_id): plugin and model names.\n")
+    # Names as 16-bit indices into one text blob, not &strs: each &str of a
+    # static costs a pointer relocation in the NIF (24 bytes of .rela.dyn and
+    # 16 of .data.rel.ro), more than most names themselves.
+    text = bytearray()
+    chunks = []
+    starts = []
+    index = {}
+
+    def intern(value: str) -> int:
+        if value not in index:
+            index[value] = len(chunks)
+            starts.append(len(text))
+            text.extend(value.encode("utf-8"))
+            chunks.append(value)
+        return index[value]
+
+    devices = [(vid, pid, intern(plugin), intern(model)) for (vid, pid), (plugin, model) in infos]
+    starts.append(len(text))
+    if len(text) > 0xFFFF or len(chunks) > 0xFFFF:
+        raise SystemExit(f"{PORTS_JSON}: the device names ({len(text)} bytes) no longer fit 16-bit indices")
+
+    w("/// The plugin and model names of DEVICES, each once, one after another.\n")
+    w("#[rustfmt::skip]\n")
+    w("pub static DEVICE_TEXT: &str = concat!(\n")
+    for chunk in chunks:
+        w(f"    {rust_str(chunk)},\n")
+    w(");\n")
+    w("\n")
+    w("/// Where name `i` of DEVICE_TEXT starts; it ends where name `i + 1` starts.\n")
+    w("#[rustfmt::skip]\n")
+    w("pub static DEVICE_STARTS: &[u16] = &[\n")
+    for i in range(0, len(starts), 12):
+        w("    " + ", ".join(str(v) for v in starts[i : i + 12]) + ",\n")
+    w("];\n")
+    w("\n")
+    w("/// Devices the table lists, sorted by (vendor_id, product_id): the indices of\n")
+    w("/// their plugin and model names in DEVICE_TEXT.\n")
     w("#[rustfmt::skip]\n")
     w("pub static DEVICES: &[TableDevice] = &[\n")
-    for (vid, pid), (plugin, model) in infos:
-        w(f"    TableDevice::new(0x{vid:04x}, 0x{pid:04x}, {rust_str(plugin)}, {rust_str(model)}),\n")
+    for vid, pid, plugin, model in devices:
+        w(f"    TableDevice::new(0x{vid:04x}, 0x{pid:04x}, {plugin}, {model}),\n")
     w("];\n")
     w("\n")
     w("/// Interface-class fallback rules, in priority order.\n")
@@ -287,25 +323,27 @@ def render_operators(rows) -> str:
     # One blob of text and rows of integers: a table of &str would need a
     # pointer relocation per string in the NIF (a shared object), which cost
     # more than the text itself (~650 KB of .rela.dyn and .data.rel.ro).
+    # Each string once, one after another; a row names its strings by index
+    # (16 bits), and STARTS gives where each string begins (16 bits), so a
+    # row is 12 bytes instead of the 24 that 32-bit offsets took.
     text = bytearray()
     chunks = []
-    offsets = {}
+    starts = []
+    index = {}
 
     def intern(value: str) -> int:
-        if value not in offsets:
-            data = value.encode("utf-8")
-            if len(data) > 0xFF:
-                raise SystemExit(f"{MCC_CSV}: {value!r} is longer than 255 bytes")
-            offsets[value] = len(text)
-            text.extend(data)
+        if value not in index:
+            index[value] = len(chunks)
+            starts.append(len(text))
+            text.extend(value.encode("utf-8"))
             chunks.append(value)
-        start = offsets[value]
-        if start > 0xFFFFFF:
-            raise SystemExit(f"{MCC_CSV}: the operator text is over 16 MB")
-        return (start << 8) | len(value.encode("utf-8"))
+        return index[value]
 
     fields = ("MCC", "MNC", "Brand", "Operator", "Country", "ISO")
     packed = [[intern(r[k]) for k in fields] for r in rows]
+    starts.append(len(text))
+    if len(text) > 0xFFFF or len(chunks) > 0xFFFF:
+        raise SystemExit(f"{MCC_CSV}: the operator text ({len(text)} bytes, {len(chunks)} strings) no longer fits 16-bit indices")
 
     w("/// Every string of the table, each once, one after another.\n")
     w("#[rustfmt::skip]\n")
@@ -323,12 +361,20 @@ def render_operators(rows) -> str:
         w("    " + ", ".join(line) + ",\n")
     w(");\n")
     w("\n")
-    w("/// Every operator row: (mcc, mnc, brand, operator, country, iso), each a\n")
-    w("/// string of TEXT as `start << 8 | length` (length 0: unknown).\n")
+    w("/// Where string `i` of TEXT starts; it ends where string `i + 1` starts\n")
+    w("/// (one more entry than strings).\n")
     w("#[rustfmt::skip]\n")
-    w("pub static ROWS: &[[u32; 6]] = &[\n")
+    w("pub static STARTS: &[u16] = &[\n")
+    for i in range(0, len(starts), 12):
+        w("    " + ", ".join(str(v) for v in starts[i : i + 12]) + ",\n")
+    w("];\n")
+    w("\n")
+    w("/// Every operator row: (mcc, mnc, brand, operator, country, iso), each the\n")
+    w("/// index of a string of TEXT (an empty string: unknown).\n")
+    w("#[rustfmt::skip]\n")
+    w("pub static ROWS: &[[u16; 6]] = &[\n")
     for r in packed:
-        w("    [" + ", ".join(f"0x{v:x}" for v in r) + "],\n")
+        w("    [" + ", ".join(str(v) for v in r) + "],\n")
     w("];\n")
     return out.getvalue()
 

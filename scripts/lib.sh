@@ -60,7 +60,7 @@ ensure_base() {
     exit 1
   }
   ensure_tools elixir:elixir erl:erlang-base /usr/lib/erlang/usr/include/erl_nif.h:erlang-dev \
-    /usr/sbin/chat:ppp python3:python3 ps:procps strip:binutils cc:gcc \
+    python3:python3 ps:procps strip:binutils cc:gcc \
     /usr/include/stdio.h:libc6-dev
 }
 

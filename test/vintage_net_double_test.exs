@@ -326,7 +326,7 @@ defmodule VintageNet.DoubleTest do
     end
 
     test "files are written before up_cmds, children start after them", %{tmp_dir: tmp_dir} do
-      file = Path.join([tmp_dir, "sub", "chatscript.ppp0"])
+      file = Path.join([tmp_dir, "sub", "pppd_options.ppp0"])
       test = self()
 
       config =

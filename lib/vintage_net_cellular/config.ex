@@ -71,7 +71,7 @@ defmodule VintageNetCellular.Config do
 
   Usernames and passwords may not contain `"`, `'`, `;`, `\\`, a backtick or
   any control or non-ASCII byte, so they can't break out of an AT command
-  string or a chat script. Spaces are allowed, so quote them where you write
+  string or a pppd options file. Spaces are allowed, so quote them where you write
   them.
 
   ## Migration

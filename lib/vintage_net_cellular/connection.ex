@@ -60,7 +60,7 @@ defmodule VintageNetCellular.Connection do
   | `:initializing` | `ATE0`, `AT+CMEE=2`, the profile's init commands (a single-port modem that doesn't answer gets the `+++` escape after the guard time, then `ATH`: it may be in data mode with a call left up); IMEI check when pinned; SIM, ICCID, IMSI and the PDP contexts; provider; a data call left up on the context to dial is ended (the profile's `end_call/1`); PDP compare-write; roaming and radio settings | `:registering`, `:sim_locked`, `:retrying` |
   | `:sim_locked` | the SIM needs a PIN that isn't configured or was rejected, a PUK, or a network unlock code; checked again every `sim_poll_interval` and on `+CPIN: READY` | `:initializing` |
   | `:registering` | the monitor's registration (it turned the URCs on and read it once) is judged at once and at each change it sends; after `registration_timeout` without one the monitor reads it again; denied/searching is reported with the reason | `:dialing` |
-  | `:dialing` | pppd runs under `MuonTrap.Daemon` on the PPP tty and dials the context with `chat` | `:connected` on ip-up, `:retrying` if pppd exits or times out |
+  | `:dialing` | pppd runs under `MuonTrap.Daemon` on the PPP tty and dials the context with the dialer (`cellular_port dial`) | `:connected` on ip-up, `:retrying` if pppd exits or times out |
   | `:connected` | route, DNS, connection `:lan`, InternetChecker, `statistics` polling (`VintageNetCellular.Statistics`) | `:dialing` on ip-down (pppd redials), `:retrying` if pppd exits |
   | `:retrying` | waits (exponential backoff), then checks the modem is still there | `:initializing` or `:searching_modem` |
 
@@ -258,7 +258,7 @@ defmodule VintageNetCellular.Connection do
     @vintage_net.subscribe(["interface", ifname, "present"])
 
     # Crash-only: a manager that was killed left no state behind but may have
-    # left its pppd (and chat) running for a moment; the next dial waits for
+    # left its pppd (and its dialer) running for a moment; the next dial waits for
     # them and ends any that outlive the wait.
     data = %{data | path: data.data_path.cleanup(data.path, path_context(data))}
     data = set_reason(data, "looking for the modem")
@@ -419,7 +419,7 @@ defmodule VintageNetCellular.Connection do
         {:keep_state_and_data, [{{:timeout, :old_pppd}, @old_pppd_poll_ms, :dial}]}
 
       true ->
-        # A pppd or chat of this interface that nothing owns any more (its
+        # A pppd of this interface that nothing owns any more (its
         # Daemon or manager was killed): ended, and waited for, before dialing.
         data = %{data | path: dp.cleanup(data.path, path_context(data))}
 

@@ -47,8 +47,7 @@ defmodule VintageNetCellular.Interface do
       config :vintage_net_cellular,
         sysfs_root: "/sys",
         dev_root: "/dev",
-        pppd: "/usr/sbin/pppd",
-        chat: "/usr/sbin/chat"
+        pppd: "/usr/sbin/pppd"
   """
   use Supervisor
 
@@ -58,7 +57,7 @@ defmodule VintageNetCellular.Interface do
     sysfs_root: "/sys",
     dev_root: "/dev",
     pppd: "/usr/sbin/pppd",
-    chat: "/usr/sbin/chat",
+    dialer: nil,
     pppd_version: nil,
     data_path: VintageNetCellular.DataPath.PPP,
     dev_ppp: "/dev/ppp",
@@ -86,10 +85,12 @@ defmodule VintageNetCellular.Interface do
 
   * `:sysfs_root` (`"/sys"`) and `:dev_root` (`"/dev"`): where modems are
     discovered and where their ttys are opened;
-  * `:pppd`, `:chat`: the executables (`"/usr/sbin/pppd"`, `"/usr/sbin/chat"`);
+  * `:pppd`: the executable (`"/usr/sbin/pppd"`);
+  * `:dialer`: pppd's connect program, called as `<dialer> dial <cid>` (nil:
+    this application's `cellular_port`; tests put a stand-in here);
   * `:pppd_version`: `"2.5.0"`-style, or nil to ask `pppd --version`;
   * `:dev_ppp`, `:ppp_lock_dir`, `:mknod`, `:notifier`: for `PPP.up_cmds/1`;
-  * `:tmpdir`: VintageNet's tmpdir (chat script, options file, notifier socket);
+  * `:tmpdir`: VintageNet's tmpdir (options file, notifier socket);
   * `:muontrap_options`: VintageNet's extra options for `MuonTrap.Daemon`;
   * timings in ms: `:command_timeout` (5 s, per AT command), `:scan_interval`
     (2 s, sysfs rescans while no modem is found; kernel uevents make one

@@ -282,7 +282,7 @@ defmodule VintageNetCellular.ModemProfile do
 
   pppd that is stopped (or killed) doesn't always end the call: on a USB
   modem that ignores DTR, or when pppd can't drop it, the modem stays in
-  data mode on its PPP port, swallows the next chat's `AT`, and no dial
+  data mode on its PPP port, swallows the next dial's `AT`, and no dial
   succeeds until the call ends. So before it dials, the connection manager
   reads which contexts are active (`AT+CGACT?`, on the SIM line of
   `VintageNetCellular.Connection.Compound`); when the context it dials is,

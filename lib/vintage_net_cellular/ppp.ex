@@ -1,12 +1,12 @@
 defmodule VintageNetCellular.PPP do
   @moduledoc """
-  Everything pppd needs, as pure functions: its arguments, the chat script, the
-  credentials file, the paths of the per-interface files, and the `up_cmds`
-  that prepare the system.
+  Everything pppd needs, as pure functions: its arguments, the credentials
+  file, the paths of the per-interface files, and the `up_cmds` that prepare
+  the system.
 
-  Every value that ends up in pppd's arguments, in the shell command pppd runs
-  for `connect`, or in the chat script is checked by type and by a strict
-  pattern first; a bad value raises an `ArgumentError` that names the key.
+  Every value that ends up in pppd's arguments or in the shell command pppd
+  runs for `connect` is checked by type and by a strict pattern first; a bad
+  value raises an `ArgumentError` that names the key.
   Credentials never appear in the arguments (they would show in `ps`): they go
   in an options file of mode 0600 (see `options_file/2` and
   `write_secret_file!/2`).
@@ -16,19 +16,32 @@ defmodule VintageNetCellular.PPP do
   pppd runs its ip-up / ip-down scripts with a cleared environment, so the
   socket of `VintageNetCellular.PPP.Notifier` travels as pppd's `ipparam`,
   which pppd passes to every script as its 6th argument. The scripts are
-  symlinks to the `cellular_notify` executable, one per event, so the event
+  symlinks to the `cellular_port` executable (its notifier mode), one per event, so the event
   is the basename of `argv[0]`:
 
-      <tmpdir>/ppp0.ip-up     -> priv/native/cellular_notify
-      <tmpdir>/ppp0.ip-down   -> priv/native/cellular_notify
-      <tmpdir>/ppp0.ipv6-up   -> priv/native/cellular_notify   (pppd >= 2.5.0)
-      <tmpdir>/ppp0.ipv6-down -> priv/native/cellular_notify   (pppd >= 2.5.0)
+      <tmpdir>/ppp0.ip-up     -> priv/native/cellular_port
+      <tmpdir>/ppp0.ip-down   -> priv/native/cellular_port
+      <tmpdir>/ppp0.ipv6-up   -> priv/native/cellular_port     (pppd >= 2.5.0)
+      <tmpdir>/ppp0.ipv6-down -> priv/native/cellular_port     (pppd >= 2.5.0)
 
   `up_cmds/1` creates them. `ip-up-script` and `ip-down-script` exist from
   pppd 2.4.9 (they are not in 2.4.8); `ipv6-up-script` and `ipv6-down-script`
   from 2.5.0. With an older pppd, IPv6 events go to the fixed
   `/etc/ppp/ipv6-up`, so take IPv6 addresses from the interface's `addresses`
   property instead.
+
+  ## Dialing
+
+  pppd's `connect` program is this application's own dialer,
+  `cellular_port dial <cid>` (see `native/crates/cellular_port/src/dial.rs`):
+  with the PPP tty as its stdin and stdout it sends `AT` (the only check that
+  the PPP port answers), then `ATD*99***<cid>#`, and exits 0 on `CONNECT`;
+  `ERROR`, `NO CARRIER`, `BUSY`, `NO DIALTONE` or no answer in time (10 s for
+  `OK`, 30 s for `CONNECT`) make it exit non-zero with one line on stderr. No
+  APN, user or password is in its arguments: the connection manager writes
+  the PDP context over the AT port before pppd starts. It replaced Debian's
+  `chat` and the chat script it read: no script to write, nothing else to
+  install, and the dial is as fast as the modem answers.
 
   ## Routes
 
@@ -49,10 +62,12 @@ defmodule VintageNetCellular.PPP do
       ...>     tty: "ttyUSB3",
       ...>     speed: 115_200,
       ...>     tmpdir: "/tmp/vintage_net",
-      ...>     pppd_version: {2, 4, 9}
+      ...>     pppd_version: {2, 4, 9},
+      ...>     cid: 1,
+      ...>     dialer: "/srv/priv/native/cellular_port"
       ...>   )
       iex> Enum.take(args, 4)
-      ["connect", "/usr/sbin/chat -v -f /tmp/vintage_net/chatscript.ppp0", "/dev/ttyUSB3", "115200"]
+      ["connect", "/srv/priv/native/cellular_port dial 1", "/dev/ttyUSB3", "115200"]
       iex> "usepeerdns" in args and "defaultroute" not in args
       true
   """
@@ -64,7 +79,6 @@ defmodule VintageNetCellular.PPP do
 
   @typedoc "The files pppd and the notifier use for one interface."
   @type paths :: %{
-          chat_script: Path.t(),
           options_file: Path.t(),
           socket: Path.t(),
           ip_up: Path.t(),
@@ -79,13 +93,14 @@ defmodule VintageNetCellular.PPP do
   * `:ifname` (required): the PPP interface pppd creates (`ifname` option);
   * `:tty` (required): the PPP tty, `"ttyUSB3"` or `"/dev/ttyUSB3"`;
   * `:tmpdir` (required): where the files of `paths/2` live;
+  * `:cid` (required): the PDP context to dial, 1..99;
   * `:speed`: a standard baud rate, default 115200;
   * `:pdp_type`: `:ipv4` (default), `:ipv6` or `:ipv4v6`;
   * `:dns`: a DNS override; when non-empty pppd does not ask the peer (no `usepeerdns`);
   * `:pppd_version`: `{2, 5, 0}` or `"2.5.0"`; from 2.5.0 the IPv6 scripts are set.
     Default `{2, 4, 9}`;
   * `:credentials?`: whether `options_file` was written (adds `file <options_file>`);
-  * `:chat`: the chat executable, default `"/usr/sbin/chat"`;
+  * `:dialer`: the `cellular_port` executable that dials, default `dialer_path/0`;
   * `:flow_control`: `:none` (default, `nocrtscts`) or `:hardware` (`crtscts`);
   * `:holdoff` (seconds, default 5), `:maxfail` (default 0: no limit),
     `:lcp_echo_interval` (seconds, default 30), `:lcp_echo_failure` (default 4);
@@ -100,7 +115,8 @@ defmodule VintageNetCellular.PPP do
           | {:dns, [:inet.ip_address()]}
           | {:pppd_version, version() | String.t()}
           | {:credentials?, boolean()}
-          | {:chat, Path.t()}
+          | {:cid, 1..99}
+          | {:dialer, Path.t()}
           | {:flow_control, :none | :hardware}
           | {:holdoff, non_neg_integer()}
           | {:maxfail, non_neg_integer()}
@@ -132,7 +148,8 @@ defmodule VintageNetCellular.PPP do
     :dns,
     :pppd_version,
     :credentials?,
-    :chat,
+    :cid,
+    :dialer,
     :flow_control,
     :holdoff,
     :maxfail,
@@ -140,8 +157,6 @@ defmodule VintageNetCellular.PPP do
     :lcp_echo_failure,
     :debug
   ]
-
-  @chat_aborts ["BUSY", "NO CARRIER", "NO DIALTONE", "NO DIAL TONE", "NO ANSWER", "DELAYED", "+CME ERROR", "ERROR"]
 
   @doc """
   The per-interface paths under `tmpdir`.
@@ -159,7 +174,6 @@ defmodule VintageNetCellular.PPP do
     base = Path.join(tmpdir, ifname)
 
     paths = %{
-      chat_script: Path.join(tmpdir, "chatscript." <> ifname),
       options_file: Path.join(tmpdir, "pppd_options." <> ifname),
       socket: base <> ".notify",
       ip_up: base <> ".ip-up",
@@ -181,8 +195,8 @@ defmodule VintageNetCellular.PPP do
   The arguments of `pppd` (the program itself is not included), for
   `MuonTrap.Daemon`. See `t:pppd_opt/0`.
 
-  pppd passes `connect`'s value to `/bin/sh -c`, which is why the chat command
-  is one argument and its paths are checked against a strict pattern.
+  pppd passes `connect`'s value to `/bin/sh -c`, which is why the dial command
+  is one argument and its path is checked against a strict pattern.
   """
   @spec pppd_args([pppd_opt()] | map()) :: [String.t()]
   def pppd_args(opts) do
@@ -191,7 +205,8 @@ defmodule VintageNetCellular.PPP do
     paths = paths(fetch!(opts, :tmpdir), ifname)
     tty = tty_path!(fetch!(opts, :tty))
     speed = validate_speed!(Map.get(opts, :speed, 115_200))
-    chat = validate_path!(Map.get(opts, :chat, "/usr/sbin/chat"), :chat)
+    cid = int!(fetch!(opts, :cid), :cid, 1..99)
+    dialer = validate_path!(Map.get_lazy(opts, :dialer, &dialer_path/0), :dialer)
     pdp_type = Map.get(opts, :pdp_type, :ipv4)
     version = parse_version!(Map.get(opts, :pppd_version, {2, 4, 9}))
     dns = Map.get(opts, :dns, [])
@@ -199,7 +214,7 @@ defmodule VintageNetCellular.PPP do
     unless is_list(dns), do: raise(ArgumentError, ":dns must be a list of IP addresses, got: #{inspect(dns)}")
 
     [
-      ["connect", "#{chat} -v -f #{paths.chat_script}", tty, Integer.to_string(speed)],
+      ["connect", "#{dialer} dial #{cid}", tty, Integer.to_string(speed)],
       ["ifname", ifname, "nodetach", "noauth", "noipdefault", "nodefaultroute"],
       flow_control_args(Map.get(opts, :flow_control, :none)),
       if(dns == [], do: ["usepeerdns"], else: []),
@@ -255,45 +270,6 @@ defmodule VintageNetCellular.PPP do
   end
 
   def parse_version(_), do: :error
-
-  @doc """
-  The chat script that dials the PDP context `cid` on the PPP tty.
-
-  The APN is not in it: the connection manager writes the PDP context over the
-  AT port before pppd starts, so the script only dials `ATD*99***<cid>#`.
-
-  Options: `:cid` (required, 1..99), `:timeout` for the `AT` probe (seconds,
-  default 10) and `:connect_timeout` for `CONNECT` (seconds, default 30).
-
-      iex> script = VintageNetCellular.PPP.chat_script(cid: 3)
-      iex> script =~ "OK ATD*99***3#"
-      true
-  """
-  @spec chat_script(keyword() | map()) :: String.t()
-  def chat_script(opts) do
-    opts = opts |> Map.new() |> only!([:cid, :timeout, :connect_timeout])
-    cid = int!(fetch!(opts, :cid), :cid, 1..99)
-    timeout = int!(Map.get(opts, :timeout, 10), :timeout, 1..255)
-    connect_timeout = int!(Map.get(opts, :connect_timeout, 30), :connect_timeout, 1..255)
-
-    aborts = Enum.map(@chat_aborts, &"ABORT '#{&1}'\n")
-
-    IO.iodata_to_binary([
-      aborts,
-      "TIMEOUT #{timeout}\n",
-      "'' AT\n",
-      "OK ATD*99***#{cid}#\n",
-      "TIMEOUT #{connect_timeout}\n",
-      "CONNECT ''\n"
-    ])
-  end
-
-  @doc """
-  The strings the chat script treats as failures, in order: chat exits with
-  status 4 for the first, 5 for the second, and so on.
-  """
-  @spec chat_aborts() :: [String.t()]
-  def chat_aborts, do: @chat_aborts
 
   @doc """
   The contents of the pppd options file that carries the credentials.
@@ -388,7 +364,7 @@ defmodule VintageNetCellular.PPP do
   3. link the notifier under the script names of `paths/2` (see the moduledoc).
 
   Options: `:tmpdir` and `:ifname` (required), `:notifier` (default: the
-  `cellular_notify` in this application's priv dir), and for tests `:dev_ppp`,
+  `cellular_port` in this application's priv dir), and for tests `:dev_ppp`,
   `:lock_dir` and `:mknod`.
   """
   @spec up_cmds(keyword() | map()) :: [up_cmd()]
@@ -407,13 +383,19 @@ defmodule VintageNetCellular.PPP do
   @doc "The files and links to remove when the interface goes down (for `RawConfig.cleanup_files`)."
   @spec cleanup_files(paths()) :: [Path.t()]
   def cleanup_files(paths) do
-    [paths.chat_script, paths.options_file, paths.socket | script_links(paths)]
+    [paths.options_file, paths.socket | script_links(paths)]
   end
 
-  @doc "The `cellular_notify` executable in this application's priv dir."
+  @doc "The `cellular_port` executable (pppd's event notifier) in this application's priv dir."
   @spec notifier_path() :: Path.t()
-  def notifier_path do
-    :vintage_net_cellular |> :code.priv_dir() |> to_string() |> Path.join("native/cellular_notify")
+  def notifier_path, do: port_program()
+
+  @doc "The `cellular_port` executable (pppd's connect program, `dial`) in this application's priv dir."
+  @spec dialer_path() :: Path.t()
+  def dialer_path, do: port_program()
+
+  defp port_program do
+    :vintage_net_cellular |> :code.priv_dir() |> to_string() |> Path.join("native/cellular_port")
   end
 
   @doc """

@@ -6,7 +6,7 @@ defmodule VintageNetCellular.Secrets do
   Pattern redaction (`VintageNetCellular.redact/1`) hides the arguments of
   known secret AT commands. It can't help when a secret shows up anywhere
   else: in a modem's echo, in a crash report that prints a process's state,
-  in the output of pppd or chat, or in the port program's tracing. So
+  in the output of pppd or its dialer, or in the port program's tracing. So
   `VintageNetCellular.to_raw_config/3` registers each interface's secret
   values here, before any of its processes start, and a Logger primary
   filter (installed at the same moment, and by the application) replaces

@@ -9,7 +9,6 @@ defmodule VintageNetCellular.SystemCheck do
     `ip-up-script`/`ip-down-script`, which the notifier needs; 2.4.8 does not
     have them). The version comes from `pppd --version`, which prints
     `pppd version 2.4.9` (on stderr up to 2.4.8, on stdout since 2.4.9);
-  * `chat` is missing;
   * the kernel has no PPP support: no `ppp` character device (major 108) in
     `/proc/devices`, no `/sys/class/ppp` or `/sys/module/ppp_generic`, and no
     `ppp_generic` module installed under `/lib/modules/<release>`; or PPP
@@ -21,14 +20,16 @@ defmodule VintageNetCellular.SystemCheck do
   * every finding of level `:error` passed in `:findings` (e.g. from
     `diagnose/0`): `%{level: :error, message: "...", kernel_options: [...]}`.
 
+  `chat` is not needed: pppd dials with this application's own dialer
+  (`cellular_port dial`, see `VintageNetCellular.PPP`).
+
   Everything it looks at can be pointed elsewhere, for tests: `:pppd`,
-  `:chat`, `:mknod` (names looked up in `PATH` and then `:search_dirs`, or
+  `:mknod` (names looked up in `PATH` and then `:search_dirs`, or
   paths), `:dev_ppp`, `:proc` and `:sys` (roots), `:modules` (the
   `/lib/modules` root), `:kernel_release`, `:uid`, `:min_pppd_version`.
 
       iex> VintageNetCellular.SystemCheck.run(
       ...>   pppd: "/nonexistent/pppd",
-      ...>   chat: "/nonexistent/chat",
       ...>   proc: "/nonexistent",
       ...>   sys: "/nonexistent",
       ...>   modules: "/nonexistent",
@@ -50,7 +51,6 @@ defmodule VintageNetCellular.SystemCheck do
 
   @type option ::
           {:pppd, String.t()}
-          | {:chat, String.t()}
           | {:mknod, String.t()}
           | {:dev_ppp, Path.t()}
           | {:proc, Path.t()}
@@ -85,7 +85,6 @@ defmodule VintageNetCellular.SystemCheck do
 
     [
       check_pppd(opts),
-      check_chat(opts),
       check_kernel(opts),
       check_dev_ppp(opts),
       check_findings(opts)
@@ -141,19 +140,6 @@ defmodule VintageNetCellular.SystemCheck do
           {:error, message} ->
             "can't tell which pppd #{path} is: #{message}."
         end
-    end
-  end
-
-  defp check_chat(opts) do
-    name = Map.get(opts, :chat, "chat")
-
-    case find_executable(name, opts) do
-      nil ->
-        "chat was not found (looked for #{inspect(name)}). It comes with pppd " <>
-          "(Buildroot/Nerves: BR2_PACKAGE_PPP=y; Debian: the ppp package)."
-
-      _path ->
-        []
     end
   end
 
@@ -233,8 +219,7 @@ defmodule VintageNetCellular.SystemCheck do
   `:search_dirs` (default `/usr/sbin`, `/sbin`, `/usr/bin`, `/bin`). `nil` if
   not found.
 
-  Use it to give `VintageNetCellular.PPP.pppd_args/1` the `:chat` that this
-  check found.
+  Use it to find the `pppd` that this check found.
   """
   @spec find_executable(String.t(), [option()] | map()) :: Path.t() | nil
   def find_executable(name, opts \\ %{}) do

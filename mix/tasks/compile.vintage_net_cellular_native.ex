@@ -5,9 +5,13 @@ defmodule Mix.Tasks.Compile.VintageNetCellularNative do
   copies the results into the application's `priv/native/` under `_build`:
 
   * `vintage_net_cellular_nif.so`: the NIF behind `VintageNetCellular.Native`;
-  * `cellular_port`: the serial port program (one per tty);
-  * `cellular_notify`: the pppd ip-up/ip-down notifier;
+  * `cellular_port`: the serial port program (one per tty), also pppd's
+    ip-up/ip-down notifier and connect program (one program for the device);
   * `cellular_sim`: the modem simulator (host builds only, for tests and the demo).
+
+  The NIF (and the simulator) are built with the `release` profile, which
+  unwinds on panic (rustler catches panics only then); `cellular_port` with
+  `release-program`, which aborts (see `native/Cargo.toml`): two cargo runs.
 
   Every output carries a build id: an MD5 over the Cargo workspace's sources.
   `VintageNetCellular.Native` embeds the same id when it is compiled and refuses
@@ -26,7 +30,7 @@ defmodule Mix.Tasks.Compile.VintageNetCellularNative do
   alias VintageNetCellular.Build.NervesTarget
 
   @nif_name "vintage_net_cellular_nif"
-  @device_bins ["cellular_port", "cellular_notify"]
+  @device_bins ["cellular_port"]
   @host_bins ["cellular_sim"]
 
   @impl Mix.Task.Compiler
@@ -111,28 +115,40 @@ defmodule Mix.Tasks.Compile.VintageNetCellularNative do
     end
 
     target_dir = System.get_env("CARGO_TARGET_DIR") || Path.join(native_dir, "target")
-    packages = Enum.flat_map(["cellular_nif" | bins], &["-p", &1])
 
-    {triple_args, out_dir, extra_env} =
+    {triple_args, triple_dir, extra_env} =
       case target do
         :host ->
-          {[], Path.join(target_dir, "release"), []}
+          {[], target_dir, []}
 
         %{triple: triple, env: env} ->
           check_rust_target!(triple)
-          {["--target", triple], Path.join([target_dir, triple, "release"]), env}
+          {["--target", triple], Path.join(target_dir, triple), env}
       end
-
-    args =
-      ["build", "--release", "--manifest-path", Path.join(native_dir, "Cargo.toml")] ++
-        packages ++ triple_args
-
-    Mix.shell().info("==> vintage_net_cellular: cargo #{Enum.join(args, " ")}")
 
     env = [
       {"VINTAGE_NET_CELLULAR_BUILD_ID", build_id},
       {"CARGO_TARGET_DIR", target_dir} | extra_env
     ]
+
+    {device, host} = Enum.split_with(bins, &(&1 in @device_bins))
+    cargo!(cargo, native_dir, "release", ["cellular_nif" | host], triple_args, env)
+    if device != [], do: cargo!(cargo, native_dir, "release-program", device, triple_args, env)
+
+    File.mkdir_p!(priv_dir)
+    File.rm(Path.join(priv_dir, "BUILD_ID"))
+    install!(Path.join([triple_dir, "release", "libcellular_nif.so"]), Path.join(priv_dir, @nif_name <> ".so"))
+    Enum.each(host, &install!(Path.join([triple_dir, "release", &1]), Path.join(priv_dir, &1)))
+    Enum.each(device, &install!(Path.join([triple_dir, "release-program", &1]), Path.join(priv_dir, &1)))
+    File.write!(Path.join(priv_dir, "BUILD_ID"), build_id)
+  end
+
+  defp cargo!(cargo, native_dir, profile, packages, triple_args, env) do
+    args =
+      ["build", "--profile", profile, "--manifest-path", Path.join(native_dir, "Cargo.toml")] ++
+        Enum.flat_map(packages, &["-p", &1]) ++ triple_args
+
+    Mix.shell().info("==> vintage_net_cellular: cargo #{Enum.join(args, " ")}")
 
     case System.cmd(cargo, args, env: env, into: IO.stream(:stdio, :line), stderr_to_stdout: true) do
       {_, 0} ->
@@ -141,12 +157,6 @@ defmodule Mix.Tasks.Compile.VintageNetCellularNative do
       {_, status} ->
         Mix.raise("vintage_net_cellular: cargo build failed (exit #{status}); see the output above")
     end
-
-    File.mkdir_p!(priv_dir)
-    File.rm(Path.join(priv_dir, "BUILD_ID"))
-    install!(Path.join(out_dir, "libcellular_nif.so"), Path.join(priv_dir, @nif_name <> ".so"))
-    Enum.each(bins, &install!(Path.join(out_dir, &1), Path.join(priv_dir, &1)))
-    File.write!(Path.join(priv_dir, "BUILD_ID"), build_id)
   end
 
   # A running VM keeps the old .so mapped: remove it rather than overwrite it in place.

@@ -23,7 +23,7 @@ defmodule Mix.Tasks.Compile.VintageNetCellularNativeTest do
     priv = Path.join(:code.priv_dir(:vintage_net_cellular), "native")
     assert File.read!(Path.join(priv, "BUILD_ID")) == Compiler.source_hash()
 
-    for bin <- ["vintage_net_cellular_nif.so", "cellular_port", "cellular_notify", "cellular_sim"] do
+    for bin <- ["vintage_net_cellular_nif.so", "cellular_port", "cellular_sim"] do
       assert File.exists?(Path.join(priv, bin)), "#{bin} missing from #{priv}"
     end
   end

@@ -7,7 +7,7 @@ defmodule VintageNetCellular.Test.World do
   * a fixture sysfs (`VintageNetCellular.SysfsFixture`) lists each plugged
     modem at its USB path with the tty names the test chose (`tty_base`);
   * a fixture dev directory links those tty names to the simulator's ptys
-    (`dev/ttyUSB2 -> /dev/pts/7`), so the AT port and chat open them by name;
+    (`dev/ttyUSB2 -> /dev/pts/7`), so the AT port and the dialer open them by name;
   * the `:vintage_net_cellular` app environment points discovery, the AT port
     and pppd at them, pppd being `test/support/fake_pppd` (see that script for
     why), and VintageNet's tmpdir at a private directory.
@@ -17,7 +17,7 @@ defmodule VintageNetCellular.Test.World do
 
   The world also plays the kernel's and VintageNet's netlink part for the
   PPP interfaces (unless started with `netlink: false`). Real pppd creates
-  "pppN" once chat has connected, before ip-up, and the interface goes away
+  "pppN" once the dialer has connected, before ip-up, and the interface goes away
   when pppd ends; `fake_pppd` can't create kernel interfaces. So while an
   interface's connection manager is `:dialing` or `:connected`, the world
   reports `["interface", ifname, "present"]` (and `lower_up`) true, and
@@ -32,7 +32,7 @@ defmodule VintageNetCellular.Test.World do
     :sysfs_root,
     :dev_root,
     :pppd,
-    :chat,
+    :dialer,
     :dev_ppp,
     :ppp_lock_dir,
     :command_timeout,
@@ -74,7 +74,8 @@ defmodule VintageNetCellular.Test.World do
       sysfs_root: sysfs,
       dev_root: dev,
       pppd: Path.expand("fake_pppd", __DIR__),
-      chat: System.find_executable("chat") || "/usr/sbin/chat",
+      # pppd's connect program: the real dialer (`cellular_port dial`) in priv.
+      dialer: nil,
       dev_ppp: Path.join(dir, "ppp"),
       ppp_lock_dir: Path.join(dir, "lock"),
       command_timeout: 3_000,
@@ -139,15 +140,15 @@ defmodule VintageNetCellular.Test.World do
   end
 
   @doc """
-  The setup of an end-to-end test: checks that the simulator and `chat` are
-  there (raising with what to install otherwise), resets the VintageNet
+  The setup of an end-to-end test: checks that the simulator is there
+  (raising with what to do otherwise), resets the VintageNet
   double, starts a world (`start/1` options) and registers its teardown with
   `ExUnit.Callbacks.on_exit/1`. Returns `%{world: world}` for the test context.
   """
   @spec setup_e2e(keyword()) :: %{world: map()}
   def setup_e2e(opts \\ []) do
-    unless Simulator.available?() and System.find_executable("chat") do
-      raise "these tests need the simulator (mix compile) and chat (apt-get install ppp)"
+    unless Simulator.available?() do
+      raise "these tests need the simulator (mix compile)"
     end
 
     VintageNet.Double.reset()

@@ -6,14 +6,15 @@ defmodule VintageNetCellular.ConnectionE2ETest do
   What is real here: the technology's configure path (normalize,
   to_raw_config, up_cmds, child_specs), USB discovery on a fixture sysfs in
   which the simulator's ptys appear as the modem's ttyUSB ports, the AT port
-  program talking to the simulator, the connection manager, Debian's `chat`
-  dialing the simulator with the generated chat script until CONNECT, and the
-  `cellular_notify` executable delivering ip-up/ip-down to the BEAM.
+  program talking to the simulator, the connection manager, the dialer
+  (`cellular_port dial`, pppd's connect program) dialing the simulator until
+  CONNECT, and the `cellular_port` executable (notifier mode) delivering
+  ip-up/ip-down to the BEAM.
 
   What is not: pppd. It can't run here (no kernel PPP, no /dev/ppp to give
   it), so `test/support/fake_pppd` takes its place. It is started by
   `MuonTrap.Daemon` with exactly the arguments pppd would get, runs the
-  `connect` command on the PPP tty as pppd does (so the real chat dials), and
+  `connect` command on the PPP tty as pppd does (so the real dialer dials), and
   then runs the ip-up script (the real notifier, linked by the up_cmds) with
   pppd's arguments and environment (IFNAME, IPLOCAL=10.64.0.2,
   IPREMOTE=10.64.64.64, DNS1/DNS2=10.11.12.13/14). On SIGTERM it runs ip-down,
@@ -109,7 +110,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       File.mkdir_p!(dir)
       on_exit(fn -> File.rm_rf(dir) end)
       pid_file = Path.join(dir, "connect.pid")
-      # Stands in for a chat that waits for an answer that never comes.
+      # Stands in for a dialer that waits for an answer that never comes.
       connect = "sh -c 'echo $$ > #{pid_file}; sleep 30 & wait'"
 
       # SIGKILL only after 10 s: what ends it in time is its SIGTERM handling.
@@ -122,7 +123,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
 
       pppd = MuonTrap.Daemon.os_pid(daemon)
       connector = eventually(fn -> File.exists?(pid_file) and String.trim(File.read!(pid_file)) end)
-      # The script's own child (like chat started by sh -c).
+      # The script's own child (like the dialer started by sh -c).
       sleeper = eventually(fn -> children(connector) |> List.first() end)
       assert running?(pppd) and running?(connector) and running?(sleeper)
 
@@ -133,34 +134,34 @@ defmodule VintageNetCellular.ConnectionE2ETest do
     end
   end
 
-  describe "no pppd or chat outlives the interface" do
-    # A chat that never gets an answer: it records its pid and waits. It
+  describe "no pppd or dialer outlives the interface" do
+    # A dialer that never gets an answer: it records its pid and waits. It
     # ignores SIGHUP, so only pppd's SIGTERM to its group ends it (a hangup
     # of the tty when fake_pppd dies would otherwise hide a leak).
-    defp slow_chat(world) do
-      pids = Path.join(world.dir, "chat.pids")
-      script = Path.join(world.dir, "slow_chat")
+    defp slow_dialer(world) do
+      pids = Path.join(world.dir, "dialer.pids")
+      script = Path.join(world.dir, "slow_dialer")
       File.write!(script, "#!/bin/sh\necho $$ >> #{pids}\ntrap '' HUP\nexec sleep 60\n")
       File.chmod!(script, 0o755)
-      Application.put_env(:vintage_net_cellular, :chat, script)
+      Application.put_env(:vintage_net_cellular, :dialer, script)
       pids
     end
 
-    defp dialing_chat(world) do
-      pids = slow_chat(world)
+    defp dialing(world) do
+      pids = slow_dialer(world)
       world = World.add_modem(world, :m1, args: ["--provisioned", "internet"])
       assert :ok = VintageNet.configure("ppp0", config([%{apn: "internet"}]))
       await_state("ppp0", :dialing, 20_000)
-      chat = eventually(fn -> File.exists?(pids) and String.trim(File.read!(pids)) end)
+      dialer = eventually(fn -> File.exists?(pids) and String.trim(File.read!(pids)) end)
       pppd = pppd_os_pid("ppp0")
-      assert running?(chat) and running?(pppd)
-      {world, chat, pppd}
+      assert running?(dialer) and running?(pppd)
+      {world, dialer, pppd}
     end
 
-    test "deconfigure while chat dials", %{world: world} do
-      {_world, chat, pppd} = dialing_chat(world)
+    test "deconfigure while the dialer dials", %{world: world} do
+      {_world, dialer, pppd} = dialing(world)
       assert :ok = VintageNet.deconfigure("ppp0")
-      eventually(fn -> not running?(pppd) and not running?(chat) end, 5_000)
+      eventually(fn -> not running?(pppd) and not running?(dialer) end, 5_000)
     end
 
     test "a pppd that takes its time to exit is gone before the next one dials", %{world: world} do
@@ -201,12 +202,12 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       end
     end
 
-    test "VintageNet stopping (the application) while chat dials", %{world: world} do
-      {_world, chat, pppd} = dialing_chat(world)
+    test "VintageNet stopping (the application) while the dialer dials", %{world: world} do
+      {_world, dialer, pppd} = dialing(world)
       :ok = VintageNet.Double.stop()
 
       try do
-        eventually(fn -> not running?(pppd) and not running?(chat) end, 5_000)
+        eventually(fn -> not running?(pppd) and not running?(dialer) end, 5_000)
       after
         {:ok, _} = VintageNet.Double.start()
       end
@@ -214,7 +215,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
   end
 
   describe "a modem that connects" do
-    test "finds the modem, chooses the APN by ICCID, writes the context, dials with chat, and routes on ip-up",
+    test "finds the modem, chooses the APN by ICCID, writes the context, dials with the dialer, and routes on ip-up",
          %{world: world} do
       world = World.add_modem(world, :m1, args: ["--iccid", @iccid_1nce])
       VintageNet.subscribe(["interface", "ppp0", "mobile"])
@@ -252,15 +253,15 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       # The monitor turned the registration URCs on (and read it) on its line.
       assert Enum.count(at, &String.starts_with?(&1, "AT+CREG=2;+CGREG=2;+CEREG=2;")) == 1
 
-      # chat dialed the context on the PPP port and got CONNECT.
-      assert "ATD*99***1#" in World.received(world, :m1, "ppp")
+      # The dialer checked the PPP port, dialed the context and got CONNECT.
+      assert World.received(world, :m1, "ppp") == ["AT", "ATD*99***1#"]
 
       # pppd (the fake) was started under MuonTrap on the PPP tty, and the
       # notifier's ip-up led to the route, DNS and :lan.
       assert [{:start, pppd, args, _opts}] = VintageNet.Double.calls(:muontrap)
       assert pppd =~ "fake_pppd"
       assert Enum.take(args, 1) == ["connect"]
-      assert Enum.at(args, 1) =~ "chat -v -f #{world.tmpdir}/chatscript.ppp0"
+      assert Enum.at(args, 1) == VintageNetCellular.PPP.dialer_path() <> " dial 1"
       assert Enum.at(args, 2) == Simulator.ports(World.sim(world, :m1)).ppp
       assert "usepeerdns" in args and "persist" in args and "noipdefault" in args
       refute "+ipv6" in args
@@ -303,7 +304,8 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       assert {:clear, "ppp0"} in VintageNet.Double.calls(:name_resolver)
       assert {:clear_route, "ppp0"} in VintageNet.Double.calls(:route_manager)
       eventually(fn -> not alive?(pppd_os_pid) end)
-      refute File.exists?(Path.join(world.tmpdir, "chatscript.ppp0"))
+      # The interface's files (here pppd's ip-up link) are cleaned up.
+      assert {:error, :enoent} = File.lstat(Path.join(world.tmpdir, "ppp0.ip-up"))
     end
 
     test "deconfigure, then configure the same APN again: the call left up is ended and it connects again",
@@ -329,7 +331,7 @@ defmodule VintageNetCellular.ConnectionE2ETest do
       VintageNet.Double.link_up("ppp0")
       await_state("ppp0", :connected, 20_000)
 
-      # The call left up was ended on the AT port before chat dialed again.
+      # The call left up was ended on the AT port before the dialer dialed again.
       at = World.received(world, :m1, "at")
       assert count(at, "AT+CGACT=0,1") == 1
       assert count(World.received(world, :m1, "ppp"), "ATD*99***1#") == 2

@@ -2,7 +2,7 @@ defmodule VintageNetCellular.DataPathTest do
   @moduledoc """
   The data-path seam (issue 11, part 5): the connection manager drives any
   `VintageNetCellular.DataPath`, not only PPP. A data path of the test's own
-  (no pppd, no chat) is started once the simulated modem is registered,
+  (no pppd, no dialer) is started once the simulated modem is registered,
   reports its link, is seen to die, and is started again.
   """
   use ExUnit.Case, async: false

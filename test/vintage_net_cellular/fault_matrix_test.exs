@@ -4,7 +4,7 @@ defmodule VintageNetCellular.FaultMatrixTest do
 
   Each test brings "ppp0" up on a simulated modem (the harness of
   `connection_e2e_test.exs`: the real AT port program, connection manager,
-  Debian's `chat`, `cellular_notify`, and `test/support/fake_pppd` as pppd),
+  the dialer and the notifier (both `cellular_port`), and `test/support/fake_pppd` as pppd),
   injects one fault, and asserts that
 
   * the interface is back at `:connected` by itself within the budget
@@ -203,21 +203,39 @@ defmodule VintageNetCellular.FaultMatrixTest do
 
   # -- OS processes
 
-  # The programs the library started for this world: pppd (fake_pppd), chat
-  # and cellular_notify (their command lines name the world's directory),
-  # and the port programs (cellular_port, children of this VM).
+  # The programs the library started for this world: pppd (fake_pppd) and
+  # the notifier (their command lines name the world's directory), the port
+  # programs (cellular_port, children of this VM), and the dialers
+  # (`cellular_port dial`, started by a pppd of this world, perhaps through
+  # `sh -c`).
   defp os_processes(world) do
     beam = System.pid()
 
-    for entry <- File.ls!("/proc"),
-        Regex.match?(~r/^\d+$/, entry),
-        pid = String.to_integer(entry),
-        cmdline = cmdline(pid),
-        cmdline != nil,
-        running?(pid),
-        String.contains?(cmdline, world.dir) or
-          (String.contains?(cmdline, "cellular_port") and ppid(pid) == beam),
-        do: pid
+    running =
+      for entry <- File.ls!("/proc"),
+          Regex.match?(~r/^\d+$/, entry),
+          pid = String.to_integer(entry),
+          cmdline = cmdline(pid),
+          cmdline != nil,
+          running?(pid),
+          do: {pid, cmdline}
+
+    own =
+      for {pid, cmdline} <- running,
+          String.contains?(cmdline, world.dir) or
+            (String.contains?(cmdline, "cellular_port") and ppid(pid) == beam),
+          do: pid
+
+    parents = MapSet.new(own, &Integer.to_string/1)
+
+    dialers =
+      for {pid, cmdline} <- running,
+          pid not in own,
+          String.contains?(cmdline, "cellular_port dial"),
+          ppid(pid) in parents or ppid(ppid(pid)) in parents,
+          do: pid
+
+    own ++ dialers
   end
 
   defp pppds(pids) do
@@ -236,6 +254,8 @@ defmodule VintageNetCellular.FaultMatrixTest do
       _ -> nil
     end
   end
+
+  defp ppid(nil), do: nil
 
   defp ppid(pid) do
     case File.read("/proc/#{pid}/stat") do
@@ -317,24 +337,22 @@ defmodule VintageNetCellular.FaultMatrixTest do
     world |> World.received(:m1, "at") |> Enum.count(&String.starts_with?(&1, prefix))
   end
 
-  defp chat_os_pid(world) do
+  defp dialer_os_pid(world) do
     Enum.find(os_processes(world), fn pid ->
       cmd = cmdline(pid) || ""
-
-      String.contains?(cmd, "chatscript") and not String.contains?(cmd, "fake_pppd") and
-        not String.starts_with?(cmd, "/bin/sh")
+      String.contains?(cmd, "cellular_port dial") and not String.starts_with?(cmd, "/bin/sh")
     end)
   end
 
   # Ends the call (NO CARRIER on the PPP port) with the modem's answers slowed
-  # down, so that the redial's chat runs long enough to be caught.
-  defp catch_chat(world) do
+  # down, so that the redial's dialer runs long enough to be caught.
+  defp catch_dialer(world) do
     sim = World.sim(world, :m1)
     :ok = Simulator.control(sim, "delay 2500")
     :ok = Simulator.control(sim, "hangup")
 
-    eventually(fn -> chat_os_pid(world) end, 10_000, fn -> "chat never ran" end)
-    chat_os_pid(world)
+    eventually(fn -> dialer_os_pid(world) end, 10_000, fn -> "the dialer never ran" end)
+    dialer_os_pid(world)
   end
 
   # ---------------------------------------------------------------------------
@@ -461,19 +479,19 @@ defmodule VintageNetCellular.FaultMatrixTest do
       end)
     end
 
-    test "chat SIGKILL while it dials", %{world: world} do
+    test "the dialer SIGKILL while it dials", %{world: world} do
       survive(world, fn ctx ->
-        chat = catch_chat(ctx.world)
-        signal(chat, "KILL")
+        dialer = catch_dialer(ctx.world)
+        signal(dialer, "KILL")
         :ok = Simulator.control(World.sim(ctx.world, :m1), "delay 0")
-        [gone: [chat]]
+        [gone: [dialer]]
       end)
     end
 
-    test "chat SIGSTOP then SIGCONT while it dials", %{world: world} do
+    test "the dialer SIGSTOP then SIGCONT while it dials", %{world: world} do
       survive(world, fn ctx ->
-        chat = catch_chat(ctx.world)
-        stop_and_continue(chat, 2_000)
+        dialer = catch_dialer(ctx.world)
+        stop_and_continue(dialer, 2_000)
         :ok = Simulator.control(World.sim(ctx.world, :m1), "delay 0")
         []
       end)

@@ -1,6 +1,6 @@
 defmodule VintageNetCellular.PPP.NotifierTest do
   # pppd can't run here (no kernel PPP), so these tests run the real
-  # `cellular_notify` executable exactly as pppd 2.4.9+ would: through a
+  # `cellular_port` executable (notifier mode) exactly as pppd 2.4.9+ would: through a
   # per-event symlink (argv[0] = the ip-up-script path), with pppd's six
   # arguments (ipparam = the socket) and an environment that holds only
   # what pppd sets (`env -i`).
@@ -11,7 +11,7 @@ defmodule VintageNetCellular.PPP.NotifierTest do
   alias VintageNetCellular.PPP
   alias VintageNetCellular.PPP.Notifier
 
-  @notifier Path.join(:code.priv_dir(:vintage_net_cellular), "native/cellular_notify")
+  @notifier Path.join(:code.priv_dir(:vintage_net_cellular), "native/cellular_port")
 
   setup do
     # Unix socket paths must be short (107 bytes); ExUnit's tmp_dir can be longer.

@@ -9,7 +9,7 @@ defmodule VintageNetCellular.PPPTest do
   doctest VintageNetCellular.PPP
   doctest VintageNetCellular.PPP.Event
 
-  @base [ifname: "ppp0", tty: "ttyUSB3", speed: 115_200, tmpdir: "/tmp/vintage_net"]
+  @base [ifname: "ppp0", tty: "ttyUSB3", speed: 115_200, tmpdir: "/tmp/vintage_net", cid: 1]
 
   defp args(extra \\ []), do: PPP.pppd_args(Keyword.merge(@base, extra))
 
@@ -22,10 +22,12 @@ defmodule VintageNetCellular.PPPTest do
   end
 
   describe "pppd_args/1" do
-    test "runs chat through connect, on the tty, as a foreground daemon" do
+    test "runs the dialer through connect, on the tty, as a foreground daemon" do
       args = args()
+      dial = PPP.dialer_path() <> " dial 1"
 
-      assert ["connect", "/usr/sbin/chat -v -f /tmp/vintage_net/chatscript.ppp0", "/dev/ttyUSB3", "115200" | _] = args
+      assert ["connect", ^dial, "/dev/ttyUSB3", "115200" | _] = args
+      assert PPP.dialer_path() == Path.join(:code.priv_dir(:vintage_net_cellular), "native/cellular_port")
 
       for flag <- ~w(nodetach noauth noipdefault usepeerdns persist nodefaultroute nocrtscts) do
         assert flag in args, "#{flag} missing from #{inspect(args)}"
@@ -105,12 +107,13 @@ defmodule VintageNetCellular.PPPTest do
           maxfail: 3,
           lcp_echo_interval: 10,
           lcp_echo_failure: 6,
-          chat: "/usr/bin/chat",
+          dialer: "/usr/lib/vnc/cellular_port",
+          cid: 3,
           speed: 921_600,
           tty: "/dev/ttyACM0"
         )
 
-      assert ["connect", "/usr/bin/chat -v -f /tmp/vintage_net/chatscript.ppp0", "/dev/ttyACM0", "921600" | _] = args
+      assert ["connect", "/usr/lib/vnc/cellular_port dial 3", "/dev/ttyACM0", "921600" | _] = args
       assert "debug" in args
       assert "crtscts" in args
       refute "nocrtscts" in args
@@ -137,8 +140,13 @@ defmodule VintageNetCellular.PPPTest do
         tmpdir: "/tmp/a b",
         tmpdir: "tmp/relative",
         tmpdir: "/tmp/../etc",
-        chat: "chat -v -f /x; reboot",
-        chat: "/usr/sbin/chat`id`",
+        dialer: "cellular_port dial 1; reboot",
+        dialer: "/usr/lib/cellular_port`id`",
+        cid: "1#\nATH",
+        cid: "1",
+        cid: 0,
+        cid: 100,
+        cid: 1.0,
         speed: 115_201,
         speed: "115200",
         pdp_type: :ipx,
@@ -196,56 +204,18 @@ defmodule VintageNetCellular.PPPTest do
     end
   end
 
-  describe "chat_script/1" do
-    test "is exactly the expected dial script" do
-      assert PPP.chat_script(cid: 1) == """
-             ABORT 'BUSY'
-             ABORT 'NO CARRIER'
-             ABORT 'NO DIALTONE'
-             ABORT 'NO DIAL TONE'
-             ABORT 'NO ANSWER'
-             ABORT 'DELAYED'
-             ABORT '+CME ERROR'
-             ABORT 'ERROR'
-             TIMEOUT 10
-             '' AT
-             OK ATD*99***1#
-             TIMEOUT 30
-             CONNECT ''
-             """
-    end
-
-    test "carries only the integer cid and the timeouts" do
-      script = PPP.chat_script(cid: 7, timeout: 5, connect_timeout: 60)
-      assert script =~ "OK ATD*99***7#\n"
-      assert script =~ "TIMEOUT 5\n"
-      assert script =~ "TIMEOUT 60\n"
-      refute script =~ "CGDCONT"
-      refute script =~ "\""
-    end
-
-    test "has no place for an APN" do
-      error = assert_raise ArgumentError, fn -> PPP.chat_script(cid: 1, apn: "internet") end
-      assert error.message =~ ":apn"
-      refute error.message =~ "internet"
-    end
-
-    test "injection attempts raise" do
-      for bad <-
-            [[cid: "1#\nOK ATH"], [cid: "1"], [cid: 0], [cid: 100], [cid: 1.0], [], [cid: 1, timeout: 0]] ++
-              [[cid: 1, timeout: "10\n'' ATZ"], [cid: 1, connect_timeout: 256]] do
-        assert_raise ArgumentError, fn -> PPP.chat_script(bad) end
+  describe "the dial" do
+    test "has no place for an APN or credentials" do
+      for {key, value} <- [apn: "apn-x7", username: "user-x8", password: "secret-x9"] do
+        error = assert_raise ArgumentError, fn -> args([{key, value}]) end
+        assert error.message =~ inspect(key)
+        refute error.message =~ value
       end
     end
 
-    test "lists its abort strings in exit-status order" do
-      aborts = PPP.chat_aborts()
-      script = PPP.chat_script(cid: 1)
-
-      positions = Enum.map(aborts, fn a -> :binary.match(script, "ABORT '#{a}'") |> elem(0) end)
-      assert positions == Enum.sort(positions)
-      # The specific error must come before the generic one.
-      assert Enum.find_index(aborts, &(&1 == "+CME ERROR")) < Enum.find_index(aborts, &(&1 == "ERROR"))
+    test "needs the context" do
+      error = assert_raise ArgumentError, fn -> PPP.pppd_args(Keyword.delete(@base, :cid)) end
+      assert error.message =~ ":cid is required"
     end
   end
 
@@ -394,7 +364,7 @@ defmodule VintageNetCellular.PPPTest do
 
     test "the default notifier is the one in priv" do
       [_, _, {:fun, PPP, :link_scripts, [notifier, _links]}] = PPP.up_cmds(tmpdir: "/tmp/vn", ifname: "ppp0")
-      assert notifier == Path.join(:code.priv_dir(:vintage_net_cellular), "native/cellular_notify")
+      assert notifier == Path.join(:code.priv_dir(:vintage_net_cellular), "native/cellular_port")
     end
 
     test "a missing mknod is logged, not fatal", %{tmp_dir: dir} do
@@ -418,7 +388,6 @@ defmodule VintageNetCellular.PPPTest do
 
     assert Enum.sort(PPP.cleanup_files(paths)) ==
              Enum.sort([
-               "/tmp/vn/chatscript.ppp0",
                "/tmp/vn/pppd_options.ppp0",
                "/tmp/vn/ppp0.notify",
                "/tmp/vn/ppp0.ip-up",

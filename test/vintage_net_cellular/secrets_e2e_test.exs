@@ -3,7 +3,7 @@ defmodule VintageNetCellular.SecretsE2ETest do
   A full connect with a SIM PIN and PAP/CHAP credentials, at debug level,
   then a crash of the connection manager: nothing the library produced may
   show a secret. Everything is collected and searched: every log line
-  (including the port program's tracing, pppd's and chat's output through
+  (including the port program's tracing, pppd's and the dialer's output through
   MuonTrap, and the supervisor's crash report, which prints the child's start
   arguments with the config), every property, the `status` ioctl and
   `VintageNet.info/0`.

@@ -7,14 +7,13 @@ defmodule VintageNetCellular.SystemCheckTest do
 
   doctest VintageNetCellular.SystemCheck
 
-  # A fixture system that passes every check: fake pppd and chat executables,
+  # A fixture system that passes every check: fake pppd and mknod executables,
   # /proc and /sys trees, and /dev/null standing in for /dev/ppp (it is a
   # character device; nothing opens it).
   setup %{tmp_dir: dir} do
     bin = Path.join(dir, "bin")
     File.mkdir_p!(bin)
     pppd = executable!(bin, "pppd", "#!/bin/sh\necho 'pppd version 2.4.9'\n")
-    chat = executable!(bin, "chat", "#!/bin/sh\nexit 0\n")
     mknod = executable!(bin, "mknod", "#!/bin/sh\nexit 0\n")
 
     proc = Path.join(dir, "proc")
@@ -25,7 +24,6 @@ defmodule VintageNetCellular.SystemCheckTest do
 
     opts = [
       pppd: pppd,
-      chat: chat,
       mknod: mknod,
       proc: proc,
       sys: Path.join(dir, "sys"),
@@ -119,9 +117,8 @@ defmodule VintageNetCellular.SystemCheckTest do
     end
   end
 
-  test "chat missing", %{opts: opts} do
-    assert [message] = problems(Keyword.put(opts, :chat, "/nonexistent/chat"))
-    assert message =~ ~s[chat was not found (looked for "/nonexistent/chat")]
+  test "chat is not needed (pppd dials with the application's own dialer)", %{opts: opts} do
+    assert problems(Keyword.merge(opts, chat: "/nonexistent/chat", search_dirs: [])) == []
   end
 
   describe "kernel PPP support" do
@@ -242,24 +239,23 @@ defmodule VintageNetCellular.SystemCheckTest do
     opts =
       Keyword.merge(opts,
         pppd: "/nonexistent/pppd",
-        chat: "/nonexistent/chat",
         findings: [%{level: :error, message: "no modem found", kernel_options: []}]
       )
 
     assert {:error, message} = SystemCheck.run(opts)
     [head | bullets] = String.split(message, "\n")
     assert head == "vintage_net_cellular can't run PPP on this system:"
-    assert length(bullets) == 4
+    assert length(bullets) == 3
     assert Enum.all?(bullets, &String.starts_with?(&1, "  * "))
-    assert Enum.at(bullets, 3) == "  * no modem found"
+    assert Enum.at(bullets, 2) == "  * no modem found"
   end
 
   test "find_executable/2", %{bin: bin} do
-    assert SystemCheck.find_executable(Path.join(bin, "chat")) == Path.join(bin, "chat")
+    assert SystemCheck.find_executable(Path.join(bin, "mknod")) == Path.join(bin, "mknod")
 
-    assert SystemCheck.find_executable("chat", search_dirs: [bin]) in [
-             Path.join(bin, "chat"),
-             System.find_executable("chat")
+    assert SystemCheck.find_executable("mknod", search_dirs: [bin]) in [
+             Path.join(bin, "mknod"),
+             System.find_executable("mknod")
            ]
 
     assert SystemCheck.find_executable("surely-not-a-command-xyz", search_dirs: [bin]) == nil

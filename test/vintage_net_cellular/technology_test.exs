@@ -100,7 +100,7 @@ defmodule VintageNetCellular.TechnologyTest do
 
       paths = PPP.paths(tmpdir, "ppp0")
       assert paths.options_file in raw.cleanup_files
-      assert paths.chat_script in raw.cleanup_files
+      assert paths.socket in raw.cleanup_files
 
       # No secret is in anything VintageNet runs or writes.
       refute inspect({raw.up_cmds, raw.down_cmds, raw.files, raw.cleanup_files}) =~ "secret-pw"
@@ -113,8 +113,8 @@ defmodule VintageNetCellular.TechnologyTest do
       assert [{Interface, o0}] = raw0.child_specs
       assert [{Interface, o1}] = raw1.child_specs
       assert Interface.child_spec(o0).id != Interface.child_spec(o1).id
-      assert Path.join(tmpdir, "chatscript.ppp1") in raw1.cleanup_files
-      refute Path.join(tmpdir, "chatscript.ppp0") in raw1.cleanup_files
+      assert Path.join(tmpdir, "ppp1.notify") in raw1.cleanup_files
+      refute Path.join(tmpdir, "ppp0.notify") in raw1.cleanup_files
     end
 
     test "the down_cmds delete the whole mobile prefix" do
@@ -179,11 +179,13 @@ defmodule VintageNetCellular.TechnologyTest do
   end
 
   describe "check_system/1 and diagnose/1" do
-    test "a system without pppd, chat or PPP support gets one line per problem", %{dir: dir, sysfs: sysfs} do
+    test "a system without pppd or PPP support gets one line per problem (chat is not needed)", %{
+      dir: dir,
+      sysfs: sysfs
+    } do
       assert {:error, message} =
                VintageNetCellular.check_system(
                  pppd: Path.join(dir, "no-pppd"),
-                 chat: Path.join(dir, "no-chat"),
                  proc: Path.join(dir, "proc"),
                  sys: sysfs,
                  modules: Path.join(dir, "modules"),
@@ -191,7 +193,7 @@ defmodule VintageNetCellular.TechnologyTest do
                )
 
       assert message =~ "pppd"
-      assert message =~ "chat"
+      refute message =~ "chat"
       # diagnose/1's errors are part of it: this board has no USB host port.
       assert Enum.any?(VintageNetCellular.diagnose(sysfs), &(&1.level == :error))
 

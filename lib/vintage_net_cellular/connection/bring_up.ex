@@ -453,7 +453,7 @@ defmodule VintageNetCellular.Connection.BringUp do
 
   # A data call left up on the context to dial (a pppd that was stopped
   # without ending it, before a deconfigure, a restart or a crash) keeps the
-  # PPP port in data mode: chat's AT would go unanswered and no dial would
+  # PPP port in data mode: the dialer's AT would go unanswered and no dial would
   # ever succeed. The profile says how to end it; a failure is logged and the
   # setup goes on (the dial then fails and is retried).
   defp end_call_left_up(data, contexts) do

@@ -1,8 +1,9 @@
 defmodule VintageNetCellular.DataPath.PPP do
   @moduledoc """
   The PPP data path: pppd (under `MuonTrap.Daemon`, in the interface's worker
-  supervisor) dials the modem's PPP port with `chat` and the chat script and
-  options of `VintageNetCellular.PPP`.
+  supervisor) dials the modem's PPP port with this application's dialer
+  (`cellular_port dial <cid>` as pppd's `connect`) and the options of
+  `VintageNetCellular.PPP`.
 
   What it knows that the connection manager doesn't:
 
@@ -15,9 +16,10 @@ defmodule VintageNetCellular.DataPath.PPP do
     to #{3_000} ms and `exiting?/1` says when the next one may start. A pppd
     killed behind its Daemon's back (its exit can wait on a pipe a child
     still holds) is seen gone in /proc by `check/2`.
-  * **Leftovers.** The programs of an interface's pppd (pppd, its connect
-    script, chat) name its chat script on their command line: `cleanup/2`
-    ends any that nothing owns any more (a killed manager's).
+  * **Leftovers.** An interface's pppd names its notifier socket (`ipparam`)
+    on its command line: `cleanup/2` ends any such pppd that nothing owns any
+    more (a killed manager's). Its dialer, if it was still dialing, gives up
+    by itself within its timeouts (10 s for `OK`, 30 s for `CONNECT`).
   * **Its own events.** pppd passes its pid to the ip-up/ip-down scripts
     (`PPPD_PID`); an event naming another pppd is a leftover's
     (`foreign_event?/2`).
@@ -67,7 +69,7 @@ defmodule VintageNetCellular.DataPath.PPP do
   @impl true
   @spec cleanup(t(), VintageNetCellular.DataPath.context()) :: t()
   def cleanup(path, ctx) do
-    marker = Interface.paths(ctx.ifname, ctx.settings).chat_script
+    marker = Interface.paths(ctx.ifname, ctx.settings).socket
 
     leftovers = for pid <- os_pids(), pid != path.os_pid, process_running?(pid), cmdline_has?(pid, marker), do: pid
 
@@ -79,7 +81,7 @@ defmodule VintageNetCellular.DataPath.PPP do
 
       [first | _] ->
         Logger.info(
-          "[vintage_net_cellular] #{ctx.ifname}: ended #{length(leftovers)} leftover pppd/chat process(es): " <>
+          "[vintage_net_cellular] #{ctx.ifname}: ended #{length(leftovers)} leftover pppd process(es): " <>
             inspect(leftovers)
         )
 
@@ -95,7 +97,6 @@ defmodule VintageNetCellular.DataPath.PPP do
     paths = Interface.paths(ctx.ifname, settings)
 
     File.mkdir_p!(settings.tmpdir)
-    File.write!(paths.chat_script, PPP.chat_script(cid: ctx.cid))
 
     credentials? = is_binary(provider.username)
 
@@ -117,7 +118,8 @@ defmodule VintageNetCellular.DataPath.PPP do
         dns: ctx.config.dns || [],
         pppd_version: version,
         credentials?: credentials?,
-        chat: settings.chat,
+        cid: ctx.cid,
+        dialer: settings.dialer || PPP.dialer_path(),
         debug: settings.pppd_debug,
         holdoff: settings.pppd_holdoff
       )
@@ -240,7 +242,9 @@ defmodule VintageNetCellular.DataPath.PPP do
     end
   end
 
-  defp exit_reason({:exit_status, 8}), do: "the connect script failed (chat could not dial: no CONNECT)"
+  defp exit_reason({:exit_status, 8}),
+    do: "the connect program failed (the dialer got no CONNECT; its reason is in pppd's log)"
+
   defp exit_reason({:exit_status, 16}), do: "the modem hung up"
   defp exit_reason({:exit_status, 5}), do: "it was stopped"
   defp exit_reason({:exit_status, 19}), do: "authentication failed (check username and password)"
@@ -309,7 +313,7 @@ defmodule VintageNetCellular.DataPath.PPP do
   end
 
   # The path ends an argument (NUL) or a word of one (the connect command):
-  # chatscript.ppp1 must not match chatscript.ppp10.
+  # ppp1.notify must not match ppp10.notify.
   defp cmdline_has?(pid, marker) do
     case File.read("/proc/#{pid}/cmdline") do
       {:ok, cmdline} -> String.contains?(cmdline, [marker <> <<0>>, marker <> " "])

@@ -5,7 +5,7 @@ defmodule VintageNetCellular.PPP.Notifier do
 
   It listens on a unix datagram socket (the `socket` of
   `VintageNetCellular.PPP.paths/2`, which pppd passes to its scripts as
-  `ipparam`). pppd runs the `cellular_notify` executable for each event; that
+  `ipparam`). pppd runs the `cellular_port` executable (through per-event symlinks) for each event; that
   sends one datagram with pppd's arguments and environment, which this process
   decodes (`VintageNetCellular.Native.ppp_event_decode/1`), turns into a
   `t:VintageNetCellular.PPP.Event.t/0` and delivers:
@@ -55,7 +55,7 @@ defmodule VintageNetCellular.PPP.Notifier do
           | {:callback, callback()}
           | {:name, GenServer.name()}
 
-  # Twice the largest datagram cellular_notify sends (cellular_core's MAX_DATAGRAM).
+  # Twice the largest datagram cellular_port's notifier sends (cellular_core's MAX_DATAGRAM).
   @buffer 65_536
   @max_socket_path 107
   @s_ifmt 0o170000

@@ -1,4 +1,4 @@
-//! pppd script events: the datagrams `cellular_notify` sends and the NIF
+//! pppd script events: the datagrams `cellular_port` (notifier) sends and the NIF
 //! decodes, and the script-name lookups.
 //!
 //! Input: a datagram. When it starts with `!`, the next byte picks the kind

@@ -1,7 +1,7 @@
 defmodule MuonTrap.Daemon do
   @moduledoc """
   Test double of `MuonTrap.Daemon` (muontrap 1.x): it really runs the program,
-  through an Erlang port, so tests can run `chat`, `socat` or a fake pppd.
+  through an Erlang port, so tests can run `socat`, a fake pppd or anything else.
 
   Same child spec shape: `{MuonTrap.Daemon, [command, args]}` or
   `{MuonTrap.Daemon, [command, args, opts]}` (id `MuonTrap.Daemon`,

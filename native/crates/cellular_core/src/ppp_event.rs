@@ -1,5 +1,5 @@
-//! pppd script events: what `cellular_notify` sends to the BEAM and what the
-//! NIF decodes.
+//! pppd script events: what `cellular_port`'s notifier sends to the BEAM and
+//! what the NIF decodes.
 //!
 //! pppd runs its ip-up / ip-down (and, from 2.5.0, ipv6-up / ipv6-down)
 //! scripts with a fixed argument list and an environment that it builds from
@@ -13,9 +13,12 @@
 //! ```
 //!
 //! For ipv6 scripts, `<local>`/`<remote>` are the link-local addresses. The
-//! notifier forwards all of it, unchanged, in one [`PppEvent`] datagram encoded
-//! with MessagePack (`rmp-serde`). Nothing here interprets addresses: the
-//! Elixir side parses them and rejects bad ones.
+//! notifier forwards all of it, unchanged, in one [`PppEvent`] datagram: the
+//! Erlang external term format of [`PppEvent::to_value`] (`crate::etf`, the
+//! port protocol's codec; it was MessagePack through serde and rmp-serde,
+//! which cost the NIF and the program ~60 KB for this one datagram). Nothing
+//! here interprets addresses: the Elixir side parses them and rejects bad
+//! ones.
 //!
 //! ```
 //! use cellular_core::ppp_event::{Kind, PppEvent};
@@ -30,12 +33,27 @@
 //! assert_eq!(PppEvent::decode(&bytes).unwrap(), event);
 //! ```
 
-use crate::Value;
-use serde::{Deserialize, Serialize};
+use crate::{etf, Value};
 
 /// The version of the datagram layout. Bumped on any incompatible change; the
-/// decoder refuses other versions with a clear error.
-pub const FORMAT: u8 = 1;
+/// decoder refuses other versions with a clear error. 2: Erlang terms (1 was
+/// MessagePack).
+pub const FORMAT: u8 = 2;
+
+/// The atoms a datagram may hold: the map's keys and the kinds.
+const WIRE_ATOMS: &[&str] = &[
+    "format",
+    "kind",
+    "program",
+    "args",
+    "env",
+    "truncated",
+    "lossy",
+    "ip_up",
+    "ip_down",
+    "ipv6_up",
+    "ipv6_down",
+];
 
 /// The largest datagram the notifier sends and the receiver must accept.
 /// pppd's environment is a few hundred bytes; this leaves room for `set`
@@ -78,19 +96,15 @@ pub const PPPD_VARIABLES: &[&str] = &[
 ];
 
 /// Which pppd script ran.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// IPCP came up (`ip-up`).
-    #[serde(rename = "ip-up")]
     IpUp,
     /// IPCP went down (`ip-down`).
-    #[serde(rename = "ip-down")]
     IpDown,
     /// IPv6CP came up (`ipv6-up`).
-    #[serde(rename = "ipv6-up")]
     Ipv6Up,
     /// IPv6CP went down (`ipv6-down`).
-    #[serde(rename = "ipv6-down")]
     Ipv6Down,
 }
 
@@ -140,7 +154,7 @@ impl Kind {
 }
 
 /// One pppd script invocation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PppEvent {
     /// Always [`FORMAT`] when sent by this version.
     pub format: u8,
@@ -215,7 +229,7 @@ impl PppEvent {
             .map(String::as_str)
     }
 
-    /// Encodes the event as MessagePack. If the result is larger than
+    /// Encodes the event (Erlang terms, see the module doc). If the result is larger than
     /// [`MAX_DATAGRAM`], variables outside [`PPPD_VARIABLES`] are dropped and
     /// `truncated` is set; if it still does not fit, this fails.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
@@ -240,7 +254,7 @@ impl PppEvent {
     }
 
     fn encode_raw(&self) -> Result<Vec<u8>, EncodeError> {
-        rmp_serde::to_vec_named(self).map_err(|e| EncodeError(e.to_string()))
+        Ok(etf::encode(&self.to_value()))
     }
 
     /// Decodes a datagram produced by [`PppEvent::encode`].
@@ -257,30 +271,73 @@ impl PppEvent {
                 detail: format!("{} bytes, the limit is {MAX_DATAGRAM}", bytes.len()),
             });
         }
-        // Read the format first so that a newer notifier gets a clear
-        // "format" error instead of a confusing field mismatch.
-        #[derive(Deserialize)]
-        struct Header {
-            format: u8,
-        }
-        match rmp_serde::from_slice::<Header>(bytes) {
-            Ok(Header { format }) if format != FORMAT => {
+        let malformed = |detail: String| DecodeError {
+            reason: "malformed",
+            detail,
+        };
+        let value = etf::decode(bytes, WIRE_ATOMS).map_err(|e| malformed(e.0))?;
+        // The format first, so that a newer notifier gets a clear "format"
+        // error instead of a confusing field mismatch.
+        match value.get("format") {
+            Some(Value::Int(n)) if *n == i64::from(FORMAT) => {}
+            Some(Value::Int(n)) => {
                 return Err(DecodeError {
                     reason: "format",
-                    detail: format!("format {format}, this library reads format {FORMAT}"),
+                    detail: format!("format {n}, this library reads format {FORMAT}"),
                 })
             }
-            Ok(_) => {}
-            Err(e) => {
-                return Err(DecodeError {
-                    reason: "malformed",
-                    detail: e.to_string(),
-                })
-            }
+            _ => return Err(malformed("no format field".into())),
         }
-        rmp_serde::from_slice::<PppEvent>(bytes).map_err(|e| DecodeError {
-            reason: "malformed",
-            detail: e.to_string(),
+        PppEvent::from_value(&value).map_err(malformed)
+    }
+
+    fn from_value(value: &Value) -> Result<PppEvent, String> {
+        let Value::Map(fields) = value else {
+            return Err("not a map".into());
+        };
+        if let Some((key, _)) = fields.iter().find(|(k, _)| !WIRE_ATOMS[..7].contains(k)) {
+            return Err(format!("unknown field {key}"));
+        }
+        let field = |name: &str| value.get(name).ok_or(format!("no {name} field"));
+        let text = |v: &Value, what: &str| match v {
+            Value::Str(s) => Ok(s.clone()),
+            _ => Err(format!("{what} is not a string")),
+        };
+        let texts = |name: &str| match field(name)? {
+            Value::List(items) => items.iter().map(|v| text(v, name)).collect(),
+            _ => Err(format!("{name} is not a list")),
+        };
+        let kind = match field("kind")? {
+            Value::Atom(atom) => Kind::ALL
+                .into_iter()
+                .find(|k| k.atom() == *atom)
+                .ok_or(format!("unknown kind {atom}"))?,
+            _ => return Err("kind is not an atom".into()),
+        };
+        let env = match field("env")? {
+            Value::List(items) => items
+                .iter()
+                .map(|item| match item {
+                    Value::Tuple(pair) if pair.len() == 2 => {
+                        Ok((text(&pair[0], "env")?, text(&pair[1], "env")?))
+                    }
+                    _ => Err("env is not a list of {name, value}".to_string()),
+                })
+                .collect::<Result<_, _>>()?,
+            _ => return Err("env is not a list".into()),
+        };
+        let truncated = match field("truncated")? {
+            Value::Bool(b) => *b,
+            _ => return Err("truncated is not a boolean".into()),
+        };
+        Ok(PppEvent {
+            format: FORMAT,
+            kind,
+            program: text(field("program")?, "program")?,
+            args: texts("args")?,
+            env,
+            truncated,
+            lossy: texts("lossy")?,
         })
     }
 
@@ -381,10 +438,12 @@ mod tests {
     }
 
     #[test]
-    fn kind_serializes_as_script_name() {
-        let bytes = rmp_serde::to_vec(&Kind::Ipv6Down).unwrap();
-        let text: String = rmp_serde::from_slice(&bytes).unwrap();
-        assert_eq!(text, "ipv6-down");
+    fn every_kind_round_trips() {
+        for kind in Kind::ALL {
+            let mut event = sample();
+            event.kind = kind;
+            assert_eq!(PppEvent::decode(&event.encode().unwrap()), Ok(event));
+        }
     }
 
     #[test]
@@ -402,7 +461,7 @@ mod tests {
     fn rejects_other_formats_by_name() {
         let mut event = sample();
         event.format = 7;
-        let bytes = rmp_serde::to_vec_named(&event).unwrap();
+        let bytes = etf::encode(&event.to_value());
         let err = PppEvent::decode(&bytes).unwrap_err();
         assert_eq!(err.reason, "format");
         assert!(err.detail.contains("format 7"), "{}", err.detail);
@@ -410,19 +469,56 @@ mod tests {
 
     #[test]
     fn rejects_wrong_kind() {
-        #[derive(Serialize)]
-        struct Fake<'a> {
-            format: u8,
-            kind: &'a str,
+        // An atom outside the table is refused by the term decoder itself.
+        let mut fake = sample().to_value();
+        if let Value::Map(fields) = &mut fake {
+            fields[1].1 = Value::Atom("ip_sideways");
         }
-        let bytes = rmp_serde::to_vec_named(&Fake {
-            format: FORMAT,
-            kind: "ip-sideways",
-        })
-        .unwrap();
-        let err = PppEvent::decode(&bytes).unwrap_err();
+        let err = PppEvent::decode(&etf::encode(&fake)).unwrap_err();
         assert_eq!(err.reason, "malformed");
-        assert!(err.detail.contains("ip-sideways"), "{}", err.detail);
+        assert!(err.detail.contains("ip_sideways"), "{}", err.detail);
+
+        // A known atom that is not a kind.
+        if let Value::Map(fields) = &mut fake {
+            fields[1].1 = Value::Atom("env");
+        }
+        let err = PppEvent::decode(&etf::encode(&fake)).unwrap_err();
+        assert_eq!(err.reason, "malformed");
+        assert!(err.detail.contains("unknown kind env"), "{}", err.detail);
+    }
+
+    #[test]
+    fn rejects_wrong_shapes() {
+        let good = sample().to_value();
+        let Value::Map(fields) = good else {
+            panic!("not a map")
+        };
+        for (i, bad) in [
+            (2, Value::Int(3)),
+            (3, Value::Str("ppp0".into())),
+            (3, Value::List(vec![Value::Int(1)])),
+            (4, Value::List(vec![Value::Str("IFNAME".into())])),
+            (
+                4,
+                Value::List(vec![Value::Tuple(vec![Value::Str("A".into())])]),
+            ),
+            (5, Value::Nil),
+            (6, Value::Bool(true)),
+        ] {
+            let mut fields = fields.clone();
+            fields[i].1 = bad;
+            let err = PppEvent::decode(&etf::encode(&Value::Map(fields))).unwrap_err();
+            assert_eq!(err.reason, "malformed", "{err:?}");
+        }
+        let mut missing = fields.clone();
+        missing.remove(2);
+        let err = PppEvent::decode(&etf::encode(&Value::Map(missing))).unwrap_err();
+        assert_eq!(err.detail, "no program field");
+        let not_a_map = etf::encode(&Value::List(vec![]));
+        assert_eq!(
+            PppEvent::decode(&not_a_map).unwrap_err().reason,
+            "malformed"
+        );
     }
 
     #[test]
@@ -443,7 +539,7 @@ mod tests {
     fn value_shape() {
         let value = sample().to_value();
         assert_eq!(value.get("kind"), Some(&Value::Atom("ip_up")));
-        assert_eq!(value.get("format"), Some(&Value::Int(1)));
+        assert_eq!(value.get("format"), Some(&Value::Int(FORMAT.into())));
         assert_eq!(value.get("truncated"), Some(&Value::Bool(false)));
         match value.get("env") {
             Some(Value::List(pairs)) => assert_eq!(

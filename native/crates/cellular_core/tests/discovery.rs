@@ -37,7 +37,7 @@ fn ec25_alone() {
     assert_eq!(qmi.driver.as_deref(), Some("qmi_wwan"));
     assert_eq!(ec25.interfaces[0].role, Some(Role::Qcdm));
     assert_eq!(ec25.interfaces[2].ttys, vec!["ttyUSB2".to_string()]);
-    assert_eq!(ec25.port_table.map(|t| t.plugin), Some("quectel"));
+    assert_eq!(ec25.port_table.map(|t| t.plugin()), Some("quectel"));
 }
 
 #[test]

@@ -86,8 +86,8 @@ fn encode_device<'a>(env: Env<'a>, d: &UsbDevice) -> Term<'a> {
     let port_table_term = d.port_table.map_or(nil, |t| {
         let keys = [plugin().as_c_arg(), model().as_c_arg()];
         let values = [
-            t.plugin.encode(env).as_c_arg(),
-            t.model.encode(env).as_c_arg(),
+            t.plugin().encode(env).as_c_arg(),
+            t.model().encode(env).as_c_arg(),
         ];
         convert::make_map(env, &keys, &values)
     });

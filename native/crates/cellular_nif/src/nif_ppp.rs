@@ -1,5 +1,5 @@
 //! `VintageNetCellular.PPP.Notifier` natives: decoding the datagrams that
-//! `cellular_notify` sends when pppd runs its ip-up / ip-down scripts.
+//! `cellular_port` (as notifier) sends when pppd runs its ip-up / ip-down scripts.
 
 use crate::convert;
 use cellular_core::ppp_event::PppEvent;

@@ -1,132 +1,96 @@
-//! A tiny `tracing` subscriber that forwards events to Elixir's Logger as
-//! [`Event::Log`] frames. Spans are accepted and ignored.
+//! Log lines for Elixir's Logger, sent as [`Event::Log`] frames.
 //!
 //! The most verbose level sent comes from the `CELLULAR_PORT_LOG` environment
 //! variable (`error`, `warning`, `info` or `debug`; default `info`), which
-//! `ATPort` sets from Logger's level. Field values other than the message are
-//! appended as `key=value`.
+//! `ATPort` sets from Logger's level; [`init`] reads it. Until then nothing is
+//! sent (so unit tests, which never call it, write no frames). A line is the
+//! message, then `key=value` for each field, as the `log_*!` macros' callers
+//! write them; the target is the module (`cellular_port::session`).
+//!
+//! This replaced a `tracing` subscriber: the same frames, without the crate's
+//! per-call-site metadata and dispatch (~20 KB of the program).
 
 use crate::output;
 use cellular_core::protocol::{Event, Level};
-use std::fmt::Write as _;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Metadata, Subscriber};
+use std::sync::atomic::{AtomicU8, Ordering};
 
-/// The bridge.
-pub struct LoggerBridge {
-    max: Level,
+/// The most verbose level sent, as [`rank`]; 0 sends nothing.
+static MAX: AtomicU8 = AtomicU8::new(0);
+
+fn rank(level: Level) -> u8 {
+    match level {
+        Level::Error => 1,
+        Level::Warning => 2,
+        Level::Info => 3,
+        Level::Debug => 4,
+    }
 }
 
-impl LoggerBridge {
-    /// A bridge passing events up to `max` (`Debug` passes all but trace).
-    pub fn new(max: Level) -> LoggerBridge {
-        LoggerBridge { max }
-    }
+/// Sets the level from `CELLULAR_PORT_LOG`.
+pub fn init() {
+    MAX.store(rank(level_from_env()), Ordering::Relaxed);
+}
 
-    /// The level named by `CELLULAR_PORT_LOG`.
-    pub fn level_from_env() -> Level {
-        match std::env::var("CELLULAR_PORT_LOG").as_deref() {
-            Ok("error") => Level::Error,
-            Ok("warning" | "warn") => Level::Warning,
-            Ok("debug") => Level::Debug,
-            _ => Level::Info,
+/// The level named by `CELLULAR_PORT_LOG`.
+pub fn level_from_env() -> Level {
+    match std::env::var("CELLULAR_PORT_LOG").as_deref() {
+        Ok("error") => Level::Error,
+        Ok("warning" | "warn") => Level::Warning,
+        Ok("debug") => Level::Debug,
+        _ => Level::Info,
+    }
+}
+
+/// Whether lines of `level` are sent.
+pub fn enabled(level: Level) -> bool {
+    rank(level) <= MAX.load(Ordering::Relaxed)
+}
+
+/// Sends one line.
+pub fn emit(level: Level, target: &str, message: String) {
+    output::emit(&Event::Log {
+        level,
+        target: target.to_owned(),
+        message,
+    });
+}
+
+/// `log_at!(Level::Warning, "format", args...)`: formats and sends the line
+/// only when the level is enabled.
+macro_rules! log_at {
+    ($level:expr, $($arg:tt)+) => {
+        if $crate::log::enabled($level) {
+            $crate::log::emit($level, module_path!(), format!($($arg)+));
         }
-    }
+    };
 }
 
-/// The protocol level of a tracing level; TRACE is not forwarded.
-pub fn level_of(level: &tracing::Level) -> Option<Level> {
-    match *level {
-        tracing::Level::ERROR => Some(Level::Error),
-        tracing::Level::WARN => Some(Level::Warning),
-        tracing::Level::INFO => Some(Level::Info),
-        tracing::Level::DEBUG => Some(Level::Debug),
-        _ => None,
-    }
+macro_rules! log_error {
+    ($($arg:tt)+) => { log_at!(cellular_core::protocol::Level::Error, $($arg)+) };
 }
 
-impl Subscriber for LoggerBridge {
-    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        level_of(metadata.level()).is_some_and(|l| l <= self.max)
-    }
-
-    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
-        Some(match self.max {
-            Level::Error => tracing::level_filters::LevelFilter::ERROR,
-            Level::Warning => tracing::level_filters::LevelFilter::WARN,
-            Level::Info => tracing::level_filters::LevelFilter::INFO,
-            Level::Debug => tracing::level_filters::LevelFilter::DEBUG,
-        })
-    }
-
-    fn new_span(&self, _span: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-
-    fn record(&self, _span: &Id, _values: &Record<'_>) {}
-
-    fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
-
-    fn event(&self, event: &tracing::Event<'_>) {
-        let Some(level) = level_of(event.metadata().level()) else {
-            return;
-        };
-        let mut visitor = MessageVisitor::default();
-        event.record(&mut visitor);
-        output::emit(&Event::Log {
-            level,
-            target: event.metadata().target().to_owned(),
-            message: visitor.finish(),
-        });
-    }
-
-    fn enter(&self, _span: &Id) {}
-
-    fn exit(&self, _span: &Id) {}
+macro_rules! log_warn {
+    ($($arg:tt)+) => { log_at!(cellular_core::protocol::Level::Warning, $($arg)+) };
 }
 
-/// Collects an event's message and fields into one line.
-#[derive(Default)]
-pub struct MessageVisitor {
-    message: String,
-    fields: String,
+macro_rules! log_info {
+    ($($arg:tt)+) => { log_at!(cellular_core::protocol::Level::Info, $($arg)+) };
 }
 
-impl MessageVisitor {
-    /// `message key=value key=value`
-    pub fn finish(self) -> String {
-        match (self.message.is_empty(), self.fields.is_empty()) {
-            (_, true) => self.message,
-            (true, false) => self.fields,
-            (false, false) => format!("{} {}", self.message, self.fields),
-        }
-    }
+macro_rules! log_debug {
+    ($($arg:tt)+) => { log_at!(cellular_core::protocol::Level::Debug, $($arg)+) };
 }
 
-impl Visit for MessageVisitor {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message.push_str(value);
-        } else {
-            self.push_field(field, format_args!("{value}"));
-        }
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.message, "{value:?}");
-        } else {
-            self.push_field(field, format_args!("{value:?}"));
-        }
-    }
-}
-
-impl MessageVisitor {
-    fn push_field(&mut self, field: &Field, value: std::fmt::Arguments<'_>) {
-        if !self.fields.is_empty() {
-            self.fields.push(' ');
-        }
-        let _ = write!(self.fields, "{}={}", field.name(), value);
+    #[test]
+    fn levels_nest() {
+        MAX.store(rank(Level::Info), Ordering::Relaxed);
+        assert!(enabled(Level::Error) && enabled(Level::Warning) && enabled(Level::Info));
+        assert!(!enabled(Level::Debug));
+        MAX.store(0, Ordering::Relaxed);
+        assert!(!enabled(Level::Error));
     }
 }

@@ -1,4 +1,15 @@
-//! `cellular_port`: owns one tty for `VintageNetCellular.ATPort`.
+//! `cellular_port`: owns one tty for `VintageNetCellular.ATPort`, and is also
+//! pppd's ip-up/ip-down script (`notify`): one program for the device instead
+//! of two, so std, the allocator and `cellular_core` are shipped once.
+//!
+//! What it does depends on how it is called:
+//!
+//! * `argv[0]` ends in `ip-up`, `ip-down`, `ipv6-up` or `ipv6-down` (pppd's
+//!   per-event symlinks, e.g. `ppp0.ip-up`), or the first argument is one of
+//!   them: the pppd event notifier ([`notify`]);
+//! * `dial CID`: pppd's connect program ([`dial`]);
+//! * `--atoms`: the protocol's atom table;
+//! * anything else: the port program below.
 //!
 //! Started by the BEAM as a port (`{:spawn_executable, ...}`, `{:packet, 4}`),
 //! it reads requests from stdin and writes events to stdout (see
@@ -15,7 +26,7 @@
 //! * End of stdin ends the program, so it never outlives the BEAM.
 //! * A panic is logged (stderr and a Log frame if possible) and the program
 //!   exits with status 70: never a half-dead process.
-//! * `tracing` events become `Log` frames (`log`).
+//! * log lines become `Log` frames (`log`, the `log_*!` macros).
 //! * Frames are the Erlang external term format (`cellular_core::etf`); each
 //!   URC and response line goes out parsed beside its raw text.
 //!   `cellular_port --atoms` prints every atom a frame may hold.
@@ -39,7 +50,10 @@
 // Unsafe code here is limited to FFI and fd handling; each block states why it is sound.
 #![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
 
+#[macro_use]
 mod log;
+mod dial;
+mod notify;
 mod output;
 mod session;
 mod sys;
@@ -67,9 +81,31 @@ const READ_BUF: usize = 16 * 1024;
 const PANIC_EXIT: i32 = 70;
 
 fn main() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if notify::is_invocation(&argv) {
+        std::process::exit(notify::main(argv));
+    }
+    let first = argv.get(1).and_then(|a| a.to_str());
+    if first == Some("dial") {
+        let args: Vec<String> = argv
+            .iter()
+            .skip(2)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        std::process::exit(dial::main(&args));
+    }
+    if matches!(first, Some("--help" | "-h")) {
+        println!(
+            "usage: cellular_port           (the port program; ATPort starts it)\n       \
+             cellular_port --atoms   (the protocol's atom table)\n{}\n{}",
+            dial::USAGE.replacen("usage: ", "       ", 1),
+            notify::USAGE.replacen("usage: ", "       ", 1)
+        );
+        return;
+    }
     // `cellular_port --atoms`: the protocol's atom table, one a line, for the
     // Elixir test that checks `VintageNetCellular.ATPort.Atoms` against it.
-    if std::env::args().nth(1).as_deref() == Some("--atoms") {
+    if first == Some("--atoms") {
         let mut out = std::io::stdout().lock();
         for atom in cellular_core::protocol::ATOMS {
             let _ = writeln!(out, "{atom}");
@@ -91,9 +127,7 @@ fn main() {
         });
         std::process::exit(PANIC_EXIT);
     }));
-    let _ = tracing::subscriber::set_global_default(log::LoggerBridge::new(
-        log::LoggerBridge::level_from_env(),
-    ));
+    log::init();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
@@ -218,7 +252,7 @@ impl Port {
         self.retry_at = None;
         match tty::open(settings) {
             Ok(fd) => {
-                tracing::info!("opened {}", settings.path);
+                log_info!("opened {}", settings.path);
                 self.tty = Some(fd);
                 self.backoff = FIRST_RETRY;
                 self.last_failure = None;
@@ -234,13 +268,13 @@ impl Port {
             Err(reason) => {
                 let in_ms = self.backoff.as_millis() as u64;
                 if self.last_failure.as_deref() != Some(reason.as_str()) {
-                    tracing::warn!(
+                    log_warn!(
                         "cannot open {}: {reason}; retrying in {in_ms} ms (backoff up to {} s)",
                         settings.path,
                         MAX_RETRY.as_secs()
                     );
                 } else {
-                    tracing::debug!(
+                    log_debug!(
                         "still cannot open {}: {reason}; retrying in {in_ms} ms",
                         settings.path
                     );
@@ -276,7 +310,7 @@ impl Port {
         if self.tty.is_none() {
             return;
         }
-        tracing::warn!(
+        log_warn!(
             "{} vanished ({reason}); reopening in {} ms",
             self.path(),
             FIRST_RETRY.as_millis()
@@ -332,7 +366,7 @@ impl Port {
                             self.vanished(describe(&e), Instant::now(), &mut more);
                             queue.extend(more);
                         }
-                        Err(_elapsed) => tracing::warn!(
+                        Err(_elapsed) => log_warn!(
                             "{}: the tty took no data for {} s (flow control?)",
                             self.path(),
                             WRITE_STALL.as_secs()
@@ -398,11 +432,11 @@ async fn run() -> i32 {
                         match frames.next_frame() {
                             Ok(Some(body)) => match Request::decode(&body) {
                                 Ok(request) => port.handle(request, Instant::now(), &mut out),
-                                Err(e) => tracing::error!("{e}"),
+                                Err(e) => log_error!("{e}"),
                             },
                             Ok(None) => break,
                             Err(e) => {
-                                tracing::error!("control channel broken: {e}");
+                                log_error!("control channel broken: {e}");
                                 return 2;
                             }
                         }

@@ -1,6 +1,6 @@
 //! Event frames to Elixir on stdout, `{:packet, 4}`.
 //!
-//! Writes are blocking and whole-frame under one lock, so the tracing bridge,
+//! Writes are blocking and whole-frame under one lock, so the log lines,
 //! the main loop and the panic hook never interleave frames. If the BEAM stops
 //! reading, the program waits (the tty's bytes wait in the kernel); if stdout
 //! is gone (EPIPE), the BEAM is gone and the program exits.

@@ -190,7 +190,7 @@ impl Session {
             self.engine.start_command("");
             self.engine.abandon();
             self.draining_until = Some(now + self.drain);
-            tracing::debug!("draining a reply owed to an earlier port program");
+            log_debug!("draining a reply owed to an earlier port program");
         }
         self.pump(now, out);
     }
@@ -221,16 +221,18 @@ impl Session {
         out: &mut Vec<Action>,
     ) {
         if !self.open {
-            tracing::debug!(id, command = %redact(&text), "tty not open, answering closed");
+            log_debug!(
+                "tty not open, answering closed id={id} command={}",
+                redact(&text)
+            );
             out.push(respond(id, Reply::Closed));
             return;
         }
         if self.queue.len() >= self.max_queue {
-            tracing::warn!(
-                id,
-                command = %redact(&text),
-                "{} commands already queued, refusing",
-                self.queue.len()
+            log_warn!(
+                "{} commands already queued, refusing id={id} command={}",
+                self.queue.len(),
+                redact(&text)
             );
             out.push(respond(id, Reply::QueueFull));
             return;
@@ -260,18 +262,14 @@ impl Session {
                     self.draining_until = Some(now + self.drain);
                     match self.in_flight.take() {
                         Some(f) => {
-                            tracing::warn!(
-                                lines,
-                                bytes,
-                                "the response to {} was over its limits; dropping the rest of it",
+                            log_warn!(
+                                "the response to {} was over its limits; dropping the rest of it lines={lines} bytes={bytes}",
                                 f.shown
                             );
                             out.push(respond(f.id, Reply::TooLarge));
                         }
-                        None => tracing::warn!(
-                            lines,
-                            bytes,
-                            "response over its limits; dropping the rest of it"
+                        None => log_warn!(
+                            "response over its limits; dropping the rest of it lines={lines} bytes={bytes}"
                         ),
                     }
                 }
@@ -291,17 +289,16 @@ impl Session {
                     }
                     match self.in_flight.take() {
                         Some(f) => out.push(respond(f.id, reply)),
-                        None => tracing::debug!(?reply, "result with no command in flight"),
+                        None => log_debug!("result with no command in flight reply={reply:?}"),
                     }
                 }
                 EngineEvent::Garbage { bytes } => {
-                    tracing::debug!(bytes, "dropped a line of control characters from the modem");
+                    log_debug!("dropped a line of control characters from the modem bytes={bytes}");
                 }
                 EngineEvent::Discarded { result, lines } => {
-                    tracing::debug!(
-                        ?result,
-                        lines = lines.len(),
-                        "late reply of a timed-out command dropped"
+                    log_debug!(
+                        "late reply of a timed-out command dropped result={result:?} lines={}",
+                        lines.len()
                     );
                     self.draining_until = None;
                 }
@@ -321,17 +318,17 @@ impl Session {
             }
         }
         if let Some(count) = self.urcs.report(now) {
-            tracing::warn!(count, "URCs over the rate limit were shed");
+            log_warn!("URCs over the rate limit were shed count={count}");
             out.push(Action::Emit(Event::UrcsShed { count }));
         }
         if let Some(f) = self.in_flight.take_if(|f| now >= f.deadline) {
             self.engine.abandon();
             self.draining_until = Some(now + self.drain);
-            tracing::warn!(
-                id = f.id,
-                "{} timed out after {} ms; draining its late reply",
+            log_warn!(
+                "{} timed out after {} ms; draining its late reply id={}",
                 f.shown,
-                f.timeout.as_millis()
+                f.timeout.as_millis(),
+                f.id
             );
             out.push(respond(f.id, Reply::Timeout));
         }
@@ -339,7 +336,7 @@ impl Session {
             if now >= until {
                 self.draining_until = None;
                 self.engine.forget();
-                tracing::debug!("timed-out command never answered; moving on");
+                log_debug!("timed-out command never answered; moving on");
             }
         }
         self.pump(now, out);
@@ -376,7 +373,7 @@ impl Session {
                 return;
             }
             self.prompt_until = None;
-            tracing::debug!("no body for the prompt; cancelling it with ESC");
+            log_debug!("no body for the prompt; cancelling it with ESC");
             out.push(Action::Write(vec![0x1b]));
             self.engine.forget();
         }
@@ -388,10 +385,10 @@ impl Session {
     fn send(&mut self, q: Queued, now: Instant, out: &mut Vec<Action>) {
         let mut bytes = q.text.clone().into_bytes();
         if q.raw {
-            tracing::debug!(id = q.id, bytes = bytes.len(), "-> raw bytes");
+            log_debug!("-> raw bytes id={} bytes={}", q.id, bytes.len());
             self.engine.start_raw(&q.text);
         } else {
-            tracing::debug!(id = q.id, "-> {}", redact(&q.text));
+            log_debug!("-> {} id={}", redact(&q.text), q.id);
             self.engine.start_command(&q.text);
             bytes.push(b'\r');
         }
@@ -411,7 +408,7 @@ impl Session {
 }
 
 fn report_overflow(dropped: u64, out: &mut Vec<Action>) {
-    tracing::warn!(dropped, "dropped over-long lines from the modem");
+    log_warn!("dropped over-long lines from the modem dropped={dropped}");
     out.push(Action::Emit(Event::Overflow { dropped }));
 }
 

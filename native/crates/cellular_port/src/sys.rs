@@ -81,3 +81,31 @@ impl AsRawFd for Stdin {
         0
     }
 }
+
+/// Waits until `fd` has `events` (`POLLIN`, `POLLOUT`) or `timeout` passes.
+/// `Ok(true)`: ready (or hung up / failed, which the next read or write
+/// reports); `Ok(false)`: the time passed or a signal came.
+pub fn poll_one(
+    fd: RawFd,
+    events: libc::c_short,
+    timeout: std::time::Duration,
+) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
+    // Round up, so a wait of less than 1 ms does not spin.
+    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
+    // SAFETY: one valid pollfd, count 1.
+    let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+    if n < 0 {
+        let err = io::Error::last_os_error();
+        return if err.kind() == io::ErrorKind::Interrupted {
+            Ok(false)
+        } else {
+            Err(err)
+        };
+    }
+    Ok(n > 0)
+}

@@ -26,7 +26,7 @@ fn start() -> Sim {
     ])
 }
 
-/// Dials on the PPP port as pppd's chat would, then closes the port (the
+/// Dials on the PPP port as pppd's connect program would, then closes the port (the
 /// client is gone); returns once the call is up.
 fn dial_and_close(sim: &mut Sim, setup: &str) {
     {

@@ -65,6 +65,7 @@ mod system;
 pub mod table;
 
 pub use sysfs::natural_cmp;
+use sysfs::sort_natural;
 
 /// The crate-private parsers of sysfs text, for the fuzz targets in
 /// `native/fuzz` only (feature `fuzzing`). Not part of the API.
@@ -227,7 +228,7 @@ pub fn scan_devices(root: &Path, overrides: &[RoleOverride]) -> Vec<UsbDevice> {
     if devices.is_empty() {
         return Vec::new();
     }
-    devices.sort_by(|a, b| natural_cmp(a, b));
+    sort_natural(&mut devices);
 
     // Two kinds of work: the kernel's indexes (drivers, class/tty,
     // class/net) and each device's own files. From `PARALLEL_FROM` devices
@@ -383,7 +384,7 @@ fn class_links<'a>(
     }
     for names in map.values_mut() {
         if names.len() > 1 {
-            names.sort_by(|a, b| natural_cmp(a, b));
+            sort_natural(names);
         }
     }
     Some(map)
@@ -688,7 +689,7 @@ fn list_class_devices(path: &Path) -> (Vec<String>, Vec<String>) {
             _ => {}
         }
     }
-    ttys.sort_by(|a, b| natural_cmp(a, b));
+    sort_natural(&mut ttys);
     (ttys, net)
 }
 

@@ -211,7 +211,7 @@ pub fn link_name(path: &Path) -> Option<String> {
 /// directory can't be read.
 pub fn list_dir(path: &Path) -> Vec<String> {
     let mut names = list_dir_unsorted(path);
-    names.sort_by(|a, b| natural_cmp(a, b));
+    sort_natural(&mut names);
     names
 }
 
@@ -223,6 +223,14 @@ pub fn list_dir_unsorted(path: &Path) -> Vec<String> {
             .collect(),
         Err(_) => Vec::new(),
     }
+}
+
+/// Sorts names in [`natural_cmp`] order (stable). One function for every
+/// list of names, so the sort is compiled once per element type (`String`,
+/// `&str`), not once per call site.
+#[inline(never)]
+pub fn sort_natural<S: AsRef<str>>(names: &mut [S]) {
+    names.sort_by(|a, b| natural_cmp(a.as_ref(), b.as_ref()));
 }
 
 /// Compares names so that embedded numbers sort by value: `ttyUSB2` before

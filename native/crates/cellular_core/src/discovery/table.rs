@@ -31,28 +31,48 @@ impl PortRole {
 }
 
 /// A device the table lists: ModemManager's plugin name and the model names
-/// from its rules (may be empty).
+/// from its rules (may be empty), kept as indices into the generated names
+/// (see [`TableDevice::plugin`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableDevice {
     pub vendor_id: u16,
     pub product_id: u16,
-    pub plugin: &'static str,
-    pub model: &'static str,
+    plugin_at: u16,
+    model_at: u16,
 }
 
 impl TableDevice {
-    pub const fn new(
-        vendor_id: u16,
-        product_id: u16,
-        plugin: &'static str,
-        model: &'static str,
-    ) -> Self {
+    /// A device whose plugin and model are names `plugin_at` and `model_at`
+    /// of the generated name table.
+    pub const fn new(vendor_id: u16, product_id: u16, plugin_at: u16, model_at: u16) -> Self {
         TableDevice {
             vendor_id,
             product_id,
-            plugin,
-            model,
+            plugin_at,
+            model_at,
         }
+    }
+
+    /// ModemManager's plugin name, e.g. `"quectel"` (may be empty).
+    pub fn plugin(&self) -> &'static str {
+        name(self.plugin_at)
+    }
+
+    /// The model names from the rules, joined by `" / "` (may be empty).
+    pub fn model(&self) -> &'static str {
+        name(self.model_at)
+    }
+}
+
+/// Name `i` of the generated table: `DEVICE_TEXT[DEVICE_STARTS[i]..DEVICE_STARTS[i + 1]]`;
+/// an index outside it (impossible for the generated table) reads as empty.
+fn name(i: u16) -> &'static str {
+    let i = usize::from(i);
+    match (data::DEVICE_STARTS.get(i), data::DEVICE_STARTS.get(i + 1)) {
+        (Some(&start), Some(&end)) => data::DEVICE_TEXT
+            .get(usize::from(start)..usize::from(end))
+            .unwrap_or(""),
+        _ => "",
     }
 }
 
@@ -174,6 +194,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn device_names_come_from_the_name_table() {
+        // Every listed device has a plugin; names read back whole.
+        assert!(
+            devices().iter().all(|d| !d.plugin().is_empty()),
+            "a device without plugin"
+        );
+        assert_eq!(name(u16::MAX), "");
+        let last = u16::try_from(data::DEVICE_STARTS.len() - 1).unwrap();
+        assert_eq!(name(last), "");
+        let quectel = device(0x2c7c, 0x0125).unwrap();
+        assert_eq!(
+            (quectel.vendor_id, quectel.product_id, quectel.plugin()),
+            (0x2c7c, 0x0125, "quectel")
+        );
+    }
+
+    #[test]
     fn tables_are_sorted_and_unique() {
         assert!(port_roles()
             .windows(2)
@@ -193,7 +230,7 @@ mod tests {
             assert_eq!(role(0x1199, pid, 0), Some(Role::Qcdm));
             assert_eq!(role(0x1199, pid, 2), Some(Role::Gps));
             assert_eq!(role(0x1199, pid, 3), Some(Role::AtPrimary));
-            assert_eq!(device(0x1199, pid).map(|d| d.plugin), Some("sierra"));
+            assert_eq!(device(0x1199, pid).map(|d| d.plugin()), Some("sierra"));
         }
     }
 
@@ -211,7 +248,7 @@ mod tests {
         assert_eq!(role(0x05c6, 0x90b2, 3), Some(Role::Qmi));
         assert_eq!(role(0x05c6, 0x90fa, 1), Some(Role::AtPrimary));
         assert_eq!(
-            device(0x2c7c, 0x0700).map(|d| d.model),
+            device(0x2c7c, 0x0700).map(|d| d.model()),
             Some("Quectel BG95/BG77/BG600L")
         );
     }
@@ -226,7 +263,7 @@ mod tests {
             assert_eq!(role(0x2c7c, pid, 3), Some(Role::AtSecondary));
             assert_eq!(role(0x2c7c, pid, 4), None);
         }
-        assert_eq!(device(0x2c7c, 0x0125).map(|d| d.plugin), Some("quectel"));
+        assert_eq!(device(0x2c7c, 0x0125).map(|d| d.plugin()), Some("quectel"));
     }
 
     #[test]

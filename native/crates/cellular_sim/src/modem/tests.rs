@@ -830,7 +830,7 @@ fn several_commands_per_line_stop_at_the_first_error() {
 
 #[test]
 fn line_assembly_is_byte_exact() {
-    // One byte per write (like chat) gives exactly what one write gives.
+    // One byte per write (as chat did) gives exactly what one write gives.
     let mut whole = modem(&["--seed", "3"]);
     let mut bytes = modem(&["--seed", "3"]);
     let input = b"AT\rATI\r\nAT+CSQ;+CREG?\nAT+CGDCONT?\r";

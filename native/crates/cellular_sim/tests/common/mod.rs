@@ -294,13 +294,3 @@ fn final_end(b: &[u8]) -> Option<usize> {
     }
     None
 }
-
-/// Where Debian's chat lives, if installed.
-pub fn chat_binary() -> Option<String> {
-    for p in ["/usr/sbin/chat", "/usr/bin/chat", "/sbin/chat"] {
-        if std::path::Path::new(p).exists() {
-            return Some(p.to_string());
-        }
-    }
-    None
-}

@@ -1,5 +1,5 @@
-//! `cellular_notify`: the pppd ip-up / ip-down / ipv6-up / ipv6-down script of
-//! vintage_net_cellular.
+//! `cellular_port ip-up ...`: the pppd ip-up / ip-down / ipv6-up / ipv6-down
+//! script of vintage_net_cellular (formerly its own program, `cellular_notify`).
 //!
 //! pppd runs it with a cleared environment and `argv` =
 //! `<script> <ifname> <tty> <speed> <local> <remote> <ipparam>`. It packs
@@ -10,9 +10,9 @@
 //!
 //! The event kind comes from the basename of `argv[0]`: pppd is pointed at
 //! per-event symlinks (`ip-up-script <tmpdir>/ppp0.ip-up` with
-//! `<tmpdir>/ppp0.ip-up -> .../priv/native/cellular_notify`). By hand, or when
-//! `argv[0]` names no event, the kind may come first:
-//! `cellular_notify ip-up ppp0 /dev/ttyUSB3 115200 10.0.0.2 10.64.64.64 /path/to.sock`.
+//! `<tmpdir>/ppp0.ip-up -> .../priv/native/cellular_port`). By hand, the kind
+//! may come first:
+//! `cellular_port ip-up ppp0 /dev/ttyUSB3 115200 10.0.0.2 10.64.64.64 /path/to.sock`.
 //!
 //! It never disturbs pppd: the send has a short timeout, every failure is
 //! reported on stderr (pppd points it at /dev/null), and the exit status is
@@ -20,8 +20,9 @@
 
 #![forbid(unsafe_code)]
 
-mod collect;
+pub mod collect;
 
+use cellular_core::ppp_event::Kind;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 use std::time::Duration;
@@ -29,21 +30,27 @@ use std::time::Duration;
 /// How long a send may block when the receiver's queue is full.
 const SEND_TIMEOUT: Duration = Duration::from_millis(500);
 
-const USAGE: &str =
+pub const USAGE: &str =
     "usage: <ip-up|ip-down|ipv6-up|ipv6-down symlink> IFNAME TTY SPEED LOCAL REMOTE SOCKET\n\
-       cellular_notify <ip-up|ip-down|ipv6-up|ipv6-down> IFNAME TTY SPEED LOCAL REMOTE SOCKET\n\
+       cellular_port <ip-up|ip-down|ipv6-up|ipv6-down> IFNAME TTY SPEED LOCAL REMOTE SOCKET\n\
 (pppd passes these; SOCKET is pppd's `ipparam`)";
 
-fn main() {
-    let argv: Vec<_> = std::env::args_os().collect();
-    if argv.len() == 2 && (argv[1] == "--help" || argv[1] == "-h") {
-        println!("{USAGE}");
-        return;
-    }
+/// Whether this invocation is an event script's: `argv[0]` names an event
+/// (the per-event symlinks) or the event comes first (`cellular_port ip-up ...`).
+pub fn is_invocation(argv: &[std::ffi::OsString]) -> bool {
+    let named = |arg: Option<&std::ffi::OsString>, f: fn(&str) -> Option<Kind>| {
+        arg.and_then(|a| a.to_str()).and_then(f).is_some()
+    };
+    named(argv.first(), Kind::from_program) || named(argv.get(1), Kind::from_script_name)
+}
+
+/// Runs the notifier; the exit status is always 0.
+pub fn main(argv: Vec<std::ffi::OsString>) -> i32 {
     if let Err(message) = run(argv, std::env::vars_os().collect()) {
-        eprintln!("cellular_notify: {message}");
+        eprintln!("cellular_port (pppd event): {message}");
     }
     // Exit 0 whatever happened: pppd must not be disturbed.
+    0
 }
 
 fn run(
@@ -83,7 +90,7 @@ mod tests {
 
     fn temp_socket(name: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!(
-            "cellular_notify_test_{}_{name}",
+            "cellular_port_notify_test_{}_{name}",
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&dir);

@@ -33,7 +33,7 @@ impl std::fmt::Display for UsageError {
 ///
 /// The kind comes from the basename of `argv[0]` (`ip-up`, `ppp0.ip-up`, ...,
 /// how pppd calls a per-event symlink). When `argv[0]` names no kind, `argv[1]`
-/// must be an explicit kind (`cellular_notify ip-up ppp0 ...`) and the pppd
+/// must be an explicit kind (`cellular_port ip-up ppp0 ...`) and the pppd
 /// arguments follow it.
 pub fn collect(
     argv: Vec<OsString>,
@@ -180,12 +180,12 @@ mod tests {
 
     #[test]
     fn explicit_kind_argument() {
-        let mut argv = vec!["/usr/lib/priv/native/cellular_notify", "ipv6-down"];
+        let mut argv = vec!["/usr/lib/priv/native/cellular_port", "ipv6-down"];
         argv.extend(PPPD_ARGS);
         let inv = collect(os(&argv), vec![]).unwrap();
         assert_eq!(inv.event.kind, Kind::Ipv6Down);
         assert_eq!(inv.event.args, PPPD_ARGS);
-        assert_eq!(inv.event.program, "/usr/lib/priv/native/cellular_notify");
+        assert_eq!(inv.event.program, "/usr/lib/priv/native/cellular_port");
     }
 
     #[test]
@@ -199,7 +199,7 @@ mod tests {
 
     #[test]
     fn unknown_kind_is_explained() {
-        let mut argv = vec!["/usr/bin/cellular_notify"];
+        let mut argv = vec!["/usr/bin/cellular_port"];
         argv.extend(PPPD_ARGS);
         let err = collect(os(&argv), vec![]).unwrap_err();
         assert!(err.0.contains("can't tell the event"), "{err}");
