@@ -552,12 +552,28 @@ defmodule VintageNetCellular.ATPort do
   end
 
   # A burst of URCs read at once comes as one frame: each is delivered as
-  # its own {:urc, line, parsed} message, in order.
+  # its own {:urc, line, parsed} message, in order. Whether a subscriber's
+  # mailbox is full is looked at once per burst.
   defp handle_event({:urcs, urcs}, state) when is_list(urcs) do
-    Enum.reduce(urcs, state, fn
-      {line, parsed}, state when is_binary(line) -> handle_event({:urc, line, parsed}, state)
-      _other, state -> state
-    end)
+    full = for pid <- Subscriptions.pids(state.subs), mailbox_full?(pid, state.max_subscriber_queue), do: pid
+
+    {sent, shed} =
+      Enum.reduce(urcs, {0, 0}, fn
+        {line, parsed}, acc when is_binary(line) ->
+          Enum.reduce(Subscriptions.matching(state.subs, line), acc, fn pid, {sent, shed} ->
+            if pid in full do
+              {sent, shed + 1}
+            else
+              send(pid, {__MODULE__, state.me, {:urc, line, parsed}})
+              {sent + 1, shed}
+            end
+          end)
+
+        _other, acc ->
+          acc
+      end)
+
+    state |> bump(:urcs_delivered, sent) |> bump(:urcs_shed_subscriber, shed)
   end
 
   defp handle_event({:urcs_shed, count}, state) when is_integer(count) and count >= 0 do

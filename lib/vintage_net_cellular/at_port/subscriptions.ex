@@ -78,9 +78,18 @@ defmodule VintageNetCellular.ATPort.Subscriptions do
   @doc "The subscribers with a prefix that `line` starts with."
   @spec matching(t(), String.t()) :: [pid()]
   def matching(subs, line) do
-    for {pid, {_ref, prefixes}} <- subs,
-        Enum.any?(prefixes, &String.starts_with?(line, &1)),
-        do: pid
+    for {pid, {_ref, prefixes}} <- subs, starts_with_any?(line, prefixes), do: pid
+  end
+
+  defp starts_with_any?(line, prefixes) do
+    Enum.reduce_while(prefixes, false, fn prefix, false ->
+      size = byte_size(prefix)
+
+      case line do
+        <<^prefix::binary-size(size), _::binary>> -> {:halt, true}
+        _ -> {:cont, false}
+      end
+    end)
   end
 
   @doc "Every subscriber."
