@@ -385,7 +385,9 @@ defmodule VintageNetCellular.Monitor do
 
   defp handle_urc({kind, _} = parsed, state) when kind in @reg_kinds do
     before = state.facts.reg[kind]
-    state = state |> observe([parsed]) |> publish_soon()
+    # The manager hears of a registration change at once, even when the
+    # properties wait (publish_soon/1): it may be waiting to dial.
+    state = state |> observe([parsed]) |> notify_registration() |> publish_soon()
 
     state =
       if changed_location?(before, state.facts.reg[kind]) and Facts.registered?(state.facts),
