@@ -160,12 +160,24 @@ defmodule VintageNetCellular.ModemProfile do
   What one of the family's signal or cell reads stands for in the monitor's
   facts (`VintageNetCellular.Monitor.Facts.forget/2`): a read that answers
   `OK` without its report line means the modem has nothing there now, and
-  those facts are dropped. E.g. Quectel `"AT+QCSQ"` is `[:qcsq]` and
-  `"AT+QNWINFO"` `[:vendor]`, SIMCom `"AT+CPSI?"` `[:cpsi, :vendor]`.
+  those facts are dropped (`VintageNetCellular.Monitor.Facts.forget/2`: `:vendor_lte`, the vendor's LTE
+  measurement; `:vendor`, its serving cell). E.g. Quectel `"AT+QCSQ"` is `[:vendor_lte]` and
+  `"AT+QNWINFO"` `[:vendor]`, SIMCom `"AT+CPSI?"` `[:vendor_lte, :vendor]`.
   27.007's reads (`AT+CSQ`, `AT+CESQ`, `AT+COPS?`) are known without it.
   Default: `[]` for every command.
   """
   @callback read_sources(String.t()) :: [atom()]
+
+  @doc """
+  What one of the family's own report lines (an answer to its signal or
+  cell commands, or such a URC) stands for, in the neutral terms of
+  `t:VintageNetCellular.Monitor.Facts.report/0`: the serving cell, the LTE
+  measurement, the radio measured on. `nil` when `parsed` is not one of the
+  family's reports (27.007 lines are known without it). E.g. Quectel
+  `+QCSQ: "LTE",-52,-81,195,-10` is an LTE measurement and the radio
+  `"LTE"`; SIMCom `+CPSI: ...` is all three. Default: `nil` for every line.
+  """
+  @callback report_facts(VintageNetCellular.AT.parsed()) :: [VintageNetCellular.Monitor.Facts.report()] | nil
 
   @doc """
   AT commands that make the modem push network time (NITZ) as URCs the
@@ -339,6 +351,9 @@ defmodule VintageNetCellular.ModemProfile do
       def read_sources(_command), do: []
 
       @impl VintageNetCellular.ModemProfile
+      def report_facts(_parsed), do: nil
+
+      @impl VintageNetCellular.ModemProfile
       def network_time_urc_commands, do: ["AT+CTZR=2"]
 
       @impl VintageNetCellular.ModemProfile
@@ -401,6 +416,7 @@ defmodule VintageNetCellular.ModemProfile do
                      signal_commands: 0,
                      cell_info_commands: 0,
                      read_sources: 1,
+                     report_facts: 1,
                      network_time_urc_commands: 0,
                      network_time_commands: 0
     end

@@ -235,8 +235,9 @@ defmodule VintageNetCellular.Monitor do
           worker: nil,
           timer: nil,
           timer_at: nil,
-          # The profile's translate_urc/1, looked up once.
+          # The profile's translate_urc/1 and report_facts/1, looked up once.
           translate: translator(Keyword.get(opts, :profile)),
+          report_facts: reporter(Keyword.get(opts, :profile)),
           signal_pushed?: false,
           cell_refresh?: false,
           port_open?: port_open?(at_port),
@@ -414,7 +415,14 @@ defmodule VintageNetCellular.Monitor do
     state |> observe([parsed]) |> publish_soon()
   end
 
-  defp handle_urc(_parsed, state), do: state
+  # One of the profile's own reports pushed as a URC (SIMCom +CPSI with
+  # AT+CPSI=<n>): its neutral facts.
+  defp handle_urc(parsed, state) do
+    case state.report_facts.(parsed) do
+      nil -> state
+      _facts -> state |> observe([parsed]) |> publish_soon() |> pet()
+    end
+  end
 
   defp newly_denied?(before, %{stat: :denied}), do: not match?(%{stat: :denied}, before)
   defp newly_denied?(_before, _new), do: false
@@ -748,7 +756,12 @@ defmodule VintageNetCellular.Monitor do
 
   ## Facts and properties
 
-  defp observe(state, parsed), do: %{state | facts: Facts.observe_all(state.facts, parsed)}
+  # The profile's own reports (Quectel +QCSQ, SIMCom +CPSI ...) go in as the
+  # neutral facts it makes of them; 27.007 lines as they are.
+  defp observe(state, parsed) do
+    neutral = Enum.flat_map(parsed, fn p -> state.report_facts.(p) || [p] end)
+    %{state | facts: Facts.observe_all(state.facts, neutral)}
+  end
 
   # A URC's facts are published at once, unless the last publish was less
   # than @publish_min_ms ago: then once that time is up, with whatever came
@@ -862,6 +875,13 @@ defmodule VintageNetCellular.Monitor do
   defp now, do: System.monotonic_time(:millisecond)
 
   # The profile's own URCs in their 27.007 form (Quectel +QIND csq is +CSQ).
+  defp reporter(profile) do
+    if is_atom(profile) and profile != nil and Code.ensure_loaded?(profile) and
+         function_exported?(profile, :report_facts, 1),
+       do: &profile.report_facts/1,
+       else: fn _parsed -> nil end
+  end
+
   defp translator(profile) do
     if is_atom(profile) and profile != nil and Code.ensure_loaded?(profile) and
          function_exported?(profile, :translate_urc, 1),

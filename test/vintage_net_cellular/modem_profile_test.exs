@@ -192,7 +192,7 @@ defmodule VintageNetCellular.ModemProfileTest do
 
     test "every vendor signal or cell read says which facts it stands for (read_sources/1)" do
       standard = ["AT+CSQ", "AT+CESQ", "AT+COPS?"]
-      known = [:qcsq, :cpsi, :vendor]
+      known = [:vendor_lte, :vendor]
 
       for profile <- VintageNetCellular.ModemProfile.all(),
           command <- Enum.uniq(profile.signal_commands() ++ profile.cell_info_commands()),
@@ -203,7 +203,7 @@ defmodule VintageNetCellular.ModemProfileTest do
       end
 
       assert Modem.QuectelEC25.read_sources("AT+QNWINFO") == [:vendor]
-      assert Modem.SIMCom7600.read_sources("AT+CPSI?") == [:cpsi, :vendor]
+      assert Modem.SIMCom7600.read_sources("AT+CPSI?") == [:vendor_lte, :vendor]
       assert Modem.Generic.read_sources("AT+QCSQ") == []
     end
 

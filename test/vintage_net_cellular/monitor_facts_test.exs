@@ -19,14 +19,22 @@ defmodule VintageNetCellular.MonitorFactsTest do
   doctest VintageNetCellular.Monitor.Schedule
   doctest VintageNetCellular.Monitor.SignalRules
 
-  # Lines as the monitor of an EC25 sees them: URCs of Quectel's own (+QIND
-  # csq) in their 27.007 form (the profile's translate_urc/1); 27.007 lines
-  # pass through unchanged.
+  # Lines as the monitor of the modem that sends them sees them: URCs of
+  # Quectel's own (+QIND csq) in their 27.007 form (translate_urc/1), the
+  # vendor reports (+QCSQ, +QNWINFO, +CPSI) as the neutral facts their
+  # family's profile makes of them (report_facts/1); 27.007 lines pass
+  # through unchanged.
   defp facts(lines, start \\ Facts.new()) do
     Enum.reduce(lines, start, fn line, facts ->
       {:ok, parsed} = AT.parse(line)
-      Facts.observe(facts, VintageNetCellular.Modem.QuectelEC25.translate_urc(parsed))
+      parsed = VintageNetCellular.Modem.QuectelEC25.translate_urc(parsed)
+      Facts.observe_all(facts, neutral(parsed))
     end)
+  end
+
+  defp neutral(parsed) do
+    VintageNetCellular.Modem.Quectel.report_facts(parsed) || VintageNetCellular.Modem.SIMCom.report_facts(parsed) ||
+      [parsed]
   end
 
   defp props(lines), do: lines |> facts() |> Facts.properties()
@@ -355,7 +363,7 @@ defmodule VintageNetCellular.MonitorFactsTest do
     test "a failed source is forgotten" do
       f = facts([~s(+CEREG: 1,"1A2B","01A2D301",7), ~s(+QCSQ: "LTE",-52,-81,195,-10), "+CSQ: 21,99"])
       assert Facts.properties(f)["signal_rsrp"] == -81
-      f = Facts.forget(f, :qcsq)
+      f = Facts.forget(f, :vendor_lte)
       assert Facts.properties(f)["signal_rsrp"] == nil
       assert Facts.properties(f)["signal_asu"] == 21
     end
@@ -440,7 +448,7 @@ defmodule VintageNetCellular.MonitorFactsTest do
 
   describe "signal rules" do
     test "on LTE, CSQ wins for asu/dbm over the vendor RSSI" do
-      p = SignalRules.properties(%{csq: 20, qcsq: %{rssi: -50, rsrp: -90, rsrq: -10, sinr: 5}}, :lte)
+      p = SignalRules.properties(%{csq: 20, vendor_lte: %{rssi: -50, rsrp: -90, rsrq: -10, sinr: 5}}, :lte)
       assert {p["signal_asu"], p["signal_dbm"], p["signal_4bars"]} == {20, -73, 3}
     end
 
@@ -450,7 +458,7 @@ defmodule VintageNetCellular.MonitorFactsTest do
     end
 
     test "out-of-range LTE values are nil" do
-      p = SignalRules.properties(%{qcsq: %{rssi: -60, rsrp: -200, rsrq: -10, sinr: 5}}, :lte)
+      p = SignalRules.properties(%{vendor_lte: %{rssi: -60, rsrp: -200, rsrq: -10, sinr: 5}}, :lte)
       assert p["signal_rsrp"] == nil
       assert p["signal_rsrq"] == -10
     end

@@ -77,9 +77,12 @@ defmodule VintageNetCellular.Modem.Quectel do
       def cell_info_commands(), do: ["AT+QNWINFO"]
 
       @impl true
-      def read_sources("AT+QCSQ"), do: [:qcsq]
+      def read_sources("AT+QCSQ"), do: [:vendor_lte]
       def read_sources("AT+QNWINFO"), do: [:vendor]
       def read_sources(_command), do: []
+
+      @impl true
+      def report_facts(parsed), do: unquote(__MODULE__).report_facts(parsed)
 
       @impl true
       def network_time_commands(), do: ["AT+QLTS"]
@@ -118,6 +121,34 @@ defmodule VintageNetCellular.Modem.Quectel do
   end
 
   def translate_urc(parsed), do: parsed
+
+  @lte_modes ~w(LTE CAT-M1 CAT-NB1 EMTC NBIOT)
+
+  @doc """
+  Quectel's reports in neutral terms (`c:VintageNetCellular.ModemProfile.report_facts/1`):
+  `+QCSQ` is the LTE measurement (nil off LTE) and the radio it names,
+  `+QNWINFO` the serving cell's radio, PLMN, band and channel.
+
+      iex> VintageNetCellular.Modem.Quectel.report_facts({:qcsq, %{sysmode: "LTE", rssi: -52, rsrp: -81, sinr: 195, rsrq: -10}})
+      [{:lte_measurement, %{rssi: -52, rsrp: -81, rsrq: -10, sinr: 195}}, {:measured_radio, "LTE"}]
+      iex> VintageNetCellular.Modem.Quectel.report_facts({:qnwinfo, %{service: false}})
+      [{:serving_cell, nil}]
+      iex> VintageNetCellular.Modem.Quectel.report_facts({:csq, %{rssi: 20, ber: 99}})
+      nil
+  """
+  @spec report_facts(VintageNetCellular.AT.parsed()) :: [VintageNetCellular.Monitor.Facts.report()] | nil
+  def report_facts({:qcsq, %{sysmode: sysmode} = m}) when is_binary(sysmode) do
+    lte? = String.upcase(sysmode) in @lte_modes
+    [{:lte_measurement, if(lte?, do: Map.take(m, [:rssi, :rsrp, :rsrq, :sinr]))}, {:measured_radio, sysmode}]
+  end
+
+  def report_facts({:qnwinfo, %{service: false}}), do: [{:serving_cell, nil}]
+
+  def report_facts({:qnwinfo, m}) when is_map(m) do
+    [{:serving_cell, %{act: m[:act], mcc: m[:mcc], mnc: m[:mnc], band: m[:band], channel: m[:channel]}}]
+  end
+
+  def report_facts(_parsed), do: nil
 
   @doc false
   @spec radio_settings(:lte | :iot, [atom()] | nil) :: [VintageNetCellular.ModemProfile.setting()]

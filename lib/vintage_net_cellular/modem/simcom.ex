@@ -80,8 +80,11 @@ defmodule VintageNetCellular.Modem.SIMCom do
       def cell_info_commands(), do: ["AT+CPSI?"]
 
       @impl true
-      def read_sources("AT+CPSI?"), do: [:cpsi, :vendor]
+      def read_sources("AT+CPSI?"), do: [:vendor_lte, :vendor]
       def read_sources(_command), do: []
+
+      @impl true
+      def report_facts(parsed), do: unquote(__MODULE__).report_facts(parsed)
 
       @impl true
       def radio_settings(radio_technologies),
@@ -103,6 +106,49 @@ defmodule VintageNetCellular.Modem.SIMCom do
   end
 
   def translate_urc(parsed), do: parsed
+
+  @doc """
+  SIMCom's `+CPSI` in neutral terms (`c:VintageNetCellular.ModemProfile.report_facts/1`):
+  the serving cell (none when offline or without service), the LTE
+  measurement on LTE-family radios, and the radio its system mode names.
+  On LTE the area code is the TAC, not a LAC.
+
+      iex> cpsi = %{system_mode: "LTE", operation_mode: "Online", mcc: "310", mnc: "260", lac: 11285,
+      ...>   tac: 11285, cell_id: 27447554, band: "EUTRAN-BAND4", channel: 2300, rssi: -71, rsrp: -101, rsrq: -9, sinr: 14}
+      iex> [{:serving_cell, cell}, lte, radio] = VintageNetCellular.Modem.SIMCom.report_facts({:cpsi, cpsi})
+      iex> {cell.tac, cell.lac, cell.cid, radio}
+      {11285, nil, 27447554, {:measured_radio, "LTE"}}
+      iex> lte
+      {:lte_measurement, %{rssi: -71, rsrp: -101, rsrq: -9, sinr: 14}}
+  """
+  @spec report_facts(VintageNetCellular.AT.parsed()) :: [VintageNetCellular.Monitor.Facts.report()] | nil
+  def report_facts({:cpsi, %{system_mode: mode} = m}) when is_binary(mode) do
+    radio = VintageNetCellular.Monitor.Radio.from_text(mode)
+    lte? = VintageNetCellular.Monitor.Radio.lte_family?(radio)
+    service? = radio != nil and m[:operation_mode] not in ["Offline", "Low Power Mode"]
+
+    cell =
+      if service? do
+        %{
+          act: mode,
+          mcc: m[:mcc],
+          mnc: m[:mnc],
+          lac: if(lte?, do: nil, else: m[:lac]),
+          tac: m[:tac],
+          cid: m[:cell_id],
+          band: m[:band],
+          channel: m[:channel]
+        }
+      end
+
+    [
+      {:serving_cell, cell},
+      {:lte_measurement, if(lte?, do: Map.take(m, [:rssi, :rsrp, :rsrq, :sinr]))},
+      {:measured_radio, mode}
+    ]
+  end
+
+  def report_facts(_parsed), do: nil
 
   @doc false
   @spec cgauth_command(:password_first | :standard, pos_integer(), 0..3, String.t() | nil, String.t() | nil) ::

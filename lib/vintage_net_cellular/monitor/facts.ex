@@ -106,7 +106,6 @@ defmodule VintageNetCellular.Monitor.Facts do
   ]
   @roaming [:registered_roaming, :sms_only_roaming, :csfb_not_preferred_roaming]
   @sim_gone [:not_ready, :not_inserted, :sim_not_inserted, :sim_removed]
-  @lte_modes ~w(LTE CAT-M1 CAT-NB1 EMTC NBIOT)
 
   defstruct identity: %{}, reg: %{}, operator: nil, vendor: nil, signal: %{}, clock: nil, sim_gone?: false
 
@@ -115,6 +114,24 @@ defmodule VintageNetCellular.Monitor.Facts do
 
   @typedoc "A parsed AT line, as `VintageNetCellular.AT.parse/1` returns it inside `{:ok, _}`."
   @type parsed :: {atom(), map()}
+
+  @typedoc """
+  What a vendor's own report line stands for, in terms that name no vendor
+  (a profile's `c:VintageNetCellular.ModemProfile.report_facts/1` turns its
+  reports into these):
+
+  * `{:serving_cell, cell}`: the serving cell as the modem reports it
+    (`act` text, `mcc`, `mnc`, `lac`, `tac`, `cid`, `band`, `channel`; any may
+    be nil), or `nil` for "no service";
+  * `{:lte_measurement, m}`: the modem's own LTE measurement (`rssi`, `rsrp`,
+    `rsrq`, `sinr`, whole dBm/dB), or `nil` when it is not on LTE;
+  * `{:measured_radio, text}`: the radio the modem says it measures on, as
+    text (`"LTE"`, `"CAT-M1"`, `"WCDMA"` ...; see `VintageNetCellular.Monitor.Radio`).
+  """
+  @type report ::
+          {:serving_cell, map() | nil}
+          | {:lte_measurement, map() | nil}
+          | {:measured_radio, String.t()}
 
   @typedoc "Maps MCC and MNC strings to a provider name (nil when unknown)."
   @type lookup :: (String.t(), String.t() -> String.t() | nil)
@@ -162,45 +179,21 @@ defmodule VintageNetCellular.Monitor.Facts do
     put_signal(facts, :cesq, %{rsrp: lte.rsrp, rsrq: lte.rsrq, sinr: nil})
   end
 
-  def observe(facts, {:qcsq, %{sysmode: sysmode} = m}) do
-    lte? = String.upcase(sysmode) in @lte_modes
+  # A vendor's reports, in the neutral terms of report() (the profile
+  # translated them).
+  def observe(facts, {:serving_cell, cell}) when is_map(cell) or cell == nil do
+    cell =
+      if cell,
+        do: Map.merge(%{act: nil, mcc: nil, mnc: nil, lac: nil, tac: nil, cid: nil, band: nil, channel: nil}, cell)
 
-    facts
-    |> put_signal(:qcsq, if(lte?, do: Map.take(m, [:rssi, :rsrp, :rsrq, :sinr])))
-    |> put_signal(:measured_radio, Radio.from_text(sysmode))
+    %{facts | vendor: cell}
   end
 
-  def observe(facts, {:cpsi, %{system_mode: mode} = m}) do
-    radio = Radio.from_text(mode)
-    lte? = Radio.lte_family?(radio)
-    service? = radio != nil and m[:operation_mode] not in ["Offline", "Low Power Mode"]
+  def observe(facts, {:lte_measurement, m}) when is_map(m) or m == nil,
+    do: put_signal(facts, :vendor_lte, m && Map.take(m, [:rssi, :rsrp, :rsrq, :sinr]))
 
-    vendor =
-      if service? do
-        %{
-          act: mode,
-          mcc: m[:mcc],
-          mnc: m[:mnc],
-          lac: if(lte?, do: nil, else: m[:lac]),
-          tac: m[:tac],
-          cid: m[:cell_id],
-          band: m[:band],
-          channel: m[:channel]
-        }
-      end
-
-    facts
-    |> Map.put(:vendor, vendor)
-    |> put_signal(:cpsi, if(lte?, do: Map.take(m, [:rssi, :rsrp, :rsrq, :sinr])))
-    |> put_signal(:measured_radio, radio)
-  end
-
-  def observe(facts, {:qnwinfo, %{service: false}}), do: %{facts | vendor: nil}
-
-  def observe(facts, {:qnwinfo, m}) do
-    vendor = %{act: m.act, mcc: m.mcc, mnc: m.mnc, lac: nil, tac: nil, cid: nil, band: m.band, channel: m.channel}
-    %{facts | vendor: vendor}
-  end
+  def observe(facts, {:measured_radio, text}) when is_binary(text),
+    do: put_signal(facts, :measured_radio, Radio.from_text(text))
 
   def observe(facts, {domain, %{stat: stat} = m}) when domain in @domains do
     # A network that registers or rejects the modem has seen its SIM.
@@ -273,10 +266,10 @@ defmodule VintageNetCellular.Monitor.Facts do
   @doc """
   Forgets one source after its command failed (ERROR, timeout): its values
   are no longer current. `:operator` drops the `+COPS` facts, `:vendor` the
-  vendor cell report, and a signal source (`:csq`, `:cesq`, `:qcsq`, `:cpsi`)
-  its reading.
+  vendor's serving-cell report, and a signal source (`:csq`, `:cesq`, or
+  `:vendor_lte`, the vendor's own LTE measurement) its reading.
   """
-  @spec forget(t(), :operator | :vendor | :csq | :cesq | :qcsq | :cpsi) :: t()
+  @spec forget(t(), :operator | :vendor | :csq | :cesq | :vendor_lte) :: t()
   def forget(facts, :operator), do: %{facts | operator: nil}
   def forget(facts, :vendor), do: %{facts | vendor: nil}
   def forget(facts, source), do: %{facts | signal: Map.delete(facts.signal, source)}

@@ -3,8 +3,10 @@ defmodule VintageNetCellular.Monitor.SignalRules do
   Which signal reading wins, and how the six signal properties follow from it.
 
   A modem can report its signal through several commands at once: `+CSQ`
-  (every modem; pushed by Quectel `+QIND: "csq"` and SIMCom `AT+AUTOCSQ`),
-  27.007 `+CESQ`, Quectel `+QCSQ` and SIMCom `+CPSI`. They disagree in scale
+  (every modem; some push it), 27.007 `+CESQ`, and the vendor's own LTE
+  measurement (`:vendor_lte`: what the profile's
+  `c:VintageNetCellular.ModemProfile.report_facts/1` makes of a report such
+  as Quectel `+QCSQ` or SIMCom `+CPSI`). They disagree in scale
   and resolution, and they arrive at different times. These rules pick one
   source per property, so that a value changes only when what it measures
   changes and never flips between two sources.
@@ -19,7 +21,7 @@ defmodule VintageNetCellular.Monitor.SignalRules do
        RSSI onto this scale themselves, and `+CSQ` is the reading modems push,
        so it wins whenever it is known;
      * on LTE, when `+CSQ` says 99 (unknown, as some Cat-M/NB-IoT firmware
-       does), from the vendor's LTE RSSI in dBm (`+QCSQ`, then `+CPSI`)
+       does), from the vendor's LTE RSSI in dBm (`:vendor_lte`)
        through `VintageNetCellular.Signal.from_lte_rssi/1`, the conversion
        vintage_net_qmi uses;
      * otherwise nil (vintage_net_mobile publishes 99/-113 for "unknown";
@@ -27,7 +29,7 @@ defmodule VintageNetCellular.Monitor.SignalRules do
   2. **`signal_rsrp`, `signal_rsrq` and `signal_sinr`** (dBm, dB, dB) exist
      only on LTE-family radios (LTE, Cat-M1, NB-IoT, 5G NR). They come
      together from the first of these sources that reports any of them:
-     `+QCSQ`, then `+CPSI` (both vendor reports, 1 dB resolution, with SINR),
+     the vendor's measurement (`:vendor_lte`, 1 dB resolution, with SINR),
      then `+CESQ` (27.007, no SINR). A component the winning source lacks is
      nil; values outside 3GPP's report ranges are nil
      (`VintageNetCellular.Signal.from_lte/3` checks them). On other radios
@@ -40,7 +42,7 @@ defmodule VintageNetCellular.Monitor.SignalRules do
      no reading at all.
 
   Which radio: the registered radio when known; otherwise the radio the
-  measurement itself names (`+QCSQ` sysmode, `+CPSI` system mode); otherwise
+  measurement itself names (`:measured_radio`); otherwise
   LTE if `+CESQ` reports an RSRP.
 
   The properties are absent until a signal reading has been made at all.
@@ -73,14 +75,13 @@ defmodule VintageNetCellular.Monitor.SignalRules do
   """
   @type readings :: %{
           optional(:csq) => 0..31 | 99 | nil,
-          optional(:qcsq) => lte() | nil,
-          optional(:cpsi) => lte() | nil,
+          optional(:vendor_lte) => lte() | nil,
           optional(:cesq) => lte() | nil,
           optional(:measured_radio) => Radio.t() | nil
         }
 
-  @lte_sources [:qcsq, :cpsi, :cesq]
-  @rssi_sources [:qcsq, :cpsi]
+  @lte_sources [:vendor_lte, :cesq]
+  @rssi_sources [:vendor_lte]
 
   @doc "The signal properties for `readings` while on `radio` (nil if unknown)."
   @spec properties(readings(), Radio.t() | nil) :: %{String.t() => integer() | nil}
