@@ -178,6 +178,25 @@ defmodule VintageNetCellular.NetNamespaceTest do
     assert %{mac: "0a:1b:2c:3d:4e:5f", ip: lease["ip"]} in NetNamespace.leases(rig)
   end
 
+  test "dnsmasq runs in the network namespace, not the host's", %{rig: rig} do
+    pid = NetNamespace.dhcp_server_pid(rig)
+    assert is_integer(pid)
+
+    network_ns = File.stat!("/run/netns/#{rig.network_ns}").inode
+    assert net_ns_inode("/proc/#{pid}/ns/net") == network_ns
+    refute net_ns_inode("/proc/self/ns/net") == network_ns
+  end
+
+  # /proc/PID/ns/net links to "net:[INODE]".
+  defp net_ns_inode(link) do
+    with {:ok, target} <- File.read_link(link),
+         [_, digits] <- Regex.run(~r/\Anet:\[(\d+)\]\z/, target) do
+      String.to_integer(digits)
+    else
+      other -> flunk("#{link}: not a network namespace link: #{inspect(other)}")
+    end
+  end
+
   test "stop/1 leaves no namespace, process or temp dir behind", %{rig: rig} do
     pid = NetNamespace.dhcp_server_pid(rig)
     assert is_integer(pid)
