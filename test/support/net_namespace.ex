@@ -4,9 +4,9 @@ defmodule VintageNetCellular.Test.NetNamespace do
   RNDIS): two network namespaces joined by a veth pair.
 
   ```text
-   device namespace                     network namespace
+   device namespace              network namespace
    ┌────────────────────┐  veth  ┌───────────────────────────────────────┐
-   │ usb0 (ifname)      ├────────┤ far0 (peer_ifname) 192.168.225.1/24    │
+   │ usb0 (ifname)      ├────────┤ far0 (peer_ifname) 192.168.225.1/24   │
    │ the modem's net    │        │   dnsmasq: DHCP .100-.199, router and │
    │ device as the host │        │   DNS 192.168.225.1 (own pid file,    │
    │ sees it            │        │   lease file and log in a temp dir)   │
