@@ -84,6 +84,19 @@ ensure_test_tools() {
   done
   command -v cargo-clippy >/dev/null 2>&1 || rustup component add clippy
   command -v rustfmt >/dev/null 2>&1 || rustup component add rustfmt
+  ensure_netns_tools
+}
+
+# The namespace rig of the USB network function tests
+# (test/support/net_namespace.ex): ip, dnsmasq, busybox's udhcpc and nc.
+# Files, not commands: /sbin is not on every user's PATH.
+# dnsmasq-base is the program alone. The dnsmasq package would add a system
+# service that starts on install (where no policy-rc.d forbids it) and at
+# every boot, binding ports 53 and 67 on the host; the rig starts its own
+# dnsmasq inside a network namespace and needs no service.
+ensure_netns_tools() {
+  ensure_tools /bin/ip:iproute2 /usr/sbin/dnsmasq:dnsmasq-base \
+    /bin/busybox:busybox /sbin/udhcpc:udhcpc timeout:coreutils
 }
 
 # The fuzz targets in native/fuzz run under libFuzzer (libfuzzer-sys builds it
