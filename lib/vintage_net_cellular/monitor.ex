@@ -260,7 +260,7 @@ defmodule VintageNetCellular.Monitor do
           held?: Keyword.get(opts, :hold, false)
         }
 
-        if state.held?, do: Process.send_after(self(), :release, Keyword.get(opts, :hold_ms, 10_000))
+        _ = if state.held?, do: Process.send_after(self(), :release, Keyword.get(opts, :hold_ms, 10_000))
         {:ok, run_due(state)}
 
       _ ->
@@ -800,7 +800,7 @@ defmodule VintageNetCellular.Monitor do
         else: for({key, _} <- last, not Map.has_key?(props, key), do: key)
 
     Enum.each(gone, &PropertyWriter.delete(state.ifname, &1))
-    if state.publish_timer, do: Process.cancel_timer(state.publish_timer)
+    _ = if state.publish_timer, do: Process.cancel_timer(state.publish_timer)
     notify_registration(%{state | published: props, published_at: now(), publish_timer: nil})
   end
 

@@ -217,8 +217,8 @@ defmodule VintageNetCellular.Connection.BringUp do
 
   defp read_imei(data) do
     case command(data, "AT+CGSN") do
-      {:ok, lines} ->
-        case Identity.parse(:imei, lines) do
+      {:ok, lines} when is_list(lines) ->
+        case Identity.parse("imei", lines) do
           {:ok, imei} -> {:ok, imei}
           {:error, _} -> {:error, "no IMEI in the answer to AT+CGSN"}
         end
