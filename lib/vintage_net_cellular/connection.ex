@@ -96,7 +96,7 @@ defmodule VintageNetCellular.Connection do
   """
   @behaviour :gen_statem
 
-  require Logger
+  import VintageNetCellular.Connection.Log, only: [log: 3, log_once: 3]
 
   alias VintageNetCellular.ATPort
   alias VintageNetCellular.Connection.Backoff
@@ -630,15 +630,10 @@ defmodule VintageNetCellular.Connection do
   # {:step, token, result}. Meanwhile this process answers status/1, URCs
   # and the modem check. Leaving :initializing ends a step still running.
   defp start_bring_up(%{step: nil} = data, fun) do
-    me = self()
-    token = make_ref()
-    task = fn -> send(me, {:step, token, fun.(data)}) end
-    spec = Supervisor.child_spec({Task, task}, id: :step, restart: :temporary)
-
-    case DynamicSupervisor.start_child(data.workers, spec) do
-      {:ok, pid} ->
+    case start_task(data, :step, :step, fn -> fun.(data) end) do
+      {:ok, token, mref, pid} ->
         # The port opened: its open timeout no longer runs.
-        {:keep_state, %{data | step: {token, Process.monitor(pid), pid}}, [{:state_timeout, :cancel}]}
+        {:keep_state, %{data | step: {token, mref, pid}}, [{:state_timeout, :cancel}]}
 
       other ->
         fail({:retry, "could not start the modem set-up: #{inspect(other)}", data})
@@ -647,6 +642,21 @@ defmodule VintageNetCellular.Connection do
 
   # A step is running already: it carries on.
   defp start_bring_up(_data, _fun), do: :keep_state_and_data
+
+  # Work that waits on a modem (the bring-up, the port probe) runs in a task
+  # under the workers; its answer comes back as {tag, token, result}. Its
+  # end is watched too: a task that died sends no answer.
+  defp start_task(data, id, tag, fun) do
+    me = self()
+    token = make_ref()
+    task = fn -> send(me, {tag, token, fun.()}) end
+    spec = Supervisor.child_spec({Task, task}, id: id, restart: :temporary)
+
+    case DynamicSupervisor.start_child(data.workers, spec) do
+      {:ok, pid} -> {:ok, token, Process.monitor(pid), pid}
+      other -> other
+    end
+  end
 
   defp stop_step(%{step: nil} = data), do: data
 
@@ -958,22 +968,6 @@ defmodule VintageNetCellular.Connection do
     %{data | reason: reason}
   end
 
-  # A failure that repeats at every retry is logged as a warning the first
-  # time, and at debug level after that.
-  defp log_once(%{last_failure: reason} = data, reason, message) do
-    log(data, :debug, message)
-    data
-  end
-
-  defp log_once(data, reason, message) do
-    log(data, :warning, message)
-    %{data | last_failure: reason}
-  end
-
-  defp log(data, level, message) do
-    Logger.log(level, "[vintage_net_cellular] #{data.ifname}: #{message}")
-  end
-
   # Searching: one sysfs scan, then claim the first free candidate.
   defp search(data) do
     {scan, data} = scan(data)
@@ -1033,15 +1027,8 @@ defmodule VintageNetCellular.Connection do
       flow_control: data.config.flow_control
     ]
 
-    me = self()
-    token = make_ref()
-    task = fn -> send(me, {:probed, token, Probe.run(modem, opts)}) end
-    spec = Supervisor.child_spec({Task, task}, id: :probe, restart: :temporary)
-
-    case DynamicSupervisor.start_child(data.workers, spec) do
-      {:ok, pid} ->
-        # Its end is watched too: a probe that died sends no answer.
-        mref = Process.monitor(pid)
+    case start_task(data, :probe, :probed, fn -> Probe.run(modem, opts) end) do
+      {:ok, token, mref, _pid} ->
         reason = "probing the ports of #{ModemSelect.describe(modem)} with AT"
         {:keep_state, set_reason(%{data | probing: {token, modem, mref}}, reason)}
 

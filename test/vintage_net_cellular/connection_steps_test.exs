@@ -13,6 +13,7 @@ defmodule VintageNetCellular.ConnectionStepsTest do
   doctest SIM
   doctest PDP
   doctest Registration
+  doctest VintageNetCellular.Connection.Log
   doctest ModemSelect
   doctest VintageNetCellular.ModemProfile.Commands
 

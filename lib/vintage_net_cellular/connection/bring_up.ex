@@ -32,7 +32,7 @@ defmodule VintageNetCellular.Connection.BringUp do
   It writes the properties it owns: `sim`, `iccid`, `imsi`, `apn`.
   """
 
-  require Logger
+  import VintageNetCellular.Connection.Log, only: [log: 3, log_once: 3]
 
   alias VintageNetCellular.AT
   alias VintageNetCellular.ATPort
@@ -639,20 +639,4 @@ defmodule VintageNetCellular.Connection.BringUp do
   def format_error(reason), do: inspect(reason)
 
   defp redact(cmd), do: VintageNetCellular.redact(cmd)
-
-  # A failure that repeats at every retry is logged as a warning the first
-  # time, and at debug level after that.
-  defp log_once(%{last_failure: reason} = data, reason, message) do
-    log(data, :debug, message)
-    data
-  end
-
-  defp log_once(data, reason, message) do
-    log(data, :warning, message)
-    %{data | last_failure: reason}
-  end
-
-  defp log(data, level, message) do
-    Logger.log(level, "[vintage_net_cellular] #{data.ifname}: #{message}")
-  end
 end

@@ -14,7 +14,7 @@ defmodule VintageNetCellular.Connection.Link do
   one the kernel doesn't have.
   """
 
-  require Logger
+  import VintageNetCellular.Connection.Log, only: [log: 3]
 
   # Provided by vintage_net in every app that uses this library; referenced
   # only at run time.
@@ -124,9 +124,5 @@ defmodule VintageNetCellular.Connection.Link do
     Process.demonitor(ref, [:flush])
     _ = DynamicSupervisor.terminate_child(data.workers, pid)
     nil
-  end
-
-  defp log(data, level, message) do
-    Logger.log(level, "[vintage_net_cellular] #{data.ifname}: #{message}")
   end
 end
