@@ -531,6 +531,27 @@ defmodule VintageNetCellular.ModemProfile do
   def call(_profile, _fun, _args, default), do: default
 
   @doc """
+  `profile`'s callback `fun/arity` as a function, looked up once (for a hot
+  path), or `default` when `profile` doesn't export it or is nil; the same
+  rule as `call/4`.
+
+      iex> alias VintageNetCellular.ModemProfile
+      iex> translate = ModemProfile.callback(VintageNetCellular.Modem.QuectelEC25, :translate_urc, 1, &Function.identity/1)
+      iex> translate.({:unknown, %{prefix: "+QIND", fields: ["csq", "21", "99"]}})
+      {:csq, %{rssi: 21, ber: 99}}
+      iex> ModemProfile.callback(nil, :translate_urc, 1, &Function.identity/1).({:csq, %{rssi: 3, ber: 99}})
+      {:csq, %{rssi: 3, ber: 99}}
+  """
+  @spec callback(module() | nil, atom(), arity(), function()) :: function()
+  def callback(profile, fun, arity, default) when is_atom(profile) and profile not in [nil, true, false] do
+    if Code.ensure_loaded?(profile) and function_exported?(profile, fun, arity),
+      do: Function.capture(profile, fun, arity),
+      else: default
+  end
+
+  def callback(_profile, _fun, _arity, default), do: default
+
+  @doc """
   The port-table plugins of a profile's family
   (`c:port_table_plugins/0`; `[]` for a module without that callback).
 

@@ -235,9 +235,10 @@ defmodule VintageNetCellular.Monitor do
           worker: nil,
           timer: nil,
           timer_at: nil,
-          # The profile's translate_urc/1 and report_facts/1, looked up once.
-          translate: translator(Keyword.get(opts, :profile)),
-          report_facts: reporter(Keyword.get(opts, :profile)),
+          # The profile's translate_urc/1 (its URCs in their 27.007 form) and
+          # report_facts/1, looked up once.
+          translate: ModemProfile.callback(Keyword.get(opts, :profile), :translate_urc, 1, &Function.identity/1),
+          report_facts: ModemProfile.callback(Keyword.get(opts, :profile), :report_facts, 1, fn _parsed -> nil end),
           signal_pushed?: false,
           cell_refresh?: false,
           port_open?: port_open?(at_port),
@@ -873,21 +874,6 @@ defmodule VintageNetCellular.Monitor do
   end
 
   defp now, do: System.monotonic_time(:millisecond)
-
-  # The profile's own URCs in their 27.007 form (Quectel +QIND csq is +CSQ).
-  defp reporter(profile) do
-    if is_atom(profile) and profile != nil and Code.ensure_loaded?(profile) and
-         function_exported?(profile, :report_facts, 1),
-       do: &profile.report_facts/1,
-       else: fn _parsed -> nil end
-  end
-
-  defp translator(profile) do
-    if is_atom(profile) and profile != nil and Code.ensure_loaded?(profile) and
-         function_exported?(profile, :translate_urc, 1),
-       do: &profile.translate_urc/1,
-       else: &Function.identity/1
-  end
 
   # The profile's own URC prefixes, as subscription prefixes (no colon).
   defp profile_urcs(profile) do
