@@ -537,23 +537,12 @@ defmodule VintageNetCellular.ATPort do
     end
   end
 
-  defp handle_event({:urc, line, _parsed} = urc, state) do
-    {sent, shed} =
-      Enum.reduce(Subscriptions.matching(state.subs, line), {0, 0}, fn pid, {sent, shed} ->
-        if mailbox_full?(pid, state.max_subscriber_queue) do
-          {sent, shed + 1}
-        else
-          send(pid, {__MODULE__, state.me, urc})
-          {sent + 1, shed}
-        end
-      end)
+  defp handle_event({:urc, line, parsed}, state), do: handle_event({:urcs, [{line, parsed}]}, state)
 
-    state |> bump(:urcs_delivered, sent) |> bump(:urcs_shed_subscriber, shed)
-  end
-
-  # A burst of URCs read at once comes as one frame: each is delivered as
-  # its own {:urc, line, parsed} message, in order. Whether a subscriber's
-  # mailbox is full is looked at once per burst.
+  # A burst of URCs read at once comes as one frame (a lone URC as
+  # {:urc, line, parsed}): each is delivered as its own {:urc, line, parsed}
+  # message, in order. Whether a subscriber's mailbox is full is looked at
+  # once per frame.
   defp handle_event({:urcs, urcs}, state) when is_list(urcs) do
     full = for pid <- Subscriptions.pids(state.subs), mailbox_full?(pid, state.max_subscriber_queue), do: pid
 
