@@ -22,8 +22,11 @@
 #
 # Prints figures only; nothing here asserts.
 
+Code.require_file("support/beam_cpu.ex", __DIR__)
+
 defmodule StormCommandsBench do
   alias VintageNetCellular.ATPort
+  alias VintageNetCellular.Bench.BeamCPU
   alias VintageNetCellular.Modem.QuectelEC25
   alias VintageNetCellular.Monitor
   alias VintageNetCellular.Test.Simulator
@@ -95,14 +98,14 @@ defmodule StormCommandsBench do
 
     settle(monitor)
     before = Monitor.stats(monitor)
-    cpu0 = cpu_ns()
+    cpu0 = BeamCPU.ns()
 
     deadline = System.monotonic_time(:millisecond) + seconds * 1_000
     storm(sim, rate, deadline)
     # What the last second's changes planned runs too.
     Process.sleep(500)
 
-    cpu = cpu_ns() - cpu0
+    cpu = BeamCPU.ns() - cpu0
     after_storm = Monitor.stats(monitor)
     GenServer.stop(monitor)
     GenServer.stop(at)
@@ -160,11 +163,11 @@ defmodule StormCommandsBench do
     reader = spawn_link(fn -> anchor_reader(tty, me) end)
     receive do: (:ready -> :ok)
 
-    cpu0 = cpu_ns()
+    cpu0 = BeamCPU.ns()
     deadline = System.monotonic_time(:millisecond) + seconds * 1_000
     storm(sim, rate, deadline)
     Process.sleep(500)
-    cpu = cpu_ns() - cpu0 - quiet_cpu_ns
+    cpu = BeamCPU.ns() - cpu0 - quiet_cpu_ns
 
     send(reader, {:count, self()})
     urcs = receive do: ({:count, n} -> n)
@@ -214,18 +217,6 @@ defmodule StormCommandsBench do
   end
 
   defp anchor_line(_other, count), do: count
-
-  # On-CPU time of every thread of this OS process, in ns (the simulator and
-  # the port program are processes of their own, not counted).
-  defp cpu_ns do
-    for task <- File.ls!("/proc/self/task"), reduce: 0 do
-      acc ->
-        case File.read("/proc/self/task/#{task}/schedstat") do
-          {:ok, text} -> acc + (text |> String.split() |> hd() |> String.to_integer())
-          {:error, _} -> acc
-        end
-    end
-  end
 
   defp fmt(x), do: :erlang.float_to_binary(x * 1.0, decimals: 2)
 end

@@ -34,9 +34,11 @@
 # Prints figures only; nothing here asserts.
 
 Code.require_file("support/simulated_port.ex", __DIR__)
+Code.require_file("support/beam_cpu.ex", __DIR__)
 
 defmodule URCStormBench do
   alias VintageNetCellular.AT
+  alias VintageNetCellular.Bench.BeamCPU
   alias VintageNetCellular.ATPort
   alias VintageNetCellular.Test.Simulator
 
@@ -106,10 +108,10 @@ defmodule URCStormBench do
     for _ <- subs, do: receive(do: (:subscribed -> :ok))
     :erlang.garbage_collect()
 
-    t0 = cpu_ns()
+    t0 = BeamCPU.ns()
     :ok = Simulator.control(sim, "cell_storm #{storm}")
     shapes = for _ <- subs, do: receive(do: ({:done, shape} -> shape))
-    cpu_us = (cpu_ns() - t0) / 1000
+    cpu_us = (BeamCPU.ns() - t0) / 1000
 
     for pid <- subs, do: send(pid, :stop)
     {hd(shapes), cpu_us / storm}
@@ -141,17 +143,6 @@ defmodule URCStormBench do
   # What the Connection does with a registration URC: keep its fields.
   defp keep({:ok, {kind, fields}}, reg) when kind in [:creg, :cgreg, :cereg, :c5greg], do: Map.put(reg, kind, fields)
   defp keep(_other, reg), do: reg
-
-  # On-CPU time of every thread of this OS process, in ns.
-  defp cpu_ns do
-    for task <- File.ls!("/proc/self/task"), reduce: 0 do
-      acc ->
-        case File.read("/proc/self/task/#{task}/schedstat") do
-          {:ok, text} -> acc + (text |> String.split() |> hd() |> String.to_integer())
-          {:error, _} -> acc
-        end
-    end
-  end
 
   defp median(list) do
     sorted = Enum.sort(list)
