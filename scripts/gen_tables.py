@@ -77,6 +77,43 @@ class DataError(Exception):
     """Bad input data; the message names the file, row and field."""
 
 
+class StringBlob:
+    """Strings each stored once, one after another, named by 16-bit index.
+
+    Generated tables hold indices into one text instead of &strs: each &str
+    of a static costs a pointer relocation in the NIF (24 bytes of .rela.dyn
+    and 16 of .data.rel.ro), more than most strings themselves.
+    """
+
+    def __init__(self) -> None:
+        self.text = bytearray()
+        self.chunks: list[str] = []
+        self.starts: list[int] = []
+        self.index: dict[str, int] = {}
+
+    def intern(self, value: str) -> int:
+        if value not in self.index:
+            self.index[value] = len(self.chunks)
+            self.starts.append(len(self.text))
+            self.text.extend(value.encode("utf-8"))
+            self.chunks.append(value)
+        return self.index[value]
+
+    def finish(self, what: str) -> None:
+        """Closes STARTS (one more entry than strings); `what` names the data
+        in the error when it outgrows 16-bit indices."""
+        self.starts.append(len(self.text))
+        if len(self.text) > 0xFFFF or len(self.chunks) > 0xFFFF:
+            raise SystemExit(f"{what} ({len(self.text)} bytes, {len(self.chunks)} strings) no longer fits 16-bit indices")
+
+    def write_starts(self, w, name: str) -> None:
+        w("#[rustfmt::skip]\n")
+        w(f"pub static {name}: &[u16] = &[\n")
+        for i in range(0, len(self.starts), 12):
+            w("    " + ", ".join(str(v) for v in self.starts[i : i + 12]) + ",\n")
+        w("];\n")
+
+
 def rust_str(text: str) -> str:
     """A Rust string literal for `text` (UTF-8 kept, quotes/backslashes/controls escaped)."""
     out = []
@@ -192,26 +229,11 @@ def render_ports(rows, infos) -> str:
         w(f"    PortRole::new(0x{vid:04x}, 0x{pid:04x}, 0x{iface:02x}, Role::{ROLES[role]}),\n")
     w("];\n")
     w("\n")
-    # Names as 16-bit indices into one text blob, not &strs: each &str of a
-    # static costs a pointer relocation in the NIF (24 bytes of .rela.dyn and
-    # 16 of .data.rel.ro), more than most names themselves.
-    text = bytearray()
-    chunks = []
-    starts = []
-    index = {}
-
-    def intern(value: str) -> int:
-        if value not in index:
-            index[value] = len(chunks)
-            starts.append(len(text))
-            text.extend(value.encode("utf-8"))
-            chunks.append(value)
-        return index[value]
-
-    devices = [(vid, pid, intern(plugin), intern(model)) for (vid, pid), (plugin, model) in infos]
-    starts.append(len(text))
-    if len(text) > 0xFFFF or len(chunks) > 0xFFFF:
-        raise SystemExit(f"{PORTS_JSON}: the device names ({len(text)} bytes) no longer fit 16-bit indices")
+    # Names as 16-bit indices into one text blob, not &strs (StringBlob).
+    blob = StringBlob()
+    devices = [(vid, pid, blob.intern(plugin), blob.intern(model)) for (vid, pid), (plugin, model) in infos]
+    blob.finish(f"{PORTS_JSON}: the device names")
+    chunks = blob.chunks
 
     w("/// The plugin and model names of DEVICES, each once, one after another.\n")
     w("#[rustfmt::skip]\n")
@@ -221,11 +243,7 @@ def render_ports(rows, infos) -> str:
     w(");\n")
     w("\n")
     w("/// Where name `i` of DEVICE_TEXT starts; it ends where name `i + 1` starts.\n")
-    w("#[rustfmt::skip]\n")
-    w("pub static DEVICE_STARTS: &[u16] = &[\n")
-    for i in range(0, len(starts), 12):
-        w("    " + ", ".join(str(v) for v in starts[i : i + 12]) + ",\n")
-    w("];\n")
+    blob.write_starts(w, "DEVICE_STARTS")
     w("\n")
     w("/// Devices the table lists, sorted by (vendor_id, product_id): the indices of\n")
     w("/// their plugin and model names in DEVICE_TEXT.\n")
@@ -326,24 +344,11 @@ def render_operators(rows) -> str:
     # Each string once, one after another; a row names its strings by index
     # (16 bits), and STARTS gives where each string begins (16 bits), so a
     # row is 12 bytes instead of the 24 that 32-bit offsets took.
-    text = bytearray()
-    chunks = []
-    starts = []
-    index = {}
-
-    def intern(value: str) -> int:
-        if value not in index:
-            index[value] = len(chunks)
-            starts.append(len(text))
-            text.extend(value.encode("utf-8"))
-            chunks.append(value)
-        return index[value]
-
+    blob = StringBlob()
     fields = ("MCC", "MNC", "Brand", "Operator", "Country", "ISO")
-    packed = [[intern(r[k]) for k in fields] for r in rows]
-    starts.append(len(text))
-    if len(text) > 0xFFFF or len(chunks) > 0xFFFF:
-        raise SystemExit(f"{MCC_CSV}: the operator text ({len(text)} bytes, {len(chunks)} strings) no longer fits 16-bit indices")
+    packed = [[blob.intern(r[k]) for k in fields] for r in rows]
+    blob.finish(f"{MCC_CSV}: the operator text")
+    chunks = blob.chunks
 
     w("/// Every string of the table, each once, one after another.\n")
     w("#[rustfmt::skip]\n")
@@ -363,11 +368,7 @@ def render_operators(rows) -> str:
     w("\n")
     w("/// Where string `i` of TEXT starts; it ends where string `i + 1` starts\n")
     w("/// (one more entry than strings).\n")
-    w("#[rustfmt::skip]\n")
-    w("pub static STARTS: &[u16] = &[\n")
-    for i in range(0, len(starts), 12):
-        w("    " + ", ".join(str(v) for v in starts[i : i + 12]) + ",\n")
-    w("];\n")
+    blob.write_starts(w, "STARTS")
     w("\n")
     w("/// Every operator row: (mcc, mnc, brand, operator, country, iso), each the\n")
     w("/// index of a string of TEXT (an empty string: unknown).\n")
