@@ -77,6 +77,18 @@ defmodule VintageNetCellular.BringUpTest do
     assert reason =~ "has IMEI 866922040000029, not 866922040000011"
   end
 
+  test "a pinned IMEI with a monitor that is gone is read with AT+CGSN" do
+    {_sim, data} =
+      start(["--imei", "866922040000029", "--provisioned", "internet"], %{service_providers: [%{apn: "internet"}]})
+
+    dead = spawn(fn -> :ok end)
+    ref = Process.monitor(dead)
+    assert_receive {:DOWN, ^ref, :process, _, _}
+
+    pinned = %{put_in(data.config.imei, "866922040000029") | monitor: {make_ref(), dead}}
+    assert {:ok, _done} = BringUp.run(pinned)
+  end
+
   test "no catch-all provider for this SIM: a retry that says why" do
     {_sim, data} =
       start(["--provisioned", "internet"], %{

@@ -211,6 +211,9 @@ defmodule VintageNetCellular.Connection.BringUp do
       {:ok, imei} when is_binary(imei) -> {:ok, imei}
       _ -> read_imei(data)
     end
+  catch
+    # A monitor that died or doesn't answer in time: read it here.
+    :exit, _ -> read_imei(data)
   end
 
   defp imei(data), do: read_imei(data)
