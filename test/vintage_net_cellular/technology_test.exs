@@ -224,7 +224,12 @@ defmodule VintageNetCellular.TechnologyTest do
       refute out =~ "1234"
       refute out =~ "secret-pw"
       assert out =~ "sim_pin: %{password: \"....\"}"
-      VintageNet.deconfigure("ppp0")
+
+      # A configure (deconfigure is one) that reaches vintage_net while the
+      # interface still tears down the previous config crashes the interface
+      # process there; wait until the new config has been taken up.
+      VintageNet.Double.await_state("ppp0", [:configured, :configuring, :retrying])
+      assert :ok = VintageNet.deconfigure("ppp0")
     end
   end
 end
