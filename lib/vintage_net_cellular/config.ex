@@ -50,6 +50,7 @@ defmodule VintageNetCellular.Config do
   | `flow_control` | `:none` or `:hardware` | `:none` | RTS/CTS for UART modems |
   | `usb_path` | `nil` or a USB port path like `"1-1.3"` | `nil` | pins this interface to the modem on that port |
   | `imei` | `nil` or 15 digits | `nil` | pins this interface to the modem with that IMEI |
+  | `data_path` | `:ppp`, `:usb_net` or `:auto` | `:ppp` | `:usb_net` carries data over the modem's USB network function (ECM/RNDIS; the modem is switched into it when its profile knows how), `:auto` uses it where the profile and the kernel allow; both fall back to PPP. See the README's "Data paths" |
 
   A provider, normalized:
 
@@ -110,6 +111,7 @@ defmodule VintageNetCellular.Config do
         type: VintageNetCellular,
         vintage_net_cellular: %{
           at_tty: nil,
+          data_path: :ppp,
           dns: nil,
           flow_control: :none,
           imei: nil,
@@ -141,7 +143,8 @@ defmodule VintageNetCellular.Config do
     :speed,
     :flow_control,
     :usb_path,
-    :imei
+    :imei,
+    :data_path
   ]
   @provider_keys [
     :apn,
@@ -156,6 +159,7 @@ defmodule VintageNetCellular.Config do
   @radio_technologies [:gsm, :umts, :lte, :lte_cat_m1, :lte_cat_nb1, :nr5g]
   @auths [:none, :pap, :chap, :pap_or_chap]
   @pdp_types [:ipv4, :ipv6, :ipv4v6]
+  @data_paths [:ppp, :usb_net, :auto]
   # Linux termios rates (asm-generic/termbits.h).
   @speeds [
     300,
@@ -223,7 +227,8 @@ defmodule VintageNetCellular.Config do
           speed: pos_integer(),
           flow_control: :none | :hardware,
           usb_path: String.t() | nil,
-          imei: String.t() | nil
+          imei: String.t() | nil,
+          data_path: :ppp | :usb_net | :auto
         }
 
   @doc """
@@ -351,7 +356,8 @@ defmodule VintageNetCellular.Config do
       speed: speed!(root, value(options, :speed, 115_200)),
       flow_control: flow_control!(root, value(options, :flow_control, :none)),
       usb_path: usb_path!(root, Map.get(options, :usb_path)),
-      imei: imei!(root, Map.get(options, :imei))
+      imei: imei!(root, Map.get(options, :imei)),
+      data_path: one_of!("#{root}.data_path", value(options, :data_path, :ppp), @data_paths)
     }
   end
 

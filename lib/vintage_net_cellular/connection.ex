@@ -105,6 +105,7 @@ defmodule VintageNetCellular.Connection do
   alias VintageNetCellular.Connection.ModemSelect
   alias VintageNetCellular.Connection.Probe
   alias VintageNetCellular.Connection.Registration
+  alias VintageNetCellular.DataPath
   alias VintageNetCellular.Discovery
   alias VintageNetCellular.Interface
   alias VintageNetCellular.ModemProfile
@@ -246,6 +247,8 @@ defmodule VintageNetCellular.Connection do
       reg: %{},
       denied: nil,
       link: nil,
+      # The modem's USB network function in use (BringUp), or nil for PPP.
+      net: nil,
       reason: nil,
       escape_tried?: false,
       # What was last logged as a warning (failures repeat at each retry).
@@ -552,7 +555,8 @@ defmodule VintageNetCellular.Connection do
 
         cond do
           # PPP carries on; the AT port (for at/3 and the monitor) starts again.
-          state in [:dialing, :connected] and data.data_path.running?(data.path) and data.modem.ppp_tty != nil ->
+          state in [:dialing, :connected] and data.data_path.running?(data.path) and
+              (data.modem.ppp_tty != nil or data.net != nil) ->
             {:keep_state, start_at_port(data)}
 
           state in [:dialing, :connected] and data.data_path.running?(data.path) ->
@@ -595,7 +599,9 @@ defmodule VintageNetCellular.Connection do
       modem: data.modem && ModemSelect.describe(data.modem),
       profile: data.modem && data.modem.profile,
       apn: data.provider && data.provider.apn,
-      ppp_holds_at_port?: data.data_path.running?(data.path) and data.modem != nil and data.modem.ppp_tty == nil
+      ppp_holds_at_port?:
+        data.net == nil and data.data_path.running?(data.path) and data.modem != nil and data.modem.ppp_tty == nil,
+      data_path: if(data.net, do: data.net.kind, else: :ppp)
     }
 
     {:keep_state_and_data, [{:reply, from, reply}]}
@@ -608,8 +614,9 @@ defmodule VintageNetCellular.Connection do
   # worker supervisor stops pppd, and the claims die with this process.
 
   defp dial_now(data) do
+    data = select_path(data)
     # A modem with one AT port: pppd gets it, raw AT waits until PPP ends.
-    data = if data.modem.ppp_tty == nil, do: stop_at_port(data), else: data
+    data = if data.net == nil and data.modem.ppp_tty == nil, do: stop_at_port(data), else: data
 
     case data.data_path.start(data.path, path_context(data)) do
       {:ok, path} ->
@@ -682,6 +689,14 @@ defmodule VintageNetCellular.Connection do
           )
 
         {:keep_state, %{data | escape_tried?: true}, [{:state_timeout, BringUp.escape_guard_ms(), :escape}]}
+
+      # The modem restarts into another USB composition: it goes away (the
+      # AT port vanishes and it is looked for again); one that doesn't is set
+      # up again after the wait, and ends in PPP (the switch is made once).
+      {:reenumerate, reason, done} when is_binary(reason) ->
+        data = set_reason(merge_bring_up(data, done), reason)
+        log(data, :info, reason)
+        {:next_state, :retrying, data, [{:state_timeout, data.settings.command_timeout, :retry}]}
 
       {kind, reason, done} when kind in [:retry, :locked, :unresponsive, :skip_modem] and is_binary(reason) ->
         fail({kind, reason, merge_bring_up(data, done)})
@@ -914,8 +929,24 @@ defmodule VintageNetCellular.Connection do
   end
 
   # What the data path serves (VintageNetCellular.DataPath.context()).
+  # The data path module for this connection: the USB network function the
+  # bring-up chose, or the configured one (PPP). Only swapped while nothing
+  # of the other one runs.
+  defp select_path(data) do
+    wanted = if data.net, do: DataPath.USBNet, else: data.settings.data_path
+
+    data =
+      if wanted != data.data_path and not data.data_path.running?(data.path) and not data.data_path.exiting?(data.path),
+        do: %{data | data_path: wanted, path: wanted.new()},
+        else: data
+
+    PropertyWriter.put(data.ifname, "data_path", if(data.net, do: data.net.kind, else: :ppp))
+    data
+  end
+
   defp path_context(data) do
     %{
+      net: data.net,
       ifname: data.ifname,
       settings: data.settings,
       config: data.config,

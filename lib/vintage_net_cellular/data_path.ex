@@ -42,7 +42,8 @@ defmodule VintageNetCellular.DataPath do
           required(:modem) => map(),
           required(:provider) => map() | nil,
           required(:workers) => GenServer.server(),
-          required(:cid) => pos_integer()
+          required(:cid) => pos_integer(),
+          optional(:net) => %{kind: atom(), netdev: String.t(), function: map()} | nil
         }
 
   @doc "A state with nothing running."

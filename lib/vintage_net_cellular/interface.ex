@@ -63,6 +63,7 @@ defmodule VintageNetCellular.Interface do
     dev_ppp: "/dev/ppp",
     ppp_lock_dir: "/var/run/pppd/lock",
     mknod: "mknod",
+    ip_command: "ip",
     notifier: nil,
     command_timeout: 5_000,
     probe_timeout: 1_500,
@@ -108,6 +109,9 @@ defmodule VintageNetCellular.Interface do
     another (see `VintageNetCellular.Connection`);
   * `:data_path` (`VintageNetCellular.DataPath.PPP`): the module that
     carries data once the modem is registered (`VintageNetCellular.DataPath`);
+  * `:ip_command` (`"ip"`, found on the PATH): iproute2's `ip`, which
+    renames a modem's USB net device and runs VintageNet's DHCP commands for
+    it (`VintageNetCellular.DataPath.USBNet`);
   * `:pppd_debug` (false): pass `debug` to pppd;
   * `:pppd_holdoff` (5): seconds pppd waits before dialing again after the
     link drops (pppd runs with `persist`);

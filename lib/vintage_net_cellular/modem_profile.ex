@@ -312,6 +312,15 @@ defmodule VintageNetCellular.ModemProfile do
   """
   @callback end_call(1..99) :: end_call()
 
+  @doc """
+  The USB network functions the modem offers under `usb_id`, fastest first,
+  for data on PDP context `cid` (see `VintageNetCellular.ModemProfile.UsbNet`
+  for the map and the vendors' commands). The connection manager uses them
+  when the interface's `data_path` is `:usb_net` or `:auto`. Default: `[]`
+  (PPP only).
+  """
+  @callback usb_net_functions(usb_id(), 1..99) :: [VintageNetCellular.ModemProfile.UsbNet.function_spec()]
+
   @doc false
   defmacro __using__(_opts) do
     quote do
@@ -393,8 +402,12 @@ defmodule VintageNetCellular.ModemProfile do
       @impl VintageNetCellular.ModemProfile
       def end_call(cid), do: VintageNetCellular.ModemProfile.default_end_call(cid)
 
+      @impl VintageNetCellular.ModemProfile
+      def usb_net_functions(_usb_id, _cid), do: []
+
       defoverridable init_commands: 0,
                      end_call: 1,
+                     usb_net_functions: 2,
                      iccid_command: 0,
                      pin_attempts_command: 0,
                      urc_prefixes: 0,

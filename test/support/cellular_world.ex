@@ -49,7 +49,8 @@ defmodule VintageNetCellular.Test.World do
     :probe_timeout,
     :bring_up_attempts,
     :extra_profiles,
-    :data_path
+    :data_path,
+    :ip_command
   ]
 
   @doc """
@@ -202,12 +203,102 @@ defmodule VintageNetCellular.Test.World do
       usb_path: Keyword.get(opts, :usb_path, "1-1.2"),
       tty_base: Keyword.get(opts, :tty_base, 0),
       fixture: Keyword.get(opts, :fixture, []),
+      composition: Keyword.get(opts, :composition),
       plugged?: true
     }
 
     world = put_in(world.modems[name], modem)
     rebuild(world)
     world
+  end
+
+  @doc """
+  Follows a modem's own resets (`AT+CFUN=1,1`, a USB composition switch, the
+  `usbnet` control), as the kernel would see them: when the simulator says
+  `unplugged`, the modem's sysfs entries and dev links go; when it says
+  `replugged`, they come back, in the composition the event names (its
+  `composition`, e.g. "ecm": the fixture gains the net function). `hook` is
+  called after each, with `:unplugged` or `{:replugged, composition}`
+  (an atom), e.g. to take a test's net device away and bring it back.
+
+  Runs in a process linked to the caller; returns its pid.
+  """
+  @spec follow_resets(map(), atom(), (term() -> any())) :: pid()
+  def follow_resets(world, name, hook \\ fn _ -> :ok end) do
+    spawn_link(fn ->
+      try do
+        follow_loop(world, name, hook)
+      catch
+        # The simulator stopped: the test is over.
+        :exit, _ -> :ok
+      end
+    end)
+  end
+
+  defp follow_loop(world, name, hook) do
+    sim = sim(world, name)
+
+    world =
+      case Simulator.await(sim, "unplugged", 60_000) do
+        {:ok, _} ->
+          world = put_in(world.modems[name].plugged?, false)
+          rebuild(world)
+          hook.(:unplugged)
+          await_replug(world, name, sim, hook)
+
+        {:error, _timeout} ->
+          world
+      end
+
+    follow_loop(world, name, hook)
+  end
+
+  defp await_replug(world, name, sim, hook) do
+    case Simulator.await(sim, "replugged", 60_000) do
+      {:ok, event} ->
+        composition = composition(event[:composition])
+        world = update_in(world.modems[name], &%{&1 | plugged?: true, composition: composition})
+        rebuild(world)
+        hook.({:replugged, composition})
+        world
+
+      {:error, _timeout} ->
+        await_replug(world, name, sim, hook)
+    end
+  end
+
+  defp composition(name) when name in ["ecm", "rndis", "ncm", "mbim", "rmnet", "serial"], do: String.to_atom(name)
+  defp composition(_other), do: nil
+
+  @doc """
+  An `ip` for the library (its `ip_command` setting) that runs iproute2's
+  `ip` in network namespace `netns`, where a test keeps the modem's net
+  device. A rename (`ip link set dev A name B`) is also made in the sysfs
+  fixture, as the kernel's sysfs shows it. Returns the script's path.
+  """
+  @spec ip_in_netns(map(), String.t()) :: String.t()
+  def ip_in_netns(world, netns) do
+    path = Path.join(world.dir, "ip")
+
+    File.write!(path, """
+    #!/bin/sh
+    ip -n "#{netns}" "$@" || exit $?
+    if [ "$1" = link ] && [ "$2" = set ] && [ "$3" = dev ] && [ "$5" = name ]; then
+      sys=$(readlink -f "#{world.sysfs}")
+      for d in $(find "$sys/devices" -type d -path "*/net/$4"); do
+        mv "$d" "$(dirname "$d")/$6"
+      done
+      if [ -L "$sys/class/net/$4" ]; then
+        target=$(readlink "$sys/class/net/$4")
+        ln -s "$(dirname "$target")/$6" "$sys/class/net/$6"
+        rm "$sys/class/net/$4"
+      fi
+    fi
+    exit 0
+    """)
+
+    File.chmod!(path, 0o755)
+    path
   end
 
   @doc "The simulator of a modem."
@@ -315,7 +406,10 @@ defmodule VintageNetCellular.Test.World do
   end
 
   defp fixture(modem) do
-    SysfsFixture.modem(modem.model, [usb_path: modem.usb_path, tty_base: modem.tty_base] ++ modem.fixture)
+    SysfsFixture.modem(
+      modem.model,
+      [usb_path: modem.usb_path, tty_base: modem.tty_base, composition: Map.get(modem, :composition)] ++ modem.fixture
+    )
   end
 
   # Which fixture interfaces carry the AT and PPP ports (the port table's roles).

@@ -311,6 +311,70 @@ defmodule VintageNetCellular.Test.NetNamespace do
   @spec link_up(t()) :: :ok | {:error, term()}
   def link_up(rig), do: set_link(rig, "up")
 
+  @doc """
+  The modem goes away, as USB re-enumeration takes its net device: the
+  device end of the veth is deleted (under whatever name it has now: the
+  library may have renamed it), and with it the network side's end.
+  """
+  @spec unplug_device(t()) :: :ok
+  def unplug_device(rig) do
+    for name <- device_links(rig), do: ip(["-n", rig.device_ns, "link", "del", name])
+    :ok
+  end
+
+  @doc """
+  The modem's net device appears again under the kernel's name
+  (`rig.ifname`, with its MAC), joined to a new network side end with the
+  network's address; DHCP and the far end keep running.
+  """
+  @spec plug_device(t()) :: :ok | {:error, term()}
+  def plug_device(rig) do
+    dev = rig.device_ns
+    net = rig.network_ns
+
+    [
+      ["-n", dev, "link", "add", rig.ifname, "type", "veth", "peer", "name", rig.peer_ifname, "netns", net],
+      rig.mac && ["-n", dev, "link", "set", rig.ifname, "address", rig.mac],
+      ["-n", net, "addr", "add", "#{rig.network_address}/#{rig.prefix_length}", "dev", rig.peer_ifname],
+      ["-n", net, "link", "set", rig.peer_ifname, "up"]
+    ]
+    |> Enum.reject(&is_nil/1)
+    |> Enum.reduce_while(:ok, fn args, :ok ->
+      case ip(args) do
+        {_, 0} -> {:cont, :ok}
+        {out, status} -> {:halt, {:error, {:ip_failed, args, status, String.trim(out)}}}
+      end
+    end)
+    |> restart_dhcp(rig)
+  end
+
+  # dnsmasq bound to the old network side end: it starts again on the new one.
+  defp restart_dhcp(:ok, rig) do
+    if dhcp_server_pid(rig) do
+      :ok = stop_dhcp(rig)
+      start_dhcp(rig)
+    else
+      :ok
+    end
+  end
+
+  defp restart_dhcp(error, _rig), do: error
+
+  @doc "The links of the device namespace but `lo`, by name."
+  @spec device_links(t()) :: [String.t()]
+  def device_links(rig) do
+    case ip(["-n", rig.device_ns, "-o", "link", "show"]) do
+      {out, 0} ->
+        for line <- String.split(out, "\n", trim: true),
+            [_, name] <- [Regex.run(~r/^\d+:\s+([^:@\s]+)/, line)],
+            name != "lo",
+            do: name
+
+      _ ->
+        []
+    end
+  end
+
   defp set_link(rig, state) do
     case ip(["-n", rig.network_ns, "link", "set", rig.peer_ifname, state]) do
       {_, 0} -> :ok

@@ -214,6 +214,19 @@ defmodule VintageNetCellular.SysfsFixture do
     raise ArgumentError, "unknown fixture modem #{inspect(other)}; known: #{inspect(models())}"
   end
 
+  defp composition(layout, composition) when composition in [nil, :rmnet, :serial, :rndis, :mbim], do: layout
+
+  defp composition({0x2C7C, pid, manufacturer, product, interfaces}, :ecm) do
+    serial = Enum.reject(interfaces, &match?({_, _, _, _, _, :net}, &1))
+    {0x2C7C, pid, manufacturer, product, serial ++ ecm(4)}
+  end
+
+  defp composition({0x1E0E, 0x9001, manufacturer, product, _interfaces}, :ecm) do
+    {0x1E0E, 0x9018, manufacturer, product, ecm(0) ++ for(n <- 2..6, do: {n, 0xFF, 0x00, 0x00, "option", :tty})}
+  end
+
+  defp ecm(first), do: [{first, 0x02, 0x06, 0x00, "cdc_ether", :net}, {first + 1, 0x0A, 0x00, 0x00, "cdc_ether", nil}]
+
   defp quectel(pid, manufacturer, product, opts \\ []) do
     qmi = if Keyword.get(opts, :qmi, true), do: [{4, 0xFF, 0xFF, 0xFF, "qmi_wwan", :net}], else: []
 
@@ -272,17 +285,26 @@ defmodule VintageNetCellular.SysfsFixture do
   * `:unbound` - interface numbers with no driver bound, or `:serial` (every
     tty interface) or `:all`;
   * `:qmi_unbound` - `true` to leave the QMI/network interface without driver;
-  * `:net` - the name of the net device (default "wwan0", "usb0" for RNDIS);
+  * `:net` - the name of the net device (default "wwan0", "usb0" for RNDIS
+    and ECM);
+  * `:composition` - `:ecm` for a model's CDC-ECM composition (Quectel:
+    ECM in interfaces 04/05 instead of QMI; SIM7600: 1e0e:9018 with ECM in
+    00/01 and the A7600's serial layout), as the simulator enumerates after
+    its USB network switch; `nil` or `:rmnet`/`:serial` for the default;
   * `:vendor_id`, `:product_id`, `:manufacturer`, `:product`, `:serial`.
   """
   @spec modem(atom(), keyword()) :: device()
   def modem(model, opts \\ []) do
-    {vid, pid, manufacturer, product, layout} = layout(model)
+    {vid, pid, manufacturer, product, layout} = model |> layout() |> composition(Keyword.get(opts, :composition))
     unbound = unbound_set(Keyword.get(opts, :unbound, []), layout, Keyword.get(opts, :qmi_unbound, false))
     tty_prefix = if Enum.any?(layout, &match?({_, _, _, _, "cdc_acm", :tty}, &1)), do: "ttyACM", else: "ttyUSB"
     base = Keyword.get(opts, :tty_base, 0)
     names = Keyword.get(opts, :ttys, %{})
-    default_net = if Enum.any?(layout, &match?({_, _, _, _, "rndis_host", _}, &1)), do: "usb0", else: "wwan0"
+
+    default_net =
+      if Enum.any?(layout, &match?({_, _, _, _, d, _} when d in ["rndis_host", "cdc_ether"], &1)),
+        do: "usb0",
+        else: "wwan0"
 
     {interfaces, _} =
       Enum.map_reduce(layout, base, fn {n, class, sub, proto, driver, kind}, next ->

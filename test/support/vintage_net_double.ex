@@ -42,6 +42,8 @@ defmodule VintageNet.Double do
     {VintageNet.NameResolver, :functions, [clear: 1, setup: 3]},
     {VintageNet.PowerManager.PMControl, :functions, [pet_watchdog: 1]},
     {VintageNet.Connectivity.InternetChecker, :functions, [child_spec: 1, start_link: 1]},
+    {VintageNet.IP.IPv4Config, :functions, [add_config: 3]},
+    {VintageNet.Interface.IfupDaemon, :functions, [child_spec: 1, start_link: 1]},
     {PropertyTable, :functions,
      [
        child_spec: 1,
@@ -121,6 +123,7 @@ defmodule VintageNet.Double do
     muontrap_options: [],
     internet_host_list: [{{1, 1, 1, 1}, 53}, {{8, 8, 8, 8}, 53}],
     internet_check: :manual,
+    netns: nil,
     # One per VM, so a new test run never boots another run's configurations.
     persistence_dir: Path.join(System.tmp_dir!(), "vintage_net_double.#{System.pid()}")
   ]
@@ -224,6 +227,26 @@ defmodule VintageNet.Double do
   @doc "Override env keys until the next `reset/0` (e.g. `tmpdir:`, `path:`, `internet_check: :pass`)."
   @spec put_env(keyword()) :: :ok
   def put_env(kv), do: Store.put_env(kv)
+
+  @doc """
+  A program and its args as the double runs them: in the network namespace
+  of `put_env(netns: name)`, if one is set (`ip netns exec`, which execs the
+  program: it stays the direct child).
+  """
+  @spec in_netns(String.t(), [String.t()]) :: {String.t(), [String.t()]}
+  def in_netns(command, args) do
+    case Keyword.get(env(), :netns) do
+      nil -> {command, args}
+      ns -> {"ip", ["netns", "exec", ns, command | args]}
+    end
+  end
+
+  @doc "Runs a command (see `in_netns/2`); returns `{output, status}`."
+  @spec netns_cmd(String.t(), [String.t()]) :: {String.t(), non_neg_integer()}
+  def netns_cmd(command, args) do
+    {command, args} = in_netns(command, args)
+    System.cmd(command, args, stderr_to_stdout: true)
+  end
 
   @doc """
   Recorded calls of one kind, oldest first: `:route_manager`,

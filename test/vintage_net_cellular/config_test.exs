@@ -48,8 +48,22 @@ defmodule VintageNetCellular.ConfigTest do
                speed: 115_200,
                flow_control: :none,
                usb_path: nil,
-               imei: nil
+               imei: nil,
+               data_path: :ppp
              }
+    end
+
+    test "data_path takes :ppp, :usb_net or :auto and names the key otherwise" do
+      for path <- [:ppp, :usb_net, :auto] do
+        assert Config.normalize(cellular(%{service_providers: [%{apn: "a"}], data_path: path})).vintage_net_cellular.data_path ==
+                 path
+      end
+
+      assert_raise ArgumentError,
+                   ~r/vintage_net_cellular\.data_path: unknown value :ecm; use :ppp, :usb_net, :auto/,
+                   fn ->
+                     Config.normalize(cellular(%{service_providers: [%{apn: "a"}], data_path: :ecm}))
+                   end
     end
 
     test "the issue's example keeps every value and fills the rest" do

@@ -21,7 +21,11 @@ defmodule VintageNetCellular.Connection.BringUp do
      `c:VintageNetCellular.ModemProfile.end_call/1`);
   6. the PDP context: read-compare-write (`VintageNetCellular.Connection.PDP`);
   7. the roaming and radio settings of the profile, each read first and
-     written only when it differs.
+     written only when it differs;
+  8. the data path (`VintageNetCellular.Connection.UsbNet` decides): PPP, the
+     modem's USB network function (`net` in the data), or a switch of its USB
+     composition, after which the modem restarts and enumerates again
+     (`{:reenumerate, reason, data}`).
 
   `run/1` blocks for as long as the modem takes (up to a command timeout per
   line): the manager runs it as a step in a task and stays free to answer
@@ -41,6 +45,8 @@ defmodule VintageNetCellular.Connection.BringUp do
   alias VintageNetCellular.Connection.ModemSelect
   alias VintageNetCellular.Connection.PDP
   alias VintageNetCellular.Connection.SIM
+  alias VintageNetCellular.Connection.UsbNet
+  alias VintageNetCellular.Discovery
   alias VintageNetCellular.Interface
   alias VintageNetCellular.ModemProfile
   alias VintageNetCellular.ModemProfile.Commands
@@ -57,10 +63,10 @@ defmodule VintageNetCellular.Connection.BringUp do
   @type result ::
           {:ok, data()}
           | {:escape, data()}
-          | {:retry | :locked | :unresponsive | :skip_modem, String.t(), data()}
+          | {:retry | :locked | :unresponsive | :skip_modem | :reenumerate, String.t(), data()}
 
   # The fields of the manager's data that this plan changes.
-  @changes [:failures, :pin_tried, :iccid, :provider, :last_failure]
+  @changes [:failures, :pin_tried, :iccid, :provider, :last_failure, :net]
 
   # V.250's default escape guard time (S12 = 50, in fiftieths of a second).
   @escape_guard_ms 1_000
@@ -88,8 +94,9 @@ defmodule VintageNetCellular.Connection.BringUp do
          {:ok, data, contexts} <- check_sim_and_read(data),
          {:ok, data} <- choose_provider(data),
          {:ok, data} <- end_call_left_up(data, contexts),
-         {:ok, data} <- write_pdp_context(data, contexts) do
-      apply_radio_settings(data)
+         {:ok, data} <- write_pdp_context(data, contexts),
+         {:ok, data} <- apply_radio_settings(data) do
+      choose_data_path(data)
     end
   end
 
@@ -592,6 +599,115 @@ defmodule VintageNetCellular.Connection.BringUp do
           {:halt, :error}
       end
     end)
+  end
+
+  # The data path. A fresh scan: the kernel binds a modem's interfaces one
+  # after the other, and the net device may have come after the ttys the
+  # modem was claimed by.
+  defp choose_data_path(%{config: %{data_path: :ppp}} = data), do: {:ok, Map.put(data, :net, nil)}
+
+  defp choose_data_path(data) do
+    modem = data.modem
+    usb_id = {Map.get(modem, :vendor_id), Map.get(modem, :product_id)}
+    cid = profile_call(data, :pdp_cid, [], 1)
+    switch_key = {:usb_net_switched, modem.usb_path}
+    switched? = Interface.recall(data.ifname, switch_key, false)
+
+    facts = %{
+      path: data.config.data_path,
+      functions: profile_call(data, :usb_net_functions, [usb_id, cid], []),
+      net: current_net(data),
+      driver?: &File.dir?(Path.join([data.settings.sysfs_root, "bus/usb/drivers", &1])),
+      switched?: switched?
+    }
+
+    case UsbNet.choose(facts) do
+      {:use, function, netdev} ->
+        Interface.remember(data.ifname, switch_key, false)
+        if switched?, do: read_back(data, function)
+        {:ok, Map.put(data, :net, %{kind: function.kind, netdev: netdev, function: function})}
+
+      {:switch, function} ->
+        switch(data, function, switch_key)
+
+      {:ppp, nil} ->
+        {:ok, Map.put(data, :net, nil)}
+
+      {:ppp, reason} ->
+        level = if data.config.data_path == :usb_net, do: :warning, else: :info
+        data = log_ppp_fallback(data, level, reason)
+        {:ok, Map.put(data, :net, nil)}
+    end
+  end
+
+  defp log_ppp_fallback(data, :warning, reason), do: log_once(data, {:usb_net, reason}, "using PPP: #{reason}")
+
+  defp log_ppp_fallback(data, level, reason) do
+    log(data, level, "using PPP: #{reason}")
+    data
+  end
+
+  defp current_net(data) do
+    found = Discovery.scan(data.settings.sysfs_root, profile: Map.get(data.config, :modem, :auto))
+
+    case Enum.find(found, &(&1.usb_path == data.modem.usb_path)) do
+      nil -> Map.get(data.modem, :net, [])
+      device -> UsbNet.net_devices(device)
+    end
+  rescue
+    _ -> Map.get(data.modem, :net, [])
+  end
+
+  # The composition setting is read first: a modem that has it already only
+  # needs the restart. The switch is remembered (by the interface, across a
+  # manager restart) before the modem goes away, so it is made once.
+  defp switch(data, function, switch_key) do
+    {query, expected, set} = function.enter
+    name = UsbNet.kind_name(function)
+
+    commands =
+      case command(data, query) do
+        {:ok, lines} when is_list(lines) ->
+          if Commands.matches?(lines, expected), do: function.restart, else: List.wrap(set) ++ function.restart
+
+        _ ->
+          List.wrap(set) ++ function.restart
+      end
+
+    Interface.remember(data.ifname, switch_key, true)
+    log(data, :info, "switching the modem to its #{name} composition (#{Enum.join(commands, ", ")}); it restarts")
+
+    Enum.reduce_while(commands, :ok, fn cmd, :ok ->
+      case command(data, cmd) do
+        {:ok, _} -> {:cont, :ok}
+        # A modem that resets at once may close the port before its OK.
+        {:error, reason} when reason in [:closed, :timeout] -> {:halt, :ok}
+        error -> {:halt, {:error, cmd, error}}
+      end
+    end)
+    |> case do
+      :ok ->
+        {:reenumerate, "switching the modem to its #{name} composition; waiting for it to come back", data}
+
+      {:error, cmd, error} ->
+        {:ok,
+         log_ppp_fallback(data, :warning, "the modem refused #{cmd} (#{format_error(error)})") |> Map.put(:net, nil)}
+    end
+  end
+
+  # After a switch, the setting read back proves the modem kept it.
+  defp read_back(_data, %{enter: nil}), do: :ok
+
+  defp read_back(data, %{enter: {query, expected, _set}} = function) do
+    case command(data, query) do
+      {:ok, lines} when is_list(lines) ->
+        if Commands.matches?(lines, expected),
+          do: log(data, :info, "the modem reads back its #{UsbNet.kind_name(function)} composition: the switch took"),
+          else: log(data, :warning, "the modem has a #{function.driver} device but reads back #{inspect(lines)}")
+
+      error ->
+        log(data, :warning, "#{query} after the switch: #{format_error(error)}")
+    end
   end
 
   @doc "Deletes what the bring-up published of a SIM (`iccid`, `imsi`, `apn`): it is gone."

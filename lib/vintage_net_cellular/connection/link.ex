@@ -34,7 +34,16 @@ defmodule VintageNetCellular.Connection.Link do
   @doc "The data path's link came up (`event`: `local`, `remote`, `dns`)."
   @spec up(data(), map()) :: data()
   def up(data, event) do
-    link = %{local: event.local, remote: event.remote, dns: data.config.dns || event.dns, applied?: false}
+    link = %{
+      local: event.local,
+      remote: event.remote,
+      dns: data.config.dns || event.dns,
+      applied?: false,
+      # A USB network function's routes, DNS and connection status are
+      # VintageNet's own (its udhcpc handler and InternetChecker).
+      managed?: Map.get(event, :via) == :usb_net
+    }
+
     data = %{stop_checker(data) | link: link}
 
     if present?(data.ifname) do
@@ -52,6 +61,13 @@ defmodule VintageNetCellular.Connection.Link do
   property try again).
   """
   @spec activate(data()) :: data()
+  def activate(%{link: %{managed?: true} = link} = data) do
+    if data.config.dns, do: @name_resolver.setup(data.ifname, nil, data.config.dns)
+    %{data | link: %{link | applied?: true}, stats: start_stats(data)}
+  catch
+    :exit, _ -> data
+  end
+
   def activate(%{link: link, ifname: ifname} = data) do
     @route_manager.set_route(ifname, [{link.local, 32}], link.remote)
     if link.dns != [], do: @name_resolver.setup(ifname, nil, link.dns)

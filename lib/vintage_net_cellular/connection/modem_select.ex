@@ -380,7 +380,7 @@ defmodule VintageNetCellular.Connection.ModemSelect do
       device
       |> Map.take([:usb_path, :vendor_id, :product_id, :manufacturer, :product, :serial, :at_tty, :ppp_tty])
       |> Map.put_new(:ppp_tty, nil)
-      |> Map.merge(%{profile: profile, probe: probe})
+      |> Map.merge(%{profile: profile, probe: probe, net: VintageNetCellular.Connection.UsbNet.net_devices(device)})
 
     # Until probed, the AT port is the best guess and there is no PPP port.
     modem = if probe == [], do: modem, else: %{modem | at_tty: hd(probe), ppp_tty: nil}
@@ -411,7 +411,10 @@ defmodule VintageNetCellular.Connection.ModemSelect do
       probe: [],
       profile: profile,
       at_tty: tty,
-      ppp_tty: Map.get(config, :ppp_tty) || (owner && owner[:ppp_tty] != tty && owner[:ppp_tty]) || nil
+      ppp_tty: Map.get(config, :ppp_tty) || (owner && owner[:ppp_tty] != tty && owner[:ppp_tty]) || nil,
+      vendor_id: owner && owner[:vendor_id],
+      product_id: owner && owner[:product_id],
+      net: if(owner, do: VintageNetCellular.Connection.UsbNet.net_devices(owner), else: [])
     }
   end
 

@@ -17,6 +17,7 @@ defmodule VintageNetCellular.Modem.Quectel do
     network time from `AT+QLTS` (UTC).
   * Signal is pushed with `AT+QINDCFG="csq",1,0` (`+QIND: "csq",<rssi>,<ber>`)
     and read with `AT+QCSQ`; serving-cell facts with `AT+QNWINFO`.
+  * USB network functions (`usb_net: [:ecm]`, for the models that have it): `AT+QCFG="usbnet"` (see `VintageNetCellular.ModemProfile.UsbNet`).
   * Roaming: `AT+QCFG="roamservice"`; radio technologies:
     `AT+QCFG="nwscanmode"` (LTE modules, `radio: :lte`) or
     `AT+QCFG="iotopmode"` (BG9x Cat-M1/NB-IoT, `radio: :iot`).
@@ -39,6 +40,7 @@ defmodule VintageNetCellular.Modem.Quectel do
   @doc false
   defmacro __using__(opts) do
     radio = Keyword.get(opts, :radio, :lte)
+    usb_net = Keyword.get(opts, :usb_net, [])
 
     quote do
       use VintageNetCellular.ModemProfile
@@ -68,6 +70,10 @@ defmodule VintageNetCellular.Modem.Quectel do
       def translate_urc(parsed), do: unquote(__MODULE__).translate_urc(parsed)
 
       @impl true
+      def usb_net_functions(_usb_id, cid),
+        do: VintageNetCellular.ModemProfile.UsbNet.quectel(unquote(usb_net), cid)
+
+      @impl true
       def signal_urc_commands(), do: [~s(AT+QINDCFG="csq",1,0)]
 
       @impl true
@@ -94,7 +100,11 @@ defmodule VintageNetCellular.Modem.Quectel do
       def radio_settings(radio_technologies),
         do: unquote(__MODULE__).radio_settings(unquote(radio), radio_technologies)
 
-      defoverridable port_roles: 1, port_table_plugins: 0, optional_kernel_options: 0, radio_settings: 1
+      defoverridable port_roles: 1,
+                     port_table_plugins: 0,
+                     optional_kernel_options: 0,
+                     radio_settings: 1,
+                     usb_net_functions: 2
     end
   end
 

@@ -5,7 +5,7 @@ defmodule VintageNetCellular.Modem.QuectelEC21 do
   The USB layout and commands are the Quectel family's
   (`VintageNetCellular.Modem.Quectel`).
   """
-  use VintageNetCellular.Modem.Quectel, radio: :lte
+  use VintageNetCellular.Modem.Quectel, radio: :lte, usb_net: [:ecm]
 
   @impl true
   def name(), do: "Quectel EC21"

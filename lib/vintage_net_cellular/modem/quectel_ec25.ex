@@ -6,7 +6,7 @@ defmodule VintageNetCellular.Modem.QuectelEC25 do
   known by its USB id, never by those strings. The USB layout and commands
   are the Quectel family's (`VintageNetCellular.Modem.Quectel`).
   """
-  use VintageNetCellular.Modem.Quectel, radio: :lte
+  use VintageNetCellular.Modem.Quectel, radio: :lte, usb_net: [:ecm]
 
   @impl true
   def name(), do: "Quectel EC25/EG25"

@@ -6,7 +6,7 @@ defmodule VintageNetCellular.Modem.QuectelEG91 do
   also in Linux's `option` driver table). The USB layout and commands are the
   Quectel family's (`VintageNetCellular.Modem.Quectel`).
   """
-  use VintageNetCellular.Modem.Quectel, radio: :lte
+  use VintageNetCellular.Modem.Quectel, radio: :lte, usb_net: [:ecm]
 
   @impl true
   def name(), do: "Quectel EG91"

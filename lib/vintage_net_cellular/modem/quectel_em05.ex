@@ -10,7 +10,7 @@ defmodule VintageNetCellular.Modem.QuectelEM05 do
   compositions (030a, 0311, 0313, ...) put MBIM first and are not claimed.
   The commands are the Quectel family's (`VintageNetCellular.Modem.Quectel`).
   """
-  use VintageNetCellular.Modem.Quectel, radio: :lte
+  use VintageNetCellular.Modem.Quectel, radio: :lte, usb_net: [:ecm]
 
   @impl true
   def name(), do: "Quectel EM05-G"

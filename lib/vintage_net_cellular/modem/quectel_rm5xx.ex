@@ -14,7 +14,7 @@ defmodule VintageNetCellular.Modem.QuectelRM5xx do
   `AT+QNWPREFCFG="mode_pref"`, not `AT+QCFG="nwscanmode"`, so
   `only_radio_technologies` is applied through `mode_pref`.
   """
-  use VintageNetCellular.Modem.Quectel, radio: :lte
+  use VintageNetCellular.Modem.Quectel, radio: :lte, usb_net: [:ecm]
 
   @impl true
   def name(), do: "Quectel RM500Q/RM520N"

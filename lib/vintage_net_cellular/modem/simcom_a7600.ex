@@ -30,4 +30,8 @@ defmodule VintageNetCellular.Modem.SIMComA7600 do
 
   @impl true
   def optional_kernel_options(), do: ["CONFIG_USB_NET_RNDIS_HOST"]
+
+  # Its default composition has RNDIS: nothing to switch.
+  @impl true
+  def usb_net_functions(_usb_id, cid), do: VintageNetCellular.ModemProfile.UsbNet.fixed_rndis(cid)
 end

@@ -42,6 +42,19 @@ defmodule VintageNetCellular.Modem.TelitLE910 do
   @impl true
   def port_table_plugins(), do: ["telit"]
 
+  # The compositions with a network function Linux drives (ECM: 1031, 1033,
+  # 7011, 7021; RNDIS: 7010, 7020) are used as they are, with Telit's
+  # AT#ECM data call. Switching the default 1bc7:1201 (AT#USBCFG) would give
+  # ids whose port layout the port table doesn't have, so it isn't done.
+  @impl true
+  def usb_net_functions({0x1BC7, pid}, cid) when pid in [0x1031, 0x1033, 0x7011, 0x7021],
+    do: VintageNetCellular.ModemProfile.UsbNet.telit_fixed(:ecm, cid)
+
+  def usb_net_functions({0x1BC7, pid}, cid) when pid in [0x7010, 0x7020],
+    do: VintageNetCellular.ModemProfile.UsbNet.telit_fixed(:rndis, cid)
+
+  def usb_net_functions(_usb_id, _cid), do: []
+
   # Connection manager commands (Telit's LE910 AT commands reference guide)
 
   @impl true

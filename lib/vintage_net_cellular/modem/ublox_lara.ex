@@ -2,7 +2,7 @@ defmodule VintageNetCellular.Modem.UbloxLara do
   @moduledoc """
   u-blox TOBY-L2, TOBY-R2, LARA-R2 and LARA-R6.
 
-  * TOBY-L2 (1546:1143, 1546:1146), TOBY-R2 (1546:1107) and LARA-R2
+  * TOBY-L2 (1546:1141 default, 1546:1143 ECM, 1546:1146 RNDIS), TOBY-R2 (1546:1107) and LARA-R2
     (1546:110a) expose CDC-ACM ports (`cdc_acm`, ttyACM*). The port table only
     marks their diagnostic/SAP ports as unused; the AT ports come from the
     interface-class fallback (CDC-ACM ports are AT ports): the lowest-numbered
@@ -16,6 +16,7 @@ defmodule VintageNetCellular.Modem.UbloxLara do
   use VintageNetCellular.ModemProfile
 
   @lara_r6 [{0x05C6, 0x908B}, {0x05C6, 0x90FA}]
+  @toby_l2 [{0x1546, 0x1141}, {0x1546, 0x1143}, {0x1546, 0x1146}]
 
   @impl true
   def name(), do: "u-blox TOBY/LARA"
@@ -26,8 +27,16 @@ defmodule VintageNetCellular.Modem.UbloxLara do
 
   @impl true
   def usb_ids() do
-    [{0x1546, 0x1107}, {0x1546, 0x110A}, {0x1546, 0x1143}, {0x1546, 0x1146} | @lara_r6]
+    [{0x1546, 0x1107}, {0x1546, 0x110A}] ++ @toby_l2 ++ @lara_r6
   end
+
+  # TOBY-L2 and LARA-R6 have ECM and RNDIS compositions (AT+UUSBCONF); the
+  # TOBY-R2 and LARA-R2 don't.
+  @impl true
+  def usb_net_functions(usb_id, cid) when usb_id in @toby_l2 or usb_id in @lara_r6,
+    do: VintageNetCellular.ModemProfile.UsbNet.ublox([:ecm, :rndis], cid)
+
+  def usb_net_functions(_usb_id, _cid), do: []
 
   @impl true
   def port_table_plugins(), do: ["ublox"]

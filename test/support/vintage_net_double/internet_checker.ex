@@ -20,7 +20,8 @@ defmodule VintageNet.Connectivity.InternetChecker do
   passing check right after each link up; and with `internet_check: :tcp`,
   real checks as the real one makes them: a TCP connect to each of the
   `internet_host_list` hosts, bound to the interface (`SO_BINDTODEVICE`, so
-  root is needed), 500 ms after link up and then every 500 ms while not
+  root is needed; in the network namespace of `put_env(netns: name)` when
+  one is set), 500 ms after link up and then every 500 ms while not
   `:internet`, every 30 s while `:internet`. Simulate the link with
   `VintageNet.Double.link_up/1` and friends. Recorded in
   `VintageNet.Double.calls(:internet_checker)` as `{:start, ifname}` and
@@ -103,7 +104,7 @@ defmodule VintageNet.Double.InternetCheckerServer do
     hosts = Keyword.fetch!(VintageNet.Double.env(), :internet_host_list)
 
     Enum.any?(hosts, fn {ip, port} ->
-      opts = [:binary, active: false, bind_to_device: ifname]
+      opts = [:binary, active: false, bind_to_device: ifname] ++ netns_option()
 
       case :gen_tcp.connect(ip, port, opts, 1_000) do
         {:ok, socket} ->
@@ -114,6 +115,13 @@ defmodule VintageNet.Double.InternetCheckerServer do
           false
       end
     end)
+  end
+
+  defp netns_option do
+    case Keyword.get(VintageNet.Double.env(), :netns) do
+      nil -> []
+      ns -> [netns: ~c"/run/netns/" ++ String.to_charlist(ns)]
+    end
   end
 
   defp schedule_tcp_check(%{connectivity: :disconnected} = state), do: %{state | tcp_token: nil}

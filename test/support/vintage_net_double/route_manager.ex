@@ -9,7 +9,10 @@ defmodule VintageNet.RouteManager do
   `:internet` changes nothing); `set_connection_status/3` records the status
   (an unknown interface is added); `clear_route/1` of a known interface sets
   its connection to `:disconnected` and forgets it. No Linux routes are
-  touched and `["available_interfaces"]` is not modelled.
+  touched, except with `VintageNet.Double.put_env(netns: name)`: then an
+  interface's default route (via its gateway) is installed in that network
+  namespace while it is `:lan` or `:internet`, and removed otherwise.
+  `["available_interfaces"]` is not modelled.
 
   Every call is recorded: `VintageNet.Double.calls(:route_manager)` returns
   `{:set_route, ifname, ip_subnets, gateway}`,
@@ -93,12 +96,15 @@ defmodule VintageNet.Double.RouteManagerServer do
         %{entry | status: status}
       end)
 
+    kernel_routes(ifname, interfaces[ifname])
     publish(interfaces)
     {:reply, :ok, interfaces}
   end
 
   def handle_call({:clear_route, ifname} = call, _from, interfaces) do
     Store.record(:route_manager, call)
+
+    if Map.has_key?(interfaces, ifname), do: kernel_routes(ifname, nil)
 
     if Map.has_key?(interfaces, ifname) do
       PropertyTable.put(VintageNet, ["interface", ifname, "connection"], :disconnected)
@@ -107,6 +113,30 @@ defmodule VintageNet.Double.RouteManagerServer do
       {:reply, :ok, interfaces}
     else
       {:reply, :ok, interfaces}
+    end
+  end
+
+  # With `netns:` set, the default route of an interface that is `:lan` or
+  # `:internet` is installed in that namespace, as the real one installs it
+  # with `ip`; nothing is touched in the host's namespace.
+  defp kernel_routes(ifname, entry) do
+    case {Keyword.get(VintageNet.Double.env(), :netns), entry} do
+      {nil, _} ->
+        :ok
+
+      {_ns, %{gateway: gateway, status: status}} when status in [:lan, :internet] and gateway != nil ->
+        VintageNet.Double.netns_cmd("ip", [
+          "route",
+          "replace",
+          "default",
+          "via",
+          to_string(:inet.ntoa(gateway)),
+          "dev",
+          ifname
+        ])
+
+      {_ns, _} ->
+        VintageNet.Double.netns_cmd("ip", ["route", "del", "default", "dev", ifname])
     end
   end
 
