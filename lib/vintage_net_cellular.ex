@@ -218,7 +218,8 @@ defmodule VintageNetCellular do
   no error from `diagnose/1`. Returns `:ok` or `{:error, message}` with one
   line per problem. See `VintageNetCellular.SystemCheck`.
 
-  `opts` may carry SystemCheck's options (`:pppd`, `:proc`, ...)
+  `opts` may carry SystemCheck's options (`:pppd`, `:proc`, ...,
+  `data_path: :usb_net` to also check what the USB network path needs)
   and `:sysfs_root`; the app environment's `:pppd`, `:dev_ppp` and
   `:sysfs_root` are used otherwise.
   """
@@ -231,7 +232,9 @@ defmodule VintageNetCellular do
     from_env =
       env
       |> Keyword.take([:pppd, :dev_ppp, :mknod])
-      |> Keyword.merge(Keyword.take(opts, [:pppd, :mknod, :dev_ppp, :proc, :sys, :modules, :kernel_release]))
+      |> Keyword.merge(
+        Keyword.take(opts, [:pppd, :mknod, :dev_ppp, :proc, :sys, :modules, :kernel_release, :data_path])
+      )
 
     VintageNetCellular.SystemCheck.run([findings: findings] ++ from_env)
   end

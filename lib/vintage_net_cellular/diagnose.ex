@@ -26,6 +26,10 @@ defmodule VintageNetCellular.Diagnose do
     `CONFIG_USB_STORAGE`);
   * a modem whose QMI interface has no driver: info only, PPP doesn't need
     wwan0;
+  * a modem whose profile offers USB network functions (ECM, RNDIS): info,
+    naming its net device when it has one, else the kernel options of the
+    drivers the kernel lacks (`CONFIG_USB_NET_CDCETHER`,
+    `CONFIG_USB_NET_RNDIS_HOST`, `CONFIG_USB_NET_CDC_NCM`);
   * a working modem: info, naming its AT and PPP ttys;
   * no modem at all: error, mentioning USB-serial adapters and unknown
     vendor-specific devices that are present.
@@ -150,8 +154,46 @@ defmodule VintageNetCellular.Diagnose do
         true -> [healthy(device)]
       end
 
-    main ++ Enum.map(qmi_unbound, &qmi_info(device, &1))
+    main ++ Enum.map(qmi_unbound, &qmi_info(device, &1)) ++ usb_net_findings(device, system)
   end
+
+  # The USB network functions its profile offers (`data_path: :usb_net`):
+  # the one it has now, or the kernel options the others need.
+  defp usb_net_findings(device, system) do
+    functions = ModemProfile.call(device.profile, :usb_net_functions, [{device.vendor_id, device.product_id}, 1], [])
+    drivers = Map.get(system, :usb_drivers, [])
+    net = VintageNetCellular.Connection.UsbNet.net_devices(device)
+
+    case Enum.find_value(functions, fn f -> Enum.find_value(net, &(&1.driver == f.driver and {f, &1.name})) end) do
+      {function, name} ->
+        [
+          info(
+            "#{describe(device)}: its #{kind_name(function)} network function is #{name} " <>
+              "(`data_path: :usb_net` uses it, renamed to the configured interface).",
+            []
+          )
+        ]
+
+      nil ->
+        case Enum.reject(functions, &(&1.driver in drivers)) do
+          [] ->
+            []
+
+          missing ->
+            [
+              info(
+                "#{describe(device)} can carry data over USB networking (#{Enum.map_join(functions, ", ", &kind_name/1)}; " <>
+                  "`data_path: :usb_net`), which needs " <>
+                  Enum.map_join(missing, " or ", &"the #{&1.driver} driver (#{&1.kernel_option})") <>
+                  "; without it, PPP is used.",
+                Enum.map(missing, & &1.kernel_option)
+              )
+            ]
+        end
+    end
+  end
+
+  defp kind_name(function), do: VintageNetCellular.Connection.UsbNet.kind_name(function)
 
   # The interfaces that should carry AT ports: by role, else (no role known)
   # every vendor-class or CDC-ACM interface that isn't marked otherwise.

@@ -17,6 +17,10 @@ defmodule VintageNetCellular.SystemCheck do
     `CONFIG_PPP_DEFLATE` and `CONFIG_PPP_BSDCOMP` are optional;
   * `/dev/ppp` is missing and can't be made (not root, or no `mknod`), or is
     something other than a device;
+  * with `data_path: :usb_net`: `ip` and `udhcpc` missing, or no USB network
+    driver in the kernel (`CONFIG_USB_NET_CDCETHER`, `CONFIG_USB_NET_RNDIS_HOST`,
+    `CONFIG_USB_NET_CDC_NCM`: none in `/sys/bus/usb/drivers` and none
+    installed as a module);
   * every finding of level `:error` passed in `:findings` (e.g. from
     `diagnose/0`): `%{level: :error, message: "...", kernel_options: [...]}`.
 
@@ -61,6 +65,9 @@ defmodule VintageNetCellular.SystemCheck do
           | {:search_dirs, [Path.t()]}
           | {:min_pppd_version, PPP.version()}
           | {:findings, [finding()]}
+          | {:data_path, :ppp | :usb_net | :auto}
+          | {:ip_command, String.t()}
+          | {:udhcpc_command, String.t()}
 
   @min_pppd_version {2, 4, 9}
   @version_timeout 5_000
@@ -87,6 +94,7 @@ defmodule VintageNetCellular.SystemCheck do
       check_pppd(opts),
       check_kernel(opts),
       check_dev_ppp(opts),
+      check_usb_net(opts),
       check_findings(opts)
     ]
     |> List.flatten()
@@ -203,6 +211,42 @@ defmodule VintageNetCellular.SystemCheck do
         end
     end
   end
+
+  # `data_path: :usb_net`: `ip` and `udhcpc` to run it, and a USB network
+  # driver in the kernel (built in or loaded: /sys/bus/usb/drivers/<name>;
+  # or installed as a module). `:auto` falls back to PPP, so it needs none.
+  defp check_usb_net(%{data_path: :usb_net} = opts) do
+    sys = Map.get(opts, :sys, "/sys")
+    modules = installed_modules(opts)
+
+    drivers = [
+      {"cdc_ether", "CONFIG_USB_NET_CDCETHER"},
+      {"rndis_host", "CONFIG_USB_NET_RNDIS_HOST"},
+      {"cdc_ncm", "CONFIG_USB_NET_CDC_NCM"}
+    ]
+
+    driver? = fn {name, _} ->
+      File.dir?(Path.join([sys, "bus/usb/drivers", name])) or module_installed?(modules, name)
+    end
+
+    tools =
+      for tool <- ["ip", "udhcpc"],
+          find_executable(Map.get(opts, String.to_atom(tool <> "_command"), tool), opts) == nil do
+        "#{tool} was not found: data_path: :usb_net needs it (Nerves systems have busybox's; Debian: " <>
+          "#{if tool == "ip", do: "iproute2", else: "udhcpc"})."
+      end
+
+    if Enum.any?(drivers, driver?),
+      do: tools,
+      else:
+        tools ++
+          [
+            "the kernel has no USB network driver for data_path: :usb_net: enable " <>
+              Enum.map_join(drivers, ", ", &elem(&1, 1)) <> " (the one your modem's function needs)."
+          ]
+  end
+
+  defp check_usb_net(_opts), do: []
 
   defp check_findings(opts) do
     for %{level: :error, message: message} = finding <- Map.get(opts, :findings, []) do

@@ -7,7 +7,13 @@ defmodule VintageNetCellular.DiagnoseTest do
 
   @moduletag :tmp_dir
 
-  defp diagnose(dir, items) do
+  # The USB networking findings (data_path: :usb_net) are tested on their
+  # own at the end; the other tests leave them out.
+  defp diagnose(dir, items), do: dir |> diagnose_all(items) |> Enum.reject(&usb_net?/1)
+
+  defp usb_net?(finding), do: finding.message =~ "USB networking" or finding.message =~ "network function is"
+
+  defp diagnose_all(dir, items) do
     F.build!(dir, items)
     findings = Diagnose.run(dir)
 
@@ -256,5 +262,32 @@ defmodule VintageNetCellular.DiagnoseTest do
     text = dir |> tap(&F.build!(&1, [F.udc("fe980000.usb")])) |> Diagnose.run() |> Diagnose.format()
     assert text =~ ~r/^error: No modem can enumerate/
     assert text =~ "\n  kernel options: CONFIG_USB_DWC2_HOST, CONFIG_USB_DWC2_DUAL_ROLE"
+  end
+
+  describe "USB network functions (data_path: :usb_net)" do
+    test "a modem in its ECM composition: its net device is named", %{tmp_dir: dir} do
+      findings = diagnose_all(dir, [F.modem(:ec25, usb_path: "1-1.3", composition: :ecm, net: "enx0242ac110002")])
+      assert [usb_net] = Enum.filter(findings, &usb_net?/1)
+      assert usb_net.level == :info
+      assert usb_net.message =~ "its ECM network function is enx0242ac110002"
+    end
+
+    test "a modem that could switch to ECM, on a kernel without cdc_ether: the option is named", %{tmp_dir: dir} do
+      findings = diagnose_all(dir, [F.modem(:ec25, usb_path: "1-1.3")])
+      assert [usb_net] = Enum.filter(findings, &usb_net?/1)
+      assert usb_net.kernel_options == ["CONFIG_USB_NET_CDCETHER"]
+      assert usb_net.message =~ "needs the cdc_ether driver (CONFIG_USB_NET_CDCETHER); without it, PPP is used"
+    end
+
+    test "with the driver in the kernel, nothing to say; a PPP-only modem says nothing either", %{tmp_dir: dir} do
+      findings =
+        diagnose_all(dir, [
+          F.modem(:ec25, usb_path: "1-1.3"),
+          F.driver("cdc_ether"),
+          F.modem(:bg96, usb_path: "1-1.4", tty_base: 4)
+        ])
+
+      assert Enum.filter(findings, &usb_net?/1) == []
+    end
   end
 end

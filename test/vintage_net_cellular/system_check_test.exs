@@ -261,4 +261,51 @@ defmodule VintageNetCellular.SystemCheckTest do
     assert SystemCheck.find_executable("surely-not-a-command-xyz", search_dirs: [bin]) == nil
     assert SystemCheck.find_executable(bin) == nil
   end
+
+  describe "data_path: :usb_net" do
+    setup %{opts: opts, bin: bin} do
+      executable!(bin, "ip", "#!/bin/sh\n")
+      executable!(bin, "udhcpc", "#!/bin/sh\n")
+
+      %{
+        opts:
+          Keyword.merge(opts,
+            data_path: :usb_net,
+            ip_command: Path.join(bin, "ip"),
+            udhcpc_command: Path.join(bin, "udhcpc")
+          )
+      }
+    end
+
+    test "without a USB network driver, the kernel options are named", %{opts: opts} do
+      assert [problem] = problems(opts)
+      assert problem =~ "no USB network driver"
+      assert problem =~ "CONFIG_USB_NET_CDCETHER, CONFIG_USB_NET_RNDIS_HOST, CONFIG_USB_NET_CDC_NCM"
+      # PPP alone (the default) and :auto (which falls back to PPP) don't need it.
+      assert problems(Keyword.put(opts, :data_path, :auto)) == []
+      assert problems(Keyword.delete(opts, :data_path)) == []
+    end
+
+    test "a loaded driver or an installed module is enough", %{opts: opts, dir: dir} do
+      File.mkdir_p!(Path.join(dir, "sys/bus/usb/drivers/cdc_ether"))
+      assert problems(opts) == []
+      File.rm_rf!(Path.join(dir, "sys/bus/usb/drivers"))
+
+      write!(
+        dir,
+        "lib/modules/6.1.0-test/modules.dep",
+        "kernel/drivers/net/usb/rndis_host.ko.xz: kernel/drivers/net/usb/cdc_ether.ko.xz\n"
+      )
+
+      assert problems(opts) == []
+    end
+
+    test "ip and udhcpc are needed", %{opts: opts, dir: dir} do
+      File.mkdir_p!(Path.join(dir, "sys/bus/usb/drivers/cdc_ether"))
+      opts = Keyword.merge(opts, ip_command: "/nonexistent/ip", udhcpc_command: "/nonexistent/udhcpc")
+      assert [ip, udhcpc] = problems(opts)
+      assert ip =~ "ip was not found"
+      assert udhcpc =~ "udhcpc was not found"
+    end
+  end
 end
