@@ -117,6 +117,6 @@ defmodule VintageNetCellular.Connection.UsbNet do
       iex> VintageNetCellular.Connection.UsbNet.kind_name(%{kind: :rndis})
       "RNDIS"
   """
-  @spec kind_name(%{kind: Functions.kind()}) :: String.t()
+  @spec kind_name(%{required(:kind) => Functions.kind(), optional(atom()) => any()}) :: String.t()
   def kind_name(%{kind: kind}), do: kind |> Atom.to_string() |> String.upcase()
 end
