@@ -14,11 +14,16 @@
 #    table as `VintageNet.get_by_prefix/1` shows it. pppd can't run here, so
 #    test/support/fake_pppd stands in for it: the real dialer (`cellular_port dial`) dials the
 #    simulator and the real notifier delivers ip-up.
+# 4. The fast data path: the same model with `data_path: :usb_net`. The modem is
+#    switched into its USB network composition (when it has one), its net device
+#    is one end of a veth pair in a network namespace, and a real DHCP server and
+#    a far host sit at the other end (test/support/net_namespace.ex). Needs root;
+#    skipped, with the reason, where namespaces can't be made.
 
 defmodule Demo do
   alias VintageNetCellular.{AT, ATPort, Config, Diagnose, Discovery, Operators, ServiceProviders, Signal}
   alias VintageNetCellular.Connection.PDP
-  alias VintageNetCellular.Test.{Simulator, World}
+  alias VintageNetCellular.Test.{NetNamespace, Simulator, World}
 
   @models ~w(ec25 eg95 bg96 ec21 sim7600 sim7080 a7600 sim7672 me910c1 lara_r6 e3372)
   @profiles %{
@@ -59,6 +64,7 @@ defmodule Demo do
     this_machine()
     talking_at(model, @profiles[model], seconds)
     technology(model, seconds)
+    usb_net(model, seconds)
     # The double saved the demo's configuration, as vintage_net would; leave nothing behind.
     VintageNet.Double.Persistence.clear()
     heading("Done")
@@ -277,6 +283,128 @@ defmodule Demo do
     World.stop(world)
   end
 
+  # ---------------------------------------------------------------- part 4
+
+  @usb_net_models %{"a7600" => :rndis, "sim7672" => :rndis}
+
+  defp usb_net(model, seconds) do
+    heading("4. The fast data path: the modem's USB network function, with DHCP")
+
+    case NetNamespace.start(ifname: "usb0") do
+      {:ok, rig} ->
+        try do
+          usb_net(model, seconds, rig)
+        after
+          NetNamespace.stop(rig)
+        end
+
+      {:skip, reason} ->
+        IO.puts("  skipped: #{reason}")
+
+      {:error, reason} ->
+        IO.puts("  skipped: the network namespaces did not start: #{inspect(reason)}")
+    end
+  end
+
+  defp usb_net(model, seconds, rig) do
+    IO.puts("""
+    VintageNet.configure("wwan0", %{type: VintageNetCellular,
+      vintage_net_cellular: %{service_providers: [...], data_path: :usb_net}})
+
+    Same modem, another data path. If its composition has no network function, the library
+    switches it (and reads the setting back); the modem restarts and comes back with one. Its
+    net device is "usb0" in a network namespace of its own, one end of a veth pair; a real
+    dnsmasq and a host at 10.11.12.13 sit at the other end. The library renames usb0 to the
+    configured wwan0 and hands it to VintageNet's DHCP (udhcpc); the connection status comes
+    from real TCP checks through it. AT control and properties stay on the AT port.
+    """)
+
+    world =
+      World.start(netlink: false, env: [monitor: [signal_poll_ms: 3_000, cell_poll_ms: 3_000], dial_timeout: 20_000])
+
+    Application.put_env(:vintage_net_cellular, :ip_command, World.ip_in_netns(world, rig.device_ns))
+
+    VintageNet.Double.put_env(
+      netns: rig.device_ns,
+      internet_check: :tcp,
+      internet_host_list: [{{10, 11, 12, 13}, 5000}]
+    )
+
+    {:ok, netlink} = VintageNet.Double.Netlink.start_link(netns: rig.device_ns)
+
+    # The modem's net device exists only in a composition that has one.
+    composition = Map.get(@usb_net_models, model)
+    if composition == nil, do: NetNamespace.unplug_device(rig)
+
+    world = World.add_modem(world, :modem, model: String.to_atom(model), tty_base: 6, usb_path: "1-1.4")
+
+    World.follow_resets(world, :modem, fn
+      :unplugged ->
+        IO.puts("  #{time()} #{IO.ANSI.yellow()}(kernel: the modem re-enumerates; usb0 goes away)#{IO.ANSI.reset()}")
+        NetNamespace.unplug_device(rig)
+
+      {:replugged, c} when c in [:ecm, :rndis] ->
+        IO.puts("  #{time()} #{IO.ANSI.yellow()}(kernel: back as #{c}; usb0 appears)#{IO.ANSI.reset()}")
+        NetNamespace.plug_device(rig)
+
+      {:replugged, c} ->
+        IO.puts("  #{time()} #{IO.ANSI.yellow()}(kernel: back as #{c})#{IO.ANSI.reset()}")
+    end)
+
+    for key <- ["state", "data_path", "reason", "signal_4bars"],
+        do: VintageNet.subscribe(["interface", "wwan0", "mobile", key])
+
+    VintageNet.subscribe(["interface", "wwan0", "connection"])
+    VintageNet.subscribe(["interface", "wwan0", "addresses"])
+
+    config = %{type: VintageNetCellular, vintage_net_cellular: %{service_providers: @providers, data_path: :usb_net}}
+    :ok = VintageNet.configure("wwan0", config)
+    await_internet(System.monotonic_time(:millisecond) + max(seconds, 40) * 1_000)
+
+    heading("What happened")
+    IO.puts("  data_path:  #{inspect(VintageNet.get(["interface", "wwan0", "mobile", "data_path"]))}")
+    IO.puts("  connection: #{inspect(VintageNet.get(["interface", "wwan0", "connection"]))}")
+    IO.puts("  the device namespace's links: #{inspect(NetNamespace.device_links(rig))}")
+
+    case NetNamespace.reach_far_end(rig) do
+      {:ok, greeting} -> IO.puts("  a TCP connection from the device side to 10.11.12.13:5000: #{inspect(greeting)}")
+      {:error, why} -> IO.puts("  the far end was not reached: #{inspect(why)}")
+    end
+
+    IO.puts("  the modem heard, beside the usual set-up:")
+
+    for line <- World.received(world, :modem),
+        String.contains?(line, [
+          "usbnet",
+          "CFUN=1,1",
+          "QNETDEVCTL",
+          "CUSBPIDSWITCH",
+          "QCRMCALL",
+          "UUSBCONF",
+          "CGACT=1",
+          "#ECM"
+        ]),
+        do: IO.puts("    #{line}")
+
+    VintageNet.deconfigure("wwan0")
+    GenServer.stop(netlink)
+    World.stop(world)
+  end
+
+  defp await_internet(deadline) do
+    remaining = deadline - System.monotonic_time(:millisecond)
+
+    if remaining > 0 do
+      receive do
+        {VintageNet, ["interface", "wwan0" | rest], old, new, _meta} ->
+          IO.puts("  #{time()} #{String.pad_trailing(Enum.join(rest, "/"), 24)} #{inspect(old)} -> #{inspect(new)}")
+          if rest == ["connection"] and new == :internet, do: :ok, else: await_internet(deadline)
+      after
+        remaining -> IO.puts("  (no internet after the wait)")
+      end
+    end
+  end
+
   defp print_events(deadline, script, t0, sim) do
     now = System.monotonic_time(:millisecond)
 
@@ -336,8 +464,9 @@ defmodule Demo do
 
   defp await_registration(at) do
     receive do
-      {ATPort, ^at, line} when is_binary(line) ->
-        case AT.parse(line) do
+      # The port program parsed the URC already.
+      {ATPort, ^at, {:urc, line, parsed}} ->
+        case parsed do
           {:ok, {:cereg, reg}} ->
             say("URC #{line}")
             if registered?(reg.stat), do: reg, else: await_registration(at)
