@@ -465,19 +465,6 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (y, m, d)
 }
 
-#[cfg(test)]
-mod time_tests {
-    use super::civil_from_days;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(20_789), (2026, 12, 2));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-    }
-}
-
 /// Quectel `AT+QNETDEVCTL=<op>,<cid>,<urc_en>`: the data call on the ECM,
 /// RNDIS or MBIM interface; `AT+QNETDEVCTL?` →
 /// `+QNETDEVCTL: <op>,<cid>,<urc_en>,<state>`.
@@ -665,4 +652,17 @@ fn ecm(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
         Op::Exec => return Err(Fail::Error),
     }
     Ok(Done::Ok)
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::civil_from_days;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(20_789), (2026, 12, 2));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
 }
