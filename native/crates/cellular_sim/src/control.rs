@@ -3,9 +3,13 @@
 //!
 //! ```
 //! use cellular_sim::control::{parse_control, parse_scenario, Control, RegTarget, SimAction};
+//! use cellular_sim::profile::Composition;
 //!
 //! assert_eq!(parse_control("sim remove"), Ok(Control::Sim(SimAction::Remove)));
 //! assert_eq!(parse_control("reg denied 15"), Ok(Control::Reg(RegTarget::Denied(15))));
+//! // Store a USB composition and reset: the modem re-enumerates with it
+//! // (`serial`, `rmnet`, `ecm`, `rndis`, `mbim`, as far as the model has it).
+//! assert_eq!(parse_control("usbnet ecm"), Ok(Control::UsbNet(Composition::Ecm)));
 //!
 //! let lines = parse_scenario("# boot, then lose the SIM\n5s sim remove\n2500ms reg denied 3\n", 1.0).unwrap();
 //! assert_eq!(lines, vec![
