@@ -2,7 +2,8 @@
 //!
 //! The interpreter in [`crate::modem`] never asks "which model is this?"; it
 //! reads these fields instead (identity strings, which vendor commands exist,
-//! result-code details, URCs at boot, radio technology names).
+//! result-code details, URCs at boot, radio technology names, USB
+//! compositions and how they are switched).
 //!
 //! ```
 //! use cellular_sim::profile;
@@ -15,6 +16,13 @@
 //! assert!(profile::by_key("me910c1").unwrap().supports("#CCID"));
 //! assert!(profile::by_key("e3372").unwrap().supports("^ICCID"));
 //! assert!(profile::by_key("nokia3310").is_none());
+//!
+//! // USB compositions: the factory one, and the product id of each.
+//! use cellular_sim::profile::Composition;
+//! let sim7600 = profile::by_key("sim7600").unwrap();
+//! assert_eq!(sim7600.composition, Composition::Rmnet);
+//! assert_eq!(sim7600.pid(Composition::Ecm), 0x9018);
+//! assert!(!profile::by_key("bg96").unwrap().offers(Composition::Ecm));
 //! ```
 
 /// How a model answers `AT+CCID`.

@@ -1292,8 +1292,9 @@ impl Modem {
                 SimState::Ready
             };
         }
-        // The flash setting takes effect now.
+        // The flash setting takes effect now; the interface call state is RAM.
         self.composition = self.usbnet;
+        self.qnetdevctl = (0, 1, 0);
         let usb = self.usb();
         self.trace(format!(
             "USB device back as {} ({:04x}), booting",

@@ -1399,10 +1399,16 @@ fn quectel_usbnet_is_stored_and_taken_at_the_next_reset() {
         "\r\n+CME ERROR: 30\r\n"
     );
 
-    // Back to RmNet the same way.
+    // Back to RmNet the same way; the call state does not survive the reset.
+    m.control(Control::Reg(RegTarget::Home), 2000);
+    assert_eq!(at(&mut m, 2000, "AT+QNETDEVCTL=1,1,1"), "\r\nOK\r\n");
     assert_eq!(at(&mut m, 2000, "AT+QCFG=\"usbnet\",0"), "\r\nOK\r\n");
     assert_eq!(at(&mut m, 2000, "AT+CFUN=1,1"), "\r\nOK\r\n");
     assert_eq!(reset_done(&mut m, 2200), Some(("rmnet", 0x0125)));
+    assert_eq!(
+        at(&mut m, 2200, "AT+QNETDEVCTL?"),
+        "\r\n+QNETDEVCTL: 0,1,0,0\r\n\r\nOK\r\n"
+    );
 
     // `--usbnet` sets the composition of the first power-on.
     let m = quiet_modem(&["--model", "eg95", "--usbnet", "rndis"]);
