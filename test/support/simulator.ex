@@ -11,6 +11,17 @@ defmodule VintageNetCellular.Test.Simulator do
       {:ok, %{event: "replugged", ports: %{at: new_at}}} = Simulator.await(sim, "replugged")
       :ok = Simulator.stop(sim)
 
+  The `ready` and `replugged` lines also name the USB network function the
+  modem booted in and its product id, e.g.
+  `"composition":"ecm","usb_pid":"9018"` (`serial`, `rmnet`, `ecm`, `rndis` or
+  `mbim`; the id as 4 lower-case hex digits). `--usbnet <composition>` picks it
+  for the first power-on; the control command `usbnet <composition>` stores it
+  as the model's vendor command would (`AT+QCFG="usbnet"`, `AT+CUSBPIDSWITCH`,
+  `AT+UUSBCONF`, `AT#USBCFG`) and resets the modem, which then re-enumerates
+  (`unplugged`, then `replugged` with the new composition); a composition the
+  model lacks gives `{:error, message}`. `parse_line/1` keeps only the keys in
+  `t:event/0`, so read the new ones from the raw line if a test needs them.
+
   The simulator prints one JSON object per line on stdout. Elixir 1.14 has no
   JSON module and the project takes no Hex packages, so `parse_line/1` reads
   the few fixed shapes of `native/crates/cellular_sim` with regular expressions.

@@ -15,7 +15,7 @@
 //! ```
 
 use crate::control::{parse_control, Control, FragmentMode, RegTarget};
-use crate::profile::{self, Profile};
+use crate::profile::{self, Composition, Profile};
 use std::path::PathBuf;
 
 /// How the SIM starts.
@@ -53,6 +53,9 @@ pub struct Config {
     pub quiet: bool,
     /// Control commands given with `--exec` (extension), applied at start.
     pub exec: Vec<Control>,
+    /// The USB composition stored in the modem's flash at start (extension);
+    /// `None`: the model's factory one.
+    pub usbnet: Option<Composition>,
 }
 
 impl Default for Config {
@@ -76,6 +79,7 @@ impl Default for Config {
             reset_ms: 2000,
             quiet: false,
             exec: Vec::new(),
+            usbnet: None,
         }
     }
 }
@@ -95,6 +99,7 @@ pub fn usage() -> String {
          \x20                   [--pin 1234] [--pin-attempts 1..3] [--sim ready|absent|locked] [--operator MCCMNC] [--roaming]\n\
          \x20                   [--registration home|roaming|searching|denied] [--register-after-ms N]\n\
          \x20                   [--provisioned APN] [--time-scale F] [--reset-ms N] [--exec COMMAND] [--quiet]\n\
+         \x20                   [--usbnet serial|rmnet|ecm|rndis|mbim]\n\
          Control commands are read from stdin, one per line; the simulator exits when stdin closes.\n\
          See native/crates/cellular_sim/README.md.",
         profile::keys().join("|")
@@ -203,6 +208,13 @@ where
                 };
             }
             "--reset-ms" => cfg.reset_ms = unsigned(&flag, &value()?)?,
+            "--usbnet" => {
+                let v = value()?;
+                let composition = Composition::parse(&v).ok_or_else(|| {
+                    format!("--usbnet: unknown composition '{v}' (serial, rmnet, ecm, rndis, mbim)")
+                })?;
+                cfg.usbnet = Some(composition);
+            }
             "--exec" => {
                 let v = value()?;
                 cfg.exec
@@ -210,6 +222,13 @@ where
             }
             other => return Err(format!("unknown argument '{other}'\n{}", usage())),
         }
+    }
+    if let Some(c) = cfg.usbnet.filter(|c| !cfg.profile.offers(*c)) {
+        return Err(format!(
+            "--usbnet: {} has no {} composition",
+            cfg.profile.name,
+            c.name()
+        ));
     }
     Ok(Cli::Run(Box::new(cfg)))
 }
@@ -293,6 +312,8 @@ mod tests {
             "--quiet",
             "--exec",
             "signal 5",
+            "--usbnet",
+            "serial",
         ]);
         assert_eq!(cfg.profile.key, "sim7080");
         assert_eq!(cfg.scenario, Some(PathBuf::from("/tmp/s")));
@@ -311,6 +332,8 @@ mod tests {
         assert_eq!(cfg.reset_ms, 100);
         assert!(cfg.quiet);
         assert_eq!(cfg.exec, vec![Control::Signal { rssi: 5, ber: None }]);
+        assert_eq!(cfg.usbnet, Some(Composition::Serial));
+        assert_eq!(run(&["--usbnet=ecm"]).usbnet, Some(Composition::Ecm));
         assert_eq!(run(&["--roaming"]).registration, RegTarget::Roaming);
         assert_eq!(
             run(&["--registration=searching"]).registration,
@@ -335,6 +358,11 @@ mod tests {
             (&["--provisioned", "a\"b"], "--provisioned"),
             (&["--exec", "explode"], "--exec: unknown command"),
             (&["--frobnicate"], "unknown argument '--frobnicate'"),
+            (&["--usbnet", "ncm"], "--usbnet: unknown composition 'ncm'"),
+            (
+                &["--model", "bg96", "--usbnet", "ecm"],
+                "--usbnet: BG96 has no ecm",
+            ),
         ] {
             let err = parse_args(args.iter().copied()).err().unwrap_or_default();
             assert!(err.contains(needle), "{args:?}: {err}");

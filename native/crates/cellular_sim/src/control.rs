@@ -3,9 +3,13 @@
 //!
 //! ```
 //! use cellular_sim::control::{parse_control, parse_scenario, Control, RegTarget, SimAction};
+//! use cellular_sim::profile::Composition;
 //!
 //! assert_eq!(parse_control("sim remove"), Ok(Control::Sim(SimAction::Remove)));
 //! assert_eq!(parse_control("reg denied 15"), Ok(Control::Reg(RegTarget::Denied(15))));
+//! // Store a USB composition and reset: the modem re-enumerates with it
+//! // (`serial`, `rmnet`, `ecm`, `rndis`, `mbim`, as far as the model has it).
+//! assert_eq!(parse_control("usbnet ecm"), Ok(Control::UsbNet(Composition::Ecm)));
 //!
 //! let lines = parse_scenario("# boot, then lose the SIM\n5s sim remove\n2500ms reg denied 3\n", 1.0).unwrap();
 //! assert_eq!(lines, vec![
@@ -18,6 +22,7 @@
 //! ```
 
 use crate::modem::PortId;
+use crate::profile::Composition;
 use std::fmt;
 
 /// SIM card events.
@@ -163,6 +168,12 @@ pub enum Control {
     /// under a new pty (a driver rebound to that interface): the modem is
     /// not reset, but a data call on that port ends.
     Reopen(PortId),
+    /// Store this USB composition in the modem's flash, as its vendor
+    /// command would (`AT+QCFG="usbnet"`, `AT+CUSBPIDSWITCH`, `AT+UUSBCONF`,
+    /// `AT#USBCFG`), and reset it: it re-enumerates with the composition
+    /// (`unplugged`, then `replugged` with `"composition"`). A model that
+    /// cannot present it rejects the command.
+    UsbNet(Composition),
     /// Print a one-line summary of the modem state as a log event.
     Status,
     Quit,
@@ -314,6 +325,15 @@ pub fn parse_control(line: &str) -> Result<Control, String> {
                 "ppp" => Ok(Control::Reopen(PortId::Ppp)),
                 other => Err(format!("reopen: unknown port '{other}' (at, ppp)")),
             }
+        }
+        "usbnet" => {
+            arity(1)?;
+            Composition::parse(args[0]).map(Control::UsbNet).ok_or_else(|| {
+                format!(
+                    "usbnet: unknown composition '{}' (serial, rmnet, ecm, rndis, mbim)",
+                    args[0]
+                )
+            })
         }
         "status" => arity(0).map(|_| Control::Status),
         "quit" => arity(0).map(|_| Control::Quit),
@@ -494,6 +514,8 @@ mod tests {
                     bytes: 100,
                 },
             ),
+            ("usbnet ecm", Control::UsbNet(Composition::Ecm)),
+            ("usbnet rmnet", Control::UsbNet(Composition::Rmnet)),
             ("status", Control::Status),
             ("  quit  ", Control::Quit),
         ];
@@ -524,6 +546,8 @@ mod tests {
             ("flood 1 8", "flood line bytes"),
             ("flood x", "flood lines"),
             ("unplug now", "takes 0 arguments"),
+            ("usbnet", "takes 1 argument"),
+            ("usbnet ncm", "unknown composition 'ncm'"),
         ] {
             let err = parse_control(line).unwrap_err();
             assert!(err.contains(needle), "{line:?}: {err}");

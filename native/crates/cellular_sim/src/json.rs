@@ -2,16 +2,17 @@
 //! per line, written by hand (no JSON crate: the objects are tiny and fixed).
 //!
 //! ```
-//! use cellular_sim::json::{Event, Ports};
+//! use cellular_sim::json::{Event, Ports, Usb};
 //! use cellular_sim::modem::PortId;
 //!
 //! let ready = Event::Ready {
 //!     model: "EC25".into(),
 //!     ports: Ports { at: "/dev/pts/5".into(), ppp: "/dev/pts/6".into() },
+//!     usb: Usb { composition: "ecm", pid: 0x0125 },
 //! };
 //! assert_eq!(
 //!     ready.to_json(),
-//!     r#"{"event":"ready","model":"EC25","ports":{"at":"/dev/pts/5","ppp":"/dev/pts/6"}}"#
+//!     r#"{"event":"ready","model":"EC25","ports":{"at":"/dev/pts/5","ppp":"/dev/pts/6"},"composition":"ecm","usb_pid":"0125"}"#
 //! );
 //! assert_eq!(Event::Connected(PortId::Ppp).to_json(), r#"{"event":"connected","port":"ppp"}"#);
 //! assert_eq!(Event::Log("say \"hi\"\n".into()).to_json(), r#"{"event":"log","message":"say \"hi\"\n"}"#);
@@ -28,15 +29,28 @@ pub struct Ports {
     pub ppp: String,
 }
 
+/// What the modem shows on USB after a power-on: its network function
+/// ("composition") and the product id that goes with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usb {
+    /// `serial`, `rmnet`, `ecm`, `rndis` or `mbim`.
+    pub composition: &'static str,
+    pub pid: u16,
+}
+
 /// One line of stdout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// The modem is up; clients may open the ports.
-    Ready { model: String, ports: Ports },
+    Ready {
+        model: String,
+        ports: Ports,
+        usb: Usb,
+    },
     /// Both ptys were closed (USB unplug, reset or power down).
     Unplugged,
     /// The modem came back under new pty names.
-    Replugged { ports: Ports },
+    Replugged { ports: Ports, usb: Usb },
     /// One port's pty closed and a new one took its place (`reopen`).
     Reopened { ports: Ports },
     /// A data call reached CONNECT on this port.
@@ -51,15 +65,18 @@ impl Event {
     /// The event as one line of JSON, without the newline.
     pub fn to_json(&self) -> String {
         match self {
-            Event::Ready { model, ports } => format!(
-                r#"{{"event":"ready","model":{},"ports":{}}}"#,
+            Event::Ready { model, ports, usb } => format!(
+                r#"{{"event":"ready","model":{},"ports":{},{}}}"#,
                 quote(model),
-                ports_json(ports)
+                ports_json(ports),
+                usb_json(usb)
             ),
             Event::Unplugged => r#"{"event":"unplugged"}"#.to_string(),
-            Event::Replugged { ports } => {
-                format!(r#"{{"event":"replugged","ports":{}}}"#, ports_json(ports))
-            }
+            Event::Replugged { ports, usb } => format!(
+                r#"{{"event":"replugged","ports":{},{}}}"#,
+                ports_json(ports),
+                usb_json(usb)
+            ),
             Event::Reopened { ports } => {
                 format!(r#"{{"event":"reopened","ports":{}}}"#, ports_json(ports))
             }
@@ -81,6 +98,16 @@ fn ports_json(ports: &Ports) -> String {
         r#"{{"at":{},"ppp":{}}}"#,
         quote(&ports.at),
         quote(&ports.ppp)
+    )
+}
+
+/// The `"composition"` and `"usb_pid"` members (the id as 4 hex digits, a
+/// string like the rest so line-oriented readers need one pattern).
+fn usb_json(usb: &Usb) -> String {
+    format!(
+        r#""composition":{},"usb_pid":"{:04x}""#,
+        quote(usb.composition),
+        usb.pid
     )
 }
 
@@ -134,8 +161,15 @@ mod tests {
             r#"{"event":"reopened","ports":{"at":"/dev/pts/9","ppp":"/dev/pts/10"}}"#
         );
         assert_eq!(
-            Event::Replugged { ports }.to_json(),
-            r#"{"event":"replugged","ports":{"at":"/dev/pts/9","ppp":"/dev/pts/10"}}"#
+            Event::Replugged {
+                ports,
+                usb: Usb {
+                    composition: "rndis",
+                    pid: 0x9011
+                }
+            }
+            .to_json(),
+            r#"{"event":"replugged","ports":{"at":"/dev/pts/9","ppp":"/dev/pts/10"},"composition":"rndis","usb_pid":"9011"}"#
         );
         assert_eq!(
             Event::Hangup(PortId::At).to_json(),

@@ -2,7 +2,8 @@
 //!
 //! The interpreter in [`crate::modem`] never asks "which model is this?"; it
 //! reads these fields instead (identity strings, which vendor commands exist,
-//! result-code details, URCs at boot, radio technology names).
+//! result-code details, URCs at boot, radio technology names, USB
+//! compositions and how they are switched).
 //!
 //! ```
 //! use cellular_sim::profile;
@@ -15,6 +16,13 @@
 //! assert!(profile::by_key("me910c1").unwrap().supports("#CCID"));
 //! assert!(profile::by_key("e3372").unwrap().supports("^ICCID"));
 //! assert!(profile::by_key("nokia3310").is_none());
+//!
+//! // USB compositions: the factory one, and the product id of each.
+//! use cellular_sim::profile::Composition;
+//! let sim7600 = profile::by_key("sim7600").unwrap();
+//! assert_eq!(sim7600.composition, Composition::Rmnet);
+//! assert_eq!(sim7600.pid(Composition::Ecm), 0x9018);
+//! assert!(!profile::by_key("bg96").unwrap().offers(Composition::Ecm));
 //! ```
 
 /// How a model answers `AT+CCID`.
@@ -84,6 +92,97 @@ pub enum Vendor {
     Huawei,
 }
 
+/// A USB network function ("composition") a model presents next to its AT
+/// ports. The library drives only ECM, RNDIS and MBIM; `Rmnet` stands for the
+/// Qualcomm QMI/RmNet default of Quectel, SIMCom and Telit, `Serial` for a
+/// composition with no network function at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Composition {
+    Serial,
+    Rmnet,
+    Ecm,
+    Rndis,
+    Mbim,
+}
+
+impl Composition {
+    pub const ALL: [Composition; 5] = [
+        Composition::Serial,
+        Composition::Rmnet,
+        Composition::Ecm,
+        Composition::Rndis,
+        Composition::Mbim,
+    ];
+
+    /// The name in events, the `usbnet` control and `--usbnet`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Composition::Serial => "serial",
+            Composition::Rmnet => "rmnet",
+            Composition::Ecm => "ecm",
+            Composition::Rndis => "rndis",
+            Composition::Mbim => "mbim",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Composition> {
+        Composition::ALL.into_iter().find(|c| c.name() == word)
+    }
+
+    /// Does it carry a network interface a data call can run on?
+    pub fn has_netdev(self) -> bool {
+        self != Composition::Serial
+    }
+}
+
+/// The vendor commands that switch the composition and run a data call on
+/// its network interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsbNetFamily {
+    /// Quectel `AT+QCFG="usbnet",<n>` (after the next reset); data call
+    /// `AT+QNETDEVCTL`.
+    Quectel,
+    /// SIMCom `AT+CUSBPIDSWITCH=<pid>,1,1`, which resets by itself; data call
+    /// `AT$QCRMCALL`.
+    SimcomPid,
+    /// u-blox `AT+UUSBCONF` (after the next reset, `AT+CFUN=16`); data call
+    /// `AT+CGACT`.
+    Ublox,
+    /// Telit `AT#USBCFG` (after `AT#REBOOT`); data call `AT#ECM`/`AT#ECMD`.
+    Telit,
+}
+
+/// One composition a model can be switched to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsbMode {
+    pub composition: Composition,
+    /// The vendor's number for it (`usbnet` value, `UUSBCONF` id, `USBCFG`
+    /// mode, or the product id itself for `CUSBPIDSWITCH`).
+    pub code: u16,
+    /// The vendor's name for it where the command prints one (`UUSBCONF`).
+    pub label: &'static str,
+    /// The USB product id in this composition; `None`: the model's `usb_pid`.
+    pub pid: Option<u16>,
+}
+
+/// How a model switches its USB network function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsbNet {
+    pub family: UsbNetFamily,
+    /// Every composition the command accepts, the factory one included.
+    pub modes: &'static [UsbMode],
+}
+
+impl UsbNet {
+    pub fn by_code(&self, code: u16) -> Option<&'static UsbMode> {
+        self.modes.iter().find(|m| m.code == code)
+    }
+
+    pub fn by_composition(&self, composition: Composition) -> Option<&'static UsbMode> {
+        self.modes.iter().find(|m| m.composition == composition)
+    }
+}
+
 /// One modem model.
 #[derive(Debug)]
 pub struct Profile {
@@ -127,12 +226,93 @@ pub struct Profile {
     /// URCs when the SIM is pulled out.
     pub sim_removed_urcs: &'static [&'static str],
     pub radio: Radio,
+    /// The USB product id in the factory composition.
+    pub usb_pid: u16,
+    /// The composition at the first power-on (`--usbnet` changes it).
+    pub composition: Composition,
+    /// How the composition is switched; `None`: it cannot be.
+    pub usbnet: Option<UsbNet>,
+    /// An `AT+CFUN=<fun>` besides `AT+CFUN=1,1` that resets the modem
+    /// (u-blox 16).
+    pub reset_fun: Option<u8>,
 }
 
 impl Profile {
     /// Does the model answer this vendor command (`"+QCCID"`, upper case)?
     pub fn supports(&self, command: &str) -> bool {
         self.vendor_commands.contains(&command)
+    }
+
+    /// Can the model present this composition?
+    pub fn offers(&self, composition: Composition) -> bool {
+        composition == self.composition
+            || self
+                .usbnet
+                .is_some_and(|u| u.by_composition(composition).is_some())
+    }
+
+    /// The USB product id in a composition.
+    pub fn pid(&self, composition: Composition) -> u16 {
+        self.usbnet
+            .and_then(|u| u.by_composition(composition))
+            .and_then(|m| m.pid)
+            .unwrap_or(self.usb_pid)
+    }
+}
+
+/// Quectel `usbnet` values; the product id stays the model's.
+const QUECTEL_USBNET: UsbNet = UsbNet {
+    family: UsbNetFamily::Quectel,
+    modes: &[
+        usb_mode(Composition::Rmnet, 0, "", None),
+        usb_mode(Composition::Ecm, 1, "", None),
+        usb_mode(Composition::Mbim, 2, "", None),
+        usb_mode(Composition::Rndis, 3, "", None),
+    ],
+};
+
+/// SIMCom SIM7600: `AT+CUSBPIDSWITCH` names the product id itself.
+const SIM7600_USBNET: UsbNet = UsbNet {
+    family: UsbNetFamily::SimcomPid,
+    modes: &[
+        usb_mode(Composition::Rmnet, 0x9001, "", Some(0x9001)),
+        usb_mode(Composition::Rndis, 0x9011, "", Some(0x9011)),
+        usb_mode(Composition::Ecm, 0x9018, "", Some(0x9018)),
+    ],
+};
+
+/// u-blox `AT+UUSBCONF` profiles.
+const UBLOX_USBNET: UsbNet = UsbNet {
+    family: UsbNetFamily::Ublox,
+    modes: &[
+        usb_mode(Composition::Serial, 0, "", Some(0x1141)),
+        usb_mode(Composition::Ecm, 2, "ECM", Some(0x1143)),
+        usb_mode(Composition::Rndis, 3, "RNDIS", Some(0x1146)),
+    ],
+};
+
+/// Telit LE910Cx `AT#USBCFG` modes.
+const TELIT_USBNET: UsbNet = UsbNet {
+    family: UsbNetFamily::Telit,
+    modes: &[
+        usb_mode(Composition::Rmnet, 0, "", Some(0x1201)),
+        usb_mode(Composition::Rndis, 1, "", Some(0x1203)),
+        usb_mode(Composition::Mbim, 2, "", Some(0x1204)),
+        usb_mode(Composition::Ecm, 3, "", Some(0x1206)),
+    ],
+};
+
+const fn usb_mode(
+    composition: Composition,
+    code: u16,
+    label: &'static str,
+    pid: Option<u16>,
+) -> UsbMode {
+    UsbMode {
+        composition,
+        code,
+        label,
+        pid,
     }
 }
 
@@ -149,10 +329,25 @@ const QUECTEL_COMMANDS: &[&str] = &[
     "+QGMR",
     "+QPOWD",
     "+QLTS",
+    "+QNETDEVCTL",
 ];
 
 const SIMCOM_COMMANDS: &[&str] = &[
     "+CICCID", "+CPSI", "+CNSMOD", "+AUTOCSQ", "+CNMP", "+CSPN", "+SPIC", "+CRESET",
+];
+
+/// SIM7600: the SIMCom set plus the composition switch and the QMI data call.
+const SIM7600_COMMANDS: &[&str] = &[
+    "+CICCID",
+    "+CPSI",
+    "+CNSMOD",
+    "+AUTOCSQ",
+    "+CNMP",
+    "+CSPN",
+    "+SPIC",
+    "+CRESET",
+    "+CUSBPIDSWITCH",
+    "$QCRMCALL",
 ];
 
 const SIM7080_COMMANDS: &[&str] = &[
@@ -231,6 +426,10 @@ pub static PROFILES: &[Profile] = &[
         sim_ready_urcs: QUECTEL_SIM_READY,
         sim_removed_urcs: QUECTEL_SIM_REMOVED,
         radio: QUECTEL_LTE_RADIO,
+        usb_pid: 0x0125,
+        composition: Composition::Rmnet,
+        usbnet: Some(QUECTEL_USBNET),
+        reset_fun: None,
     },
     Profile {
         key: "eg95",
@@ -259,6 +458,10 @@ pub static PROFILES: &[Profile] = &[
             earfcn: 1300,
             ..QUECTEL_LTE_RADIO
         },
+        usb_pid: 0x0195,
+        composition: Composition::Rmnet,
+        usbnet: Some(QUECTEL_USBNET),
+        reset_fun: None,
     },
     Profile {
         key: "ec21",
@@ -287,6 +490,10 @@ pub static PROFILES: &[Profile] = &[
             earfcn: 6300,
             ..QUECTEL_LTE_RADIO
         },
+        usb_pid: 0x0121,
+        composition: Composition::Rmnet,
+        usbnet: Some(QUECTEL_USBNET),
+        reset_fun: None,
     },
     Profile {
         key: "bg96",
@@ -328,6 +535,10 @@ pub static PROFILES: &[Profile] = &[
             earfcn: 5110,
             cnsmod: 7,
         },
+        usb_pid: 0x0296,
+        composition: Composition::Serial,
+        usbnet: None,
+        reset_fun: None,
     },
     Profile {
         key: "sim7600",
@@ -350,13 +561,17 @@ pub static PROFILES: &[Profile] = &[
         ccid: CcidStyle::Unsupported,
         cgauth_order: CgauthOrder::PassUser,
         cgdcont_tail: ",\"0.0.0.0\",0,0,0,0",
-        vendor_commands: SIMCOM_COMMANDS,
+        vendor_commands: SIM7600_COMMANDS,
         qcfg: &[],
         settings: &[("+CNMP", "2")],
         boot_urcs: &["RDY"],
         sim_ready_urcs: SIMCOM_SIM_READY,
         sim_removed_urcs: SIMCOM_SIM_REMOVED,
         radio: SIMCOM_LTE_RADIO,
+        usb_pid: 0x9001,
+        composition: Composition::Rmnet,
+        usbnet: Some(SIM7600_USBNET),
+        reset_fun: None,
     },
     Profile {
         key: "sim7080",
@@ -392,6 +607,10 @@ pub static PROFILES: &[Profile] = &[
             earfcn: 5110,
             cnsmod: 7,
         },
+        usb_pid: 0x9205,
+        composition: Composition::Serial,
+        usbnet: None,
+        reset_fun: None,
     },
     Profile {
         key: "a7600",
@@ -426,6 +645,10 @@ pub static PROFILES: &[Profile] = &[
             earfcn: 1300,
             ..SIMCOM_LTE_RADIO
         },
+        usb_pid: 0x9011,
+        composition: Composition::Rndis,
+        usbnet: None,
+        reset_fun: None,
     },
     Profile {
         key: "sim7672",
@@ -455,6 +678,10 @@ pub static PROFILES: &[Profile] = &[
         sim_ready_urcs: SIMCOM_SIM_READY,
         sim_removed_urcs: SIMCOM_SIM_REMOVED,
         radio: SIMCOM_LTE_RADIO,
+        usb_pid: 0x9011,
+        composition: Composition::Rndis,
+        usbnet: None,
+        reset_fun: None,
     },
     // Telit ME910C1: the ICCID only through `AT#CCID` (the simulated
     // firmware refuses `AT+CCID`, so the profile's command is what works),
@@ -481,6 +708,39 @@ pub static PROFILES: &[Profile] = &[
         sim_ready_urcs: &[],
         sim_removed_urcs: &["#QSS: 0"],
         radio: PLAIN_LTE_RADIO,
+        usb_pid: 0x1101,
+        composition: Composition::Serial,
+        usbnet: None,
+        reset_fun: None,
+    },
+    // Telit LE910C1 (1bc7:1201): the ME910C1's command set plus the USB
+    // composition switch `AT#USBCFG`, `AT#REBOOT` and the ECM data call.
+    Profile {
+        key: "le910c1",
+        name: "LE910C1",
+        vendor: Vendor::Telit,
+        manufacturer: "Telit",
+        model: "LE910C1-NF",
+        cgmr: "25.21.660",
+        ati: &["Telit", "LE910C1-NF", "25.21.660"],
+        qgmr: "",
+        imei_tac: "35420910",
+        cmee_default: 0,
+        connect: "CONNECT",
+        ccid: CcidStyle::Unsupported,
+        cgauth_order: CgauthOrder::UserPass,
+        cgdcont_tail: ",\"0.0.0.0\",0,0",
+        vendor_commands: &["#CCID", "#USBCFG", "#REBOOT", "#ECM", "#ECMD"],
+        qcfg: &[],
+        settings: &[("+WS46", "28")],
+        boot_urcs: &[],
+        sim_ready_urcs: &[],
+        sim_removed_urcs: &["#QSS: 0"],
+        radio: PLAIN_LTE_RADIO,
+        usb_pid: 0x1201,
+        composition: Composition::Rmnet,
+        usbnet: Some(TELIT_USBNET),
+        reset_fun: None,
     },
     // u-blox LARA-R6: `AT+CCID` (prefixed) and `AT+URAT` stored as a setting.
     Profile {
@@ -502,13 +762,17 @@ pub static PROFILES: &[Profile] = &[
         ccid: CcidStyle::Prefixed,
         cgauth_order: CgauthOrder::UserPass,
         cgdcont_tail: ",\"0.0.0.0\",0,0,0,0",
-        vendor_commands: &["+URAT"],
+        vendor_commands: &["+URAT", "+UUSBCONF"],
         qcfg: &[],
         settings: &[("+URAT", "4,3")],
         boot_urcs: &[],
         sim_ready_urcs: &[],
         sim_removed_urcs: &["+CIEV: 10,0"],
         radio: PLAIN_LTE_RADIO,
+        usb_pid: 0x1141,
+        composition: Composition::Serial,
+        usbnet: Some(UBLOX_USBNET),
+        reset_fun: Some(16),
     },
     // Huawei E3372 in stick mode: the ICCID only through `AT^ICCID?`, which
     // answers the raw EF_ICCID (nibbles swapped, `98...`), and `AT^SYSCFGEX`
@@ -541,6 +805,10 @@ pub static PROFILES: &[Profile] = &[
         sim_ready_urcs: &["^SIMST: 1"],
         sim_removed_urcs: &["^SIMST: 255"],
         radio: PLAIN_LTE_RADIO,
+        usb_pid: 0x1506,
+        composition: Composition::Serial,
+        usbnet: None,
+        reset_fun: None,
     },
 ];
 
@@ -583,7 +851,10 @@ mod tests {
             assert!(!p.ati.is_empty());
             for c in p.vendor_commands {
                 assert!(
-                    (c.starts_with('+') || c.starts_with('#') || c.starts_with('^'))
+                    (c.starts_with('+')
+                        || c.starts_with('#')
+                        || c.starts_with('^')
+                        || c.starts_with('$'))
                         && c.to_ascii_uppercase() == *c,
                     "{c}"
                 );
@@ -596,6 +867,36 @@ mod tests {
                 p.key
             );
             assert_eq!(p.supports("+CPSI"), p.vendor == Vendor::Simcom, "{}", p.key);
+            // The factory composition is one the switch accepts, and every
+            // mode is reachable by its code and its composition.
+            assert!(p.offers(p.composition), "{}", p.key);
+            if let Some(u) = p.usbnet {
+                assert!(u.by_composition(p.composition).is_some(), "{}", p.key);
+                for m in u.modes {
+                    assert_eq!(u.by_code(m.code), Some(m), "{}", p.key);
+                    assert_eq!(u.by_composition(m.composition), Some(m), "{}", p.key);
+                }
+            }
         }
+    }
+
+    #[test]
+    fn usb_compositions_and_product_ids() {
+        let pid = |key: &str, c: Composition| by_key(key).map(|p| p.pid(c));
+        assert_eq!(pid("ec25", Composition::Ecm), Some(0x0125));
+        assert_eq!(pid("sim7600", Composition::Rmnet), Some(0x9001));
+        assert_eq!(pid("sim7600", Composition::Rndis), Some(0x9011));
+        assert_eq!(pid("sim7600", Composition::Ecm), Some(0x9018));
+        assert_eq!(pid("lara_r6", Composition::Rndis), Some(0x1146));
+        assert_eq!(pid("le910c1", Composition::Ecm), Some(0x1206));
+        assert_eq!(
+            by_key("a7600").map(|p| p.composition),
+            Some(Composition::Rndis)
+        );
+        assert!(by_key("bg96").is_some_and(|p| p.usbnet.is_none() && !p.offers(Composition::Ecm)));
+        for c in Composition::ALL {
+            assert_eq!(Composition::parse(c.name()), Some(c));
+        }
+        assert_eq!(Composition::parse("ncm"), None);
     }
 }

@@ -132,6 +132,7 @@ async fn main_loop(cfg: Config) -> i32 {
     if !shell.emit(&Event::Ready {
         model: modem.profile().name.to_string(),
         ports,
+        usb: modem.usb(),
     }) {
         return 0;
     }
@@ -162,7 +163,7 @@ async fn main_loop(cfg: Config) -> i32 {
                     if line.is_empty() || line.starts_with('#') {
                         continue;
                     }
-                    match parse_control(line) {
+                    match parse_control(line).and_then(|c| modem.accepts(&c).map(|_| c)) {
                         Ok(control) => {
                             modem.control(control, shell.now_ms());
                             shell.trace(&format!("control: {line}"));
@@ -300,9 +301,9 @@ impl Shell {
                         )));
                     }
                 },
-                Effect::Replug => match self.plug() {
+                Effect::Replug(usb) => match self.plug() {
                     Ok(ports) => {
-                        if !self.emit(&Event::Replugged { ports }) {
+                        if !self.emit(&Event::Replugged { ports, usb }) {
                             return false;
                         }
                     }

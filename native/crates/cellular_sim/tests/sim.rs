@@ -547,3 +547,41 @@ fn bad_arguments_and_scenarios_exit_2_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("usage: cellular_sim"));
 }
+
+#[test]
+fn usb_composition_in_events_and_the_usbnet_control() {
+    let mut sim = Sim::start(&["--quiet", "--model", "sim7600", "--reset-ms", "100"]);
+    let ready = sim.seen.last().cloned().expect("ready");
+    assert!(
+        ready.ends_with(r#","composition":"rmnet","usb_pid":"9001"}"#),
+        "{ready}"
+    );
+    // The AT command: OK, then the modem resets by itself with the new PID.
+    let mut at = sim.port("at");
+    no_echo(&mut at);
+    assert_eq!(at.command("AT+CUSBPIDSWITCH=9018,1,1"), "\r\nOK\r\n");
+    sim.wait_event(|l| l == r#"{"event":"unplugged"}"#);
+    let line = sim.wait_event(|l| l.contains("replugged"));
+    assert!(
+        line.ends_with(r#","composition":"ecm","usb_pid":"9018"}"#),
+        "{line}"
+    );
+    // The control command: back to the default, re-enumerated.
+    sim.control("usbnet rmnet");
+    let line = sim.wait_event(|l| l.contains("replugged"));
+    assert_eq!(
+        common::json_field(&line, "composition").as_deref(),
+        Some("rmnet")
+    );
+    assert_eq!(
+        common::json_field(&line, "usb_pid").as_deref(),
+        Some("9001")
+    );
+    // One the model cannot present is refused like a bad command line.
+    sim.send_raw("usbnet mbim");
+    let line = sim.wait_event(|l| l.contains("\"event\":\"log\""));
+    assert!(
+        line.contains("error: usbnet: SIM7600 has no mbim composition: usbnet mbim"),
+        "{line}"
+    );
+}

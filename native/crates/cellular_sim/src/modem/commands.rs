@@ -716,11 +716,12 @@ fn cfun(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
         Op::Exec => return Err(Fail::Error),
         Op::Set(raw) => {
             let a = args(&raw)?;
-            let fun = int_arg(&a, 0, 0..=4)? as u8;
-            if fun == 2 || fun == 3 {
+            let fun = int_arg(&a, 0, 0..=255)? as u8;
+            let reset_fun = m.profile.reset_fun == Some(fun);
+            if !reset_fun && !matches!(fun, 0 | 1 | 4) {
                 return Err(Fail::Cme(cme::INCORRECT_PARAMETERS));
             }
-            let reset = opt_int_arg(&a, 1, 0..=1)?.unwrap_or(0) == 1;
+            let reset = reset_fun || opt_int_arg(&a, 1, 0..=1)?.unwrap_or(0) == 1;
             if reset {
                 m.trace("reset requested: the device will re-enumerate".to_string());
                 m.schedule_reset();

@@ -26,8 +26,8 @@ mod vendor;
 use crate::at::redact;
 use crate::config::{Config, SimStart};
 use crate::control::{Control, FragmentMode, RegTarget, SimAction};
-use crate::json::Event;
-use crate::profile::Profile;
+use crate::json::{Event, Usb};
+use crate::profile::{Composition, Profile};
 use crate::rng::Rng;
 use format::Radio;
 use std::collections::BTreeMap;
@@ -79,8 +79,9 @@ pub enum Effect {
     Trace(String),
     /// Close both ptys (and print the unplugged event).
     Unplug,
-    /// Open two new ptys (and print the replugged event) before any later write.
-    Replug,
+    /// Open two new ptys (and print the replugged event, with the USB
+    /// composition the modem booted in) before any later write.
+    Replug(Usb),
     /// Close this port's pty and open a new one in its place (and print the
     /// reopened event) before any later write.
     Reopen(PortId),
@@ -306,6 +307,16 @@ pub struct Modem {
     auth: BTreeMap<u8, Auth>,
     call: Option<Call>,
 
+    /// The USB composition stored in flash (survives resets).
+    usbnet: Composition,
+    /// The composition of this power-on: `usbnet` as it was at boot.
+    composition: Composition,
+    /// The context of the data call on the composition's network interface
+    /// (`AT+QNETDEVCTL`, `AT$QCRMCALL`, `AT#ECM`), while it is up.
+    net_call: Option<u8>,
+    /// The last `AT+QNETDEVCTL=<op>,<cid>,<urc_en>`, for its read form.
+    qnetdevctl: (u8, u8, u8),
+
     muted: bool,
     delay_ms: u64,
     /// While true, output is held in `held` (the `stall` control).
@@ -385,6 +396,7 @@ impl Modem {
             prev_cr: false,
             last_line: Vec::new(),
         };
+        let usbnet = cfg.usbnet.unwrap_or(profile.composition);
         let mut modem = Modem {
             profile,
             now,
@@ -423,6 +435,10 @@ impl Modem {
             contexts,
             auth: BTreeMap::new(),
             call: None,
+            usbnet,
+            composition: usbnet,
+            net_call: None,
+            qnetdevctl: (0, 1, 0),
             muted: false,
             delay_ms: 0,
             stalled: false,
@@ -447,8 +463,15 @@ impl Modem {
         };
         modem.refresh_registration();
         modem.trace(format!(
-            "{} powered on: IMEI {}, ICCID {}, IMSI {}, network {} ({})",
-            profile.name, modem.imei, modem.iccid, modem.imsi, modem.plmn, modem.operator_name
+            "{} powered on: IMEI {}, ICCID {}, IMSI {}, network {} ({}), USB {} ({:04x})",
+            profile.name,
+            modem.imei,
+            modem.iccid,
+            modem.imsi,
+            modem.plmn,
+            modem.operator_name,
+            usbnet.name(),
+            profile.pid(usbnet)
         ));
         modem
     }
@@ -461,6 +484,27 @@ impl Modem {
     /// Identity: (IMEI, ICCID, IMSI).
     pub fn identity(&self) -> (&str, &str, &str) {
         (&self.imei, &self.iccid, &self.imsi)
+    }
+
+    /// The USB composition of this power-on and its product id.
+    pub fn usb(&self) -> Usb {
+        Usb {
+            composition: self.composition.name(),
+            pid: self.profile.pid(self.composition),
+        }
+    }
+
+    /// Can this control command be applied to this model? (Only `usbnet`
+    /// depends on the model: it must offer the composition.)
+    pub fn accepts(&self, control: &Control) -> Result<(), String> {
+        match control {
+            Control::UsbNet(c) if !self.profile.offers(*c) => Err(format!(
+                "usbnet: {} has no {} composition",
+                self.profile.name,
+                c.name()
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Is the modem on USB (are its ptys open)?
@@ -1208,6 +1252,7 @@ impl Modem {
             return;
         }
         self.end_call(CallEnd::Silent);
+        self.net_call = None;
         // The ports are gone: no URCs for the registration loss.
         for p in &mut self.ports {
             p.settings.reg_n = [0; 3];
@@ -1247,8 +1292,15 @@ impl Modem {
                 SimState::Ready
             };
         }
-        self.trace("USB device back, booting".to_string());
-        self.effects.push(Effect::Replug);
+        // The flash setting takes effect now; the interface call state is RAM.
+        self.composition = self.usbnet;
+        self.qnetdevctl = (0, 1, 0);
+        let usb = self.usb();
+        self.trace(format!(
+            "USB device back as {} ({:04x}), booting",
+            usb.composition, usb.pid
+        ));
+        self.effects.push(Effect::Replug(usb));
         for line in self.profile.boot_urcs {
             self.global_urc(line);
         }
@@ -1260,6 +1312,84 @@ impl Modem {
             }
         }
         self.refresh_registration();
+    }
+
+    /// Stores a composition in flash; it takes effect at the next boot.
+    fn store_usbnet(&mut self, composition: Composition) {
+        if composition != self.usbnet {
+            self.trace(format!(
+                "USB composition set to {} (now {}; active after the next reset)",
+                composition.name(),
+                self.composition.name()
+            ));
+        }
+        self.usbnet = composition;
+    }
+
+    /// The context of the network-interface data call, if it is up (it goes
+    /// down with its context when the network drops).
+    fn net_call_up(&self) -> Option<u8> {
+        self.net_call
+            .filter(|cid| self.contexts.get(cid).is_some_and(|c| c.active))
+    }
+
+    /// Starts the data call on the composition's network interface: the
+    /// context must exist, have an APN and the modem be attached.
+    fn net_up(&mut self, cid: u8) -> Result<(), Fail> {
+        if !self.composition.has_netdev() {
+            return Err(Fail::Cme(format::cme::NOT_ALLOWED));
+        }
+        let Some(ctx) = self.contexts.get(&cid) else {
+            return Err(Fail::Cme(format::cme::INCORRECT_PARAMETERS));
+        };
+        if !self.registered() || self.ps_detached {
+            return Err(Fail::Cme(format::cme::NO_NETWORK));
+        }
+        if ctx.apn.is_empty() {
+            return Err(Fail::Cme(format::cme::GPRS_UNSPECIFIED));
+        }
+        if self.net_call_up().is_some_and(|up| up != cid) {
+            return Err(Fail::Cme(format::cme::NOT_ALLOWED));
+        }
+        if !ctx.active {
+            let address = format!(
+                "10.{}.{}.{}",
+                self.rng.range(0, 255),
+                self.rng.range(0, 255),
+                self.rng.range(2, 254)
+            );
+            if let Some(ctx) = self.contexts.get_mut(&cid) {
+                ctx.active = true;
+                ctx.address = address;
+            }
+        }
+        self.net_call = Some(cid);
+        let address = self
+            .contexts
+            .get(&cid)
+            .map(|c| c.address.clone())
+            .unwrap_or_default();
+        self.trace(format!(
+            "data call up on the {} interface: cid {cid}, {address}",
+            self.composition.name()
+        ));
+        Ok(())
+    }
+
+    /// Ends the network-interface data call on this context (if it is the one).
+    fn net_down(&mut self, cid: u8) {
+        if self.net_call != Some(cid) {
+            return;
+        }
+        self.net_call = None;
+        if let Some(ctx) = self.contexts.get_mut(&cid) {
+            ctx.active = false;
+            ctx.address.clear();
+        }
+        self.trace(format!(
+            "data call down on the {} interface: cid {cid}",
+            self.composition.name()
+        ));
     }
 
     /// Schedules a reset: the device vanishes shortly and returns after the
@@ -1375,6 +1505,15 @@ impl Modem {
             Control::Hangup => self.end_call(CallEnd::NoCarrier),
             Control::DtrDrop => self.dtr_drop(),
             Control::Reopen(port) => self.reopen(port),
+            Control::UsbNet(composition) => {
+                if let Err(e) = self.accepts(&Control::UsbNet(composition)) {
+                    self.trace(e);
+                    return;
+                }
+                self.store_usbnet(composition);
+                self.trace("usbnet control: the device will re-enumerate".to_string());
+                self.schedule_reset();
+            }
             Control::Status => {
                 let summary = self.status();
                 self.event(Event::Log(summary));
@@ -1386,7 +1525,7 @@ impl Modem {
     /// A one-line summary of the state.
     pub fn status(&self) -> String {
         format!(
-            "model={} plugged={} cfun={} sim={:?} stat={} operator={} csq={:?} call={} muted={} delay_ms={}",
+            "model={} plugged={} cfun={} sim={:?} stat={} operator={} csq={:?} call={} usb={} usbnet={} net_call={} muted={} delay_ms={}",
             self.profile.name,
             self.plugged,
             self.cfun,
@@ -1396,6 +1535,12 @@ impl Modem {
             self.csq(),
             match &self.call {
                 Some(c) => format!("{}:cid{}:{}", c.port.name(), c.cid, if c.online { "data" } else { "command" }),
+                None => "none".to_string(),
+            },
+            self.composition.name(),
+            self.usbnet.name(),
+            match self.net_call_up() {
+                Some(cid) => format!("cid{cid}:up"),
                 None => "none".to_string(),
             },
             self.muted,

@@ -967,7 +967,7 @@ fn reset_re_enumerates_and_boots() {
     assert!(events(&mut m).is_empty());
     m.tick(1200);
     let fx = events(&mut m);
-    assert_eq!(fx[0], Effect::Replug);
+    assert!(matches!(fx[0], Effect::Replug(_)));
     let text: String = fx[1..]
         .iter()
         .filter_map(|e| match e {
@@ -995,7 +995,7 @@ fn reset_re_enumerates_and_boots() {
     s.tick(200);
     let fx = events(&mut s);
     assert_eq!(fx[0], Effect::Unplug);
-    assert_eq!(fx[1], Effect::Replug);
+    assert!(matches!(fx[1], Effect::Replug(_)));
     assert_eq!(s.take_output(PortId::At), "");
     let text: String = fx[2..]
         .iter()
@@ -1067,13 +1067,13 @@ fn control_commands() {
     assert!(events(&mut m).is_empty());
     m.control(Control::Replug, 10);
     let fx = events(&mut m);
-    assert_eq!(fx[0], Effect::Replug);
+    assert!(matches!(fx[0], Effect::Replug(_)));
     m.control(Control::ReplugAfter(500), 20);
     assert_eq!(events(&mut m), vec![Effect::Unplug]);
     m.tick(519);
     assert!(events(&mut m).is_empty());
     m.tick(520);
-    assert_eq!(events(&mut m)[0], Effect::Replug);
+    assert!(matches!(events(&mut m)[0], Effect::Replug(_)));
     // status and quit.
     m.control(Control::Status, 600);
     let fx = events(&mut m);
@@ -1304,4 +1304,365 @@ fn huawei_vendor_commands() {
         at(&mut m, 0, "AT^ICCID?"),
         "\r\n^ICCID: 988822080000214365F7\r\n\r\nOK\r\n"
     );
+}
+
+/// The USB composition a reset brought the modem back in, from the effects
+/// of the tick that re-enumerated it (`None` if it did not).
+fn replugged_as(fx: &[Effect]) -> Option<(&'static str, u16)> {
+    fx.iter().find_map(|e| match e {
+        Effect::Replug(usb) => Some((usb.composition, usb.pid)),
+        _ => None,
+    })
+}
+
+/// Lets a scheduled reset (`--reset-ms 0`) happen at `t` and returns the
+/// composition the modem came back in; echo is turned off again after it.
+fn reset_done(m: &mut Modem, t: u64) -> Option<(&'static str, u16)> {
+    m.tick(t);
+    let fx = events(m);
+    assert!(fx.contains(&Effect::Unplug), "{fx:?}");
+    let usb = replugged_as(&fx);
+    assert_eq!(at(m, t, "ATE0"), "ATE0\r\r\nOK\r\n");
+    usb
+}
+
+#[test]
+fn quectel_usbnet_is_stored_and_taken_at_the_next_reset() {
+    let mut m = quiet_modem(&["--reset-ms", "0", "--provisioned", "internet"]);
+    assert_eq!(
+        m.usb(),
+        Usb {
+            composition: "rmnet",
+            pid: 0x0125
+        }
+    );
+    assert_eq!(
+        at(&mut m, 0, "AT+QCFG=\"usbnet\""),
+        "\r\n+QCFG: \"usbnet\",0\r\n\r\nOK\r\n"
+    );
+    assert_eq!(at(&mut m, 0, "AT+QCFG=\"usbnet\",1"), "\r\nOK\r\n");
+    assert_eq!(
+        at(&mut m, 0, "AT+QCFG=\"usbnet\""),
+        "\r\n+QCFG: \"usbnet\",1\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        at(&mut m, 0, "AT+QCFG=\"usbnet\",4"),
+        "\r\n+CME ERROR: 50\r\n"
+    );
+    assert!(at(&mut m, 0, "AT+QCFG=?").contains("+QCFG: \"usbnet\",(0-3)\r\n"));
+    // Stored, not active: still the factory composition until the reset.
+    assert_eq!(m.usb().composition, "rmnet");
+    assert!(events(&mut m).is_empty());
+    assert_eq!(at(&mut m, 0, "AT+CFUN=1,1"), "\r\nOK\r\n");
+    assert_eq!(reset_done(&mut m, 200), Some(("ecm", 0x0125)));
+    assert_eq!(m.usb().composition, "ecm");
+    assert!(m.status().contains("usb=ecm usbnet=ecm net_call=none"));
+    // The setting is in flash: it survives the reset.
+    assert_eq!(
+        at(&mut m, 200, "AT+QCFG=\"usbnet\""),
+        "\r\n+QCFG: \"usbnet\",1\r\n\r\nOK\r\n"
+    );
+
+    // The data call on the ECM interface.
+    m.tick(2000);
+    m.take_effects();
+    assert_eq!(
+        at(&mut m, 2000, "AT+QNETDEVCTL?"),
+        "\r\n+QNETDEVCTL: 0,1,0,0\r\n\r\nOK\r\n"
+    );
+    assert_eq!(at(&mut m, 2000, "AT+QNETDEVCTL=1,1,1"), "\r\nOK\r\n");
+    assert_eq!(
+        at(&mut m, 2000, "AT+QNETDEVCTL?"),
+        "\r\n+QNETDEVCTL: 1,1,1,1\r\n\r\nOK\r\n"
+    );
+    assert!(at(&mut m, 2000, "AT+CGACT?").contains("+CGACT: 1,1\r\n"));
+    assert!(m.status().contains("net_call=cid1:up"));
+    assert_eq!(at(&mut m, 2000, "AT+QNETDEVCTL=0,1,1"), "\r\nOK\r\n");
+    assert_eq!(
+        at(&mut m, 2000, "AT+QNETDEVCTL?"),
+        "\r\n+QNETDEVCTL: 0,1,1,0\r\n\r\nOK\r\n"
+    );
+    // An undefined context, a context without APN, no network.
+    assert_eq!(
+        at(&mut m, 2000, "AT+QNETDEVCTL=1,3,1"),
+        "\r\n+CME ERROR: 50\r\n"
+    );
+    assert_eq!(at(&mut m, 2000, "AT+CGDCONT=2,\"IP\",\"\""), "\r\nOK\r\n");
+    assert_eq!(
+        at(&mut m, 2000, "AT+QNETDEVCTL=1,2,1"),
+        "\r\n+CME ERROR: 148\r\n"
+    );
+    m.control(Control::Reg(RegTarget::None), 2000);
+    m.take_effects();
+    assert_eq!(
+        at(&mut m, 2000, "AT+QNETDEVCTL=1,1,1"),
+        "\r\n+CME ERROR: 30\r\n"
+    );
+
+    // Back to RmNet the same way; the call state does not survive the reset.
+    m.control(Control::Reg(RegTarget::Home), 2000);
+    assert_eq!(at(&mut m, 2000, "AT+QNETDEVCTL=1,1,1"), "\r\nOK\r\n");
+    assert_eq!(at(&mut m, 2000, "AT+QCFG=\"usbnet\",0"), "\r\nOK\r\n");
+    assert_eq!(at(&mut m, 2000, "AT+CFUN=1,1"), "\r\nOK\r\n");
+    assert_eq!(reset_done(&mut m, 2200), Some(("rmnet", 0x0125)));
+    assert_eq!(
+        at(&mut m, 2200, "AT+QNETDEVCTL?"),
+        "\r\n+QNETDEVCTL: 0,1,0,0\r\n\r\nOK\r\n"
+    );
+
+    // `--usbnet` sets the composition of the first power-on.
+    let m = quiet_modem(&["--model", "eg95", "--usbnet", "rndis"]);
+    assert_eq!(
+        m.usb(),
+        Usb {
+            composition: "rndis",
+            pid: 0x0195
+        }
+    );
+
+    // BG96 has no USB network function to switch.
+    let mut b = quiet_modem(&["--model", "bg96"]);
+    assert_eq!(
+        b.usb(),
+        Usb {
+            composition: "serial",
+            pid: 0x0296
+        }
+    );
+    assert_eq!(
+        at(&mut b, 0, "AT+QCFG=\"usbnet\""),
+        "\r\n+CME ERROR: 50\r\n"
+    );
+    assert_eq!(
+        at(&mut b, 0, "AT+QCFG=\"usbnet\",1"),
+        "\r\n+CME ERROR: 50\r\n"
+    );
+    assert_eq!(at(&mut b, 0, "AT+QNETDEVCTL?"), "\r\nERROR\r\n");
+    assert_eq!(at(&mut b, 0, "AT+QNETDEVCTL=1,1,1"), "\r\nERROR\r\n");
+}
+
+#[test]
+fn simcom_pid_switch_resets_by_itself() {
+    let mut s = quiet_modem(&[
+        "--model",
+        "sim7600",
+        "--reset-ms",
+        "0",
+        "--provisioned",
+        "internet",
+    ]);
+    assert_eq!(
+        s.usb(),
+        Usb {
+            composition: "rmnet",
+            pid: 0x9001
+        }
+    );
+    assert_eq!(
+        at(&mut s, 0, "AT+CUSBPIDSWITCH?"),
+        "\r\n+CUSBPIDSWITCH: 9001\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        at(&mut s, 0, "AT+CUSBPIDSWITCH=9999,1,1"),
+        "\r\n+CME ERROR: incorrect parameters\r\n"
+    );
+    assert!(events(&mut s).is_empty());
+    assert_eq!(at(&mut s, 0, "AT+CUSBPIDSWITCH=9011,1,1"), "\r\nOK\r\n");
+    assert_eq!(s.usb().composition, "rmnet");
+    assert_eq!(reset_done(&mut s, 200), Some(("rndis", 0x9011)));
+    assert_eq!(
+        at(&mut s, 200, "AT+CUSBPIDSWITCH?"),
+        "\r\n+CUSBPIDSWITCH: 9011\r\n\r\nOK\r\n"
+    );
+    assert_eq!(at(&mut s, 200, "AT+CUSBPIDSWITCH=9018,1,1"), "\r\nOK\r\n");
+    assert_eq!(reset_done(&mut s, 400), Some(("ecm", 0x9018)));
+
+    // The data call on the network interface.
+    s.tick(3000);
+    s.take_effects();
+    assert_eq!(at(&mut s, 3000, "AT$QCRMCALL?"), "\r\nOK\r\n");
+    assert_eq!(
+        at(&mut s, 3000, "AT$QCRMCALL=1,1"),
+        "\r\n$QCRMCALL: 1,V4\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        at(&mut s, 3000, "AT$QCRMCALL?"),
+        "\r\n$QCRMCALL: 1,V4\r\n\r\nOK\r\n"
+    );
+    assert_eq!(at(&mut s, 3000, "AT$QCRMCALL=0,1"), "\r\nOK\r\n");
+    assert_eq!(at(&mut s, 3000, "AT$QCRMCALL?"), "\r\nOK\r\n");
+
+    // A7600/SIM7672: RNDIS from the factory, the data call through +CGACT,
+    // and no PID switch.
+    for model in ["a7600", "sim7672"] {
+        let mut a = quiet_modem(&["--model", model, "--provisioned", "internet"]);
+        assert_eq!(
+            a.usb(),
+            Usb {
+                composition: "rndis",
+                pid: 0x9011
+            }
+        );
+        assert_eq!(at(&mut a, 0, "AT+CUSBPIDSWITCH?"), "\r\nERROR\r\n");
+        assert_eq!(at(&mut a, 0, "AT$QCRMCALL=1,1"), "\r\nERROR\r\n");
+        assert_eq!(at(&mut a, 0, "AT+CGACT=1,1"), "\r\nOK\r\n");
+        assert_eq!(at(&mut a, 0, "AT+CGACT?"), "\r\n+CGACT: 1,1\r\n\r\nOK\r\n");
+    }
+}
+
+#[test]
+fn ublox_uusbconf_takes_effect_at_cfun_16() {
+    let mut u = quiet_modem(&[
+        "--model",
+        "lara_r6",
+        "--reset-ms",
+        "0",
+        "--provisioned",
+        "internet",
+    ]);
+    assert_eq!(
+        u.usb(),
+        Usb {
+            composition: "serial",
+            pid: 0x1141
+        }
+    );
+    assert_eq!(
+        at(&mut u, 0, "AT+UUSBCONF?"),
+        "\r\n+UUSBCONF: 0,\"\",,\"0x1141\"\r\n\r\nOK\r\n"
+    );
+    assert_eq!(at(&mut u, 0, "AT+UUSBCONF=2,\"ECM\""), "\r\nOK\r\n");
+    assert_eq!(
+        at(&mut u, 0, "AT+UUSBCONF?"),
+        "\r\n+UUSBCONF: 2,\"ECM\",,\"0x1143\"\r\n\r\nOK\r\n"
+    );
+    assert_eq!(at(&mut u, 0, "AT+UUSBCONF=2,\"RNDIS\""), "\r\nERROR\r\n");
+    assert_eq!(at(&mut u, 0, "AT+UUSBCONF=7"), "\r\nERROR\r\n");
+    assert_eq!(u.usb().composition, "serial");
+    assert!(events(&mut u).is_empty());
+    assert_eq!(at(&mut u, 0, "AT+CFUN=16"), "\r\nOK\r\n");
+    assert_eq!(reset_done(&mut u, 200), Some(("ecm", 0x1143)));
+    assert_eq!(at(&mut u, 200, "AT+UUSBCONF=3,\"RNDIS\""), "\r\nOK\r\n");
+    assert_eq!(
+        at(&mut u, 200, "AT+UUSBCONF?"),
+        "\r\n+UUSBCONF: 3,\"RNDIS\",,\"0x1146\"\r\n\r\nOK\r\n"
+    );
+    assert_eq!(at(&mut u, 200, "AT+CFUN=16"), "\r\nOK\r\n");
+    assert_eq!(reset_done(&mut u, 400), Some(("rndis", 0x1146)));
+    assert_eq!(at(&mut u, 400, "AT+UUSBCONF=0"), "\r\nOK\r\n");
+    assert_eq!(at(&mut u, 400, "AT+CFUN=16"), "\r\nOK\r\n");
+    assert_eq!(reset_done(&mut u, 600), Some(("serial", 0x1141)));
+    // The data call is +CGACT.
+    u.tick(3000);
+    u.take_effects();
+    assert_eq!(at(&mut u, 3000, "AT+CGACT=1,1"), "\r\nOK\r\n");
+    assert_eq!(
+        at(&mut u, 3000, "AT+CGACT?"),
+        "\r\n+CGACT: 1,1\r\n\r\nOK\r\n"
+    );
+    // CFUN=16 is not a reset on the others.
+    let mut q = quiet_modem(&[]);
+    assert_eq!(at(&mut q, 0, "AT+CFUN=16"), "\r\n+CME ERROR: 50\r\n");
+    assert_eq!(at(&mut q, 0, "AT+UUSBCONF?"), "\r\nERROR\r\n");
+}
+
+#[test]
+fn telit_usbcfg_takes_effect_at_reboot() {
+    let mut t = quiet_modem(&[
+        "--model",
+        "le910c1",
+        "--reset-ms",
+        "0",
+        "--provisioned",
+        "internet",
+    ]);
+    assert_eq!(
+        t.usb(),
+        Usb {
+            composition: "rmnet",
+            pid: 0x1201
+        }
+    );
+    assert_eq!(at(&mut t, 0, "AT#USBCFG?"), "\r\n#USBCFG: 0\r\n\r\nOK\r\n");
+    assert_eq!(at(&mut t, 0, "AT#USBCFG=3"), "\r\nOK\r\n");
+    assert_eq!(at(&mut t, 0, "AT#USBCFG?"), "\r\n#USBCFG: 3\r\n\r\nOK\r\n");
+    assert_eq!(at(&mut t, 0, "AT#USBCFG=9"), "\r\nERROR\r\n");
+    assert_eq!(t.usb().composition, "rmnet");
+    assert!(events(&mut t).is_empty());
+    assert_eq!(at(&mut t, 0, "AT#REBOOT"), "\r\nOK\r\n");
+    assert_eq!(reset_done(&mut t, 200), Some(("ecm", 0x1206)));
+    assert_eq!(
+        at(&mut t, 200, "AT#USBCFG?"),
+        "\r\n#USBCFG: 3\r\n\r\nOK\r\n"
+    );
+    for (mode, usb) in [
+        (1, ("rndis", 0x1203)),
+        (2, ("mbim", 0x1204)),
+        (3, ("ecm", 0x1206)),
+    ] {
+        assert_eq!(at(&mut t, 200, &format!("AT#USBCFG={mode}")), "\r\nOK\r\n");
+        assert_eq!(at(&mut t, 200, "AT+CFUN=1,1"), "\r\nOK\r\n");
+        t.take_effects();
+        assert_eq!(reset_done(&mut t, 400 + 200 * mode), Some(usb));
+        t.take_effects();
+    }
+
+    // The ECM data call needs the network.
+    t.control(Control::Reg(RegTarget::None), 1500);
+    t.take_effects();
+    assert_eq!(at(&mut t, 1500, "AT#ECM=1,0"), "\r\nERROR\r\n");
+    t.control(Control::Reg(RegTarget::Home), 1500);
+    t.tick(3000);
+    t.take_effects();
+    assert_eq!(at(&mut t, 3000, "AT#ECM?"), "\r\n#ECM: 0,0\r\n\r\nOK\r\n");
+    assert_eq!(at(&mut t, 3000, "AT#ECM=1,0"), "\r\nOK\r\n");
+    assert_eq!(at(&mut t, 3000, "AT#ECM?"), "\r\n#ECM: 0,1\r\n\r\nOK\r\n");
+    assert_eq!(at(&mut t, 3000, "AT#ECMD=0"), "\r\nOK\r\n");
+    assert_eq!(at(&mut t, 3000, "AT#ECM?"), "\r\n#ECM: 0,0\r\n\r\nOK\r\n");
+
+    // The ME910C1 has none of it.
+    let mut me = quiet_modem(&["--model", "me910c1"]);
+    assert_eq!(
+        me.usb(),
+        Usb {
+            composition: "serial",
+            pid: 0x1101
+        }
+    );
+    assert_eq!(at(&mut me, 0, "AT#USBCFG?"), "\r\nERROR\r\n");
+    assert_eq!(at(&mut me, 0, "AT#ECM=1,0"), "\r\nERROR\r\n");
+}
+
+#[test]
+fn usbnet_control_stores_and_re_enumerates() {
+    let mut m = quiet_modem(&["--reset-ms", "0"]);
+    assert_eq!(m.accepts(&Control::UsbNet(Composition::Ecm)), Ok(()));
+    m.control(Control::UsbNet(Composition::Ecm), 0);
+    assert_eq!(
+        at(&mut m, 0, "AT+QCFG=\"usbnet\""),
+        "\r\n+QCFG: \"usbnet\",1\r\n\r\nOK\r\n"
+    );
+    assert_eq!(reset_done(&mut m, 200), Some(("ecm", 0x0125)));
+    // "The modem came back serial-only": back to the default composition.
+    m.control(Control::UsbNet(Composition::Rmnet), 300);
+    assert_eq!(reset_done(&mut m, 500), Some(("rmnet", 0x0125)));
+    // SIMCom: the product id follows.
+    let mut s = quiet_modem(&["--model", "sim7600", "--reset-ms", "0"]);
+    s.control(Control::UsbNet(Composition::Rndis), 0);
+    assert_eq!(reset_done(&mut s, 200), Some(("rndis", 0x9011)));
+    // A composition the model cannot present is refused, and changes nothing.
+    let mut b = quiet_modem(&["--model", "bg96", "--reset-ms", "0"]);
+    assert_eq!(
+        b.accepts(&Control::UsbNet(Composition::Ecm)),
+        Err("usbnet: BG96 has no ecm composition".to_string())
+    );
+    b.control(Control::UsbNet(Composition::Ecm), 0);
+    b.tick(1000);
+    assert!(events(&mut b).is_empty());
+    assert_eq!(b.usb().composition, "serial");
+    // A plain replug is a power cycle too: it takes the stored setting.
+    let mut e = quiet_modem(&[]);
+    assert_eq!(at(&mut e, 0, "AT+QCFG=\"usbnet\",3"), "\r\nOK\r\n");
+    e.control(Control::Replug, 10);
+    assert_eq!(replugged_as(&events(&mut e)), Some(("rndis", 0x0125)));
 }

@@ -6,8 +6,8 @@
 use super::commands::{args, int_arg, opt_int_arg, sim_present, sim_ready, str_arg, Reply};
 use super::format::cme;
 use super::{Done, Fail, Modem, Outcome, PortId};
-use crate::at::Op;
-use crate::profile::CpsiUnits;
+use crate::at::{Arg, Op};
+use crate::profile::{CpsiUnits, UsbNet, UsbNetFamily};
 
 pub(super) fn run(m: &mut Modem, port: PortId, name: &str, op: Op, reply: &mut Reply) -> Outcome {
     match name {
@@ -240,6 +240,30 @@ pub(super) fn run(m: &mut Modem, port: PortId, name: &str, op: Op, reply: &mut R
             Op::Test => {}
             _ => return Err(Fail::Error),
         },
+        "+QNETDEVCTL" => return qnetdevctl(m, op, reply),
+        "+CUSBPIDSWITCH" => return cusbpidswitch(m, op, reply),
+        "$QCRMCALL" => return qcrmcall(m, op, reply),
+        "+UUSBCONF" => return uusbconf(m, op, reply),
+        "#USBCFG" => return usbcfg(m, op, reply),
+        "#ECM" => return ecm(m, op, reply),
+        "#ECMD" => match op {
+            Op::Set(raw) => {
+                int_arg(&args(&raw)?, 0, 0..=0)?;
+                if let Some(cid) = m.net_call {
+                    m.net_down(cid);
+                }
+            }
+            Op::Test => reply.line("#ECMD: (0)"),
+            _ => return Err(Fail::Error),
+        },
+        "#REBOOT" => match op {
+            Op::Exec => {
+                m.trace("reboot requested: the device will re-enumerate".to_string());
+                m.schedule_reset();
+            }
+            Op::Test => {}
+            _ => return Err(Fail::Error),
+        },
         "+CRESET" => match op {
             Op::Exec => {
                 m.trace("reset requested: the device will re-enumerate".to_string());
@@ -313,15 +337,25 @@ fn qindcfg(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
     Ok(Done::Ok)
 }
 
-/// `AT+QCFG="<key>"[,<values>]`: reads or stores one of the profile's keys.
+/// The model's composition switch if it belongs to `family`.
+fn usbnet_of(m: &Modem, family: UsbNetFamily) -> Option<UsbNet> {
+    m.profile.usbnet.filter(|u| u.family == family)
+}
+
+/// `AT+QCFG="<key>"[,<values>]`: reads or stores one of the profile's keys
+/// (`"usbnet"` on the models that can switch their composition).
 fn qcfg(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
+    let usbnet = usbnet_of(m, UsbNetFamily::Quectel);
     match op {
         Op::Test => {
-            let lines = m
+            let mut lines: Vec<String> = m
                 .qcfg
                 .iter()
                 .map(|(k, _)| format!("+QCFG: \"{k}\""))
                 .collect();
+            if usbnet.is_some() {
+                lines.push("+QCFG: \"usbnet\",(0-3)".to_string());
+            }
             reply.lines(lines);
         }
         Op::Set(raw) => {
@@ -329,6 +363,22 @@ fn qcfg(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
             let key = str_arg(&a, 0)
                 .map(|k| k.to_ascii_lowercase())
                 .ok_or(Fail::Cme(cme::INCORRECT_PARAMETERS))?;
+            if let (Some(u), "usbnet") = (usbnet, key.as_str()) {
+                // The stored setting: it takes effect at the next reset.
+                match opt_int_arg(&a, 1, 0..=u16::MAX.into())? {
+                    None => {
+                        let code = u.by_composition(m.usbnet).map_or(0, |mode| mode.code);
+                        reply.line(format!("+QCFG: \"usbnet\",{code}"));
+                    }
+                    Some(code) => {
+                        let mode = u
+                            .by_code(code as u16)
+                            .ok_or(Fail::Cme(cme::INCORRECT_PARAMETERS))?;
+                        m.store_usbnet(mode.composition);
+                    }
+                }
+                return Ok(Done::Ok);
+            }
             let Some(slot) = m.qcfg.iter_mut().find(|(k, _)| *k == key) else {
                 return Err(Fail::Cme(cme::INCORRECT_PARAMETERS));
             };
@@ -413,6 +463,195 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + u64::from(m <= 2);
     (y, m, d)
+}
+
+/// Quectel `AT+QNETDEVCTL=<op>,<cid>,<urc_en>`: the data call on the ECM,
+/// RNDIS or MBIM interface; `AT+QNETDEVCTL?` →
+/// `+QNETDEVCTL: <op>,<cid>,<urc_en>,<state>`.
+fn qnetdevctl(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
+    if usbnet_of(m, UsbNetFamily::Quectel).is_none() {
+        return Err(Fail::Error);
+    }
+    match op {
+        Op::Read => {
+            let (o, cid, urc) = m.qnetdevctl;
+            let state = u8::from(m.net_call_up() == Some(cid));
+            reply.line(format!("+QNETDEVCTL: {o},{cid},{urc},{state}"));
+        }
+        Op::Test => reply.line("+QNETDEVCTL: (0-3),(1-15),(0,1)"),
+        Op::Set(raw) => {
+            let a = args(&raw)?;
+            let o = int_arg(&a, 0, 0..=3)? as u8;
+            let cid = int_arg(&a, 1, 1..=15)? as u8;
+            let urc = opt_int_arg(&a, 2, 0..=1)?.unwrap_or(0) as u8;
+            // 1 and 3 connect (3: and reconnect), 0 and 2 disconnect.
+            if o % 2 == 1 {
+                reply.pause_ms = 200;
+                m.net_up(cid)?;
+            } else {
+                m.net_down(cid);
+            }
+            m.qnetdevctl = (o, cid, urc);
+        }
+        Op::Exec => return Err(Fail::Error),
+    }
+    Ok(Done::Ok)
+}
+
+/// SIMCom `AT+CUSBPIDSWITCH=<pid>,<save>,<reset>`: the product id names the
+/// composition; with `<reset>` 1 the modem resets by itself after OK.
+fn cusbpidswitch(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
+    let Some(u) = usbnet_of(m, UsbNetFamily::SimcomPid) else {
+        return Err(Fail::Error);
+    };
+    match op {
+        Op::Read => {
+            let pid = m.profile.pid(m.composition);
+            reply.line(format!("+CUSBPIDSWITCH: {pid:04X}"));
+        }
+        Op::Test => {
+            let pids: Vec<String> = u
+                .modes
+                .iter()
+                .map(|mode| format!("{:04X}", mode.code))
+                .collect();
+            reply.line(format!("+CUSBPIDSWITCH: ({}),(0,1),(0,1)", pids.join(",")));
+        }
+        Op::Set(raw) => {
+            let a = args(&raw)?;
+            let pid = a
+                .first()
+                .and_then(Arg::text)
+                .and_then(|t| u16::from_str_radix(t.trim_matches('"'), 16).ok())
+                .and_then(|pid| u.by_code(pid))
+                .ok_or(Fail::Cme(cme::INCORRECT_PARAMETERS))?;
+            opt_int_arg(&a, 1, 0..=1)?;
+            let reset = opt_int_arg(&a, 2, 0..=1)?.unwrap_or(0) == 1;
+            m.store_usbnet(pid.composition);
+            if reset {
+                m.trace("PID switch: the device will re-enumerate".to_string());
+                m.schedule_reset();
+            }
+        }
+        Op::Exec => return Err(Fail::Error),
+    }
+    Ok(Done::Ok)
+}
+
+/// SIMCom `AT$QCRMCALL=<action>,<cid>[,<type>]`: the data call on the
+/// network interface; `$QCRMCALL: 1,V4` while it is up.
+fn qcrmcall(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
+    match op {
+        Op::Read => {
+            if m.net_call_up().is_some() {
+                reply.line("$QCRMCALL: 1,V4");
+            }
+        }
+        Op::Test => reply.line("$QCRMCALL: (0,1),(1-15),(1-3)"),
+        Op::Set(raw) => {
+            let a = args(&raw)?;
+            let up = int_arg(&a, 0, 0..=1)? == 1;
+            let cid = opt_int_arg(&a, 1, 1..=15)?.unwrap_or(1) as u8;
+            opt_int_arg(&a, 2, 1..=3)?;
+            if up {
+                reply.pause_ms = 200;
+                m.net_up(cid)?;
+                reply.line("$QCRMCALL: 1,V4");
+            } else {
+                m.net_down(cid);
+            }
+        }
+        Op::Exec => return Err(Fail::Error),
+    }
+    Ok(Done::Ok)
+}
+
+/// u-blox `AT+UUSBCONF=<id>[,"<name>"]`: stored, active after the next reset;
+/// `AT+UUSBCONF?` → `+UUSBCONF: <id>,"<name>",,"0x<pid>"`.
+fn uusbconf(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
+    let Some(u) = usbnet_of(m, UsbNetFamily::Ublox) else {
+        return Err(Fail::Error);
+    };
+    match op {
+        Op::Read => {
+            let mode = u
+                .by_composition(m.usbnet)
+                .ok_or(Fail::Cme(cme::PHONE_FAILURE))?;
+            let pid = m.profile.pid(mode.composition);
+            reply.line(format!(
+                "+UUSBCONF: {},\"{}\",,\"0x{pid:04X}\"",
+                mode.code, mode.label
+            ));
+        }
+        Op::Test => {
+            let ids: Vec<String> = u.modes.iter().map(|mode| mode.code.to_string()).collect();
+            reply.line(format!("+UUSBCONF: ({}),,", ids.join(",")));
+        }
+        Op::Set(raw) => {
+            let a = args(&raw)?;
+            let mode = u
+                .by_code(int_arg(&a, 0, 0..=u16::MAX.into())? as u16)
+                .ok_or(Fail::Cme(cme::INCORRECT_PARAMETERS))?;
+            if let Some(name) = str_arg(&a, 1) {
+                if !name.eq_ignore_ascii_case(mode.label) {
+                    return Err(Fail::Cme(cme::INCORRECT_PARAMETERS));
+                }
+            }
+            m.store_usbnet(mode.composition);
+        }
+        Op::Exec => return Err(Fail::Error),
+    }
+    Ok(Done::Ok)
+}
+
+/// Telit `AT#USBCFG=<mode>`: stored, active after `AT#REBOOT`.
+fn usbcfg(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
+    let Some(u) = usbnet_of(m, UsbNetFamily::Telit) else {
+        return Err(Fail::Error);
+    };
+    match op {
+        Op::Read => {
+            let code = u.by_composition(m.usbnet).map_or(0, |mode| mode.code);
+            reply.line(format!("#USBCFG: {code}"));
+        }
+        Op::Test => {
+            let codes: Vec<String> = u.modes.iter().map(|mode| mode.code.to_string()).collect();
+            reply.line(format!("#USBCFG: ({})", codes.join(",")));
+        }
+        Op::Set(raw) => {
+            let mode = u
+                .by_code(int_arg(&args(&raw)?, 0, 0..=u16::MAX.into())? as u16)
+                .ok_or(Fail::Cme(cme::INCORRECT_PARAMETERS))?;
+            m.store_usbnet(mode.composition);
+        }
+        Op::Exec => return Err(Fail::Error),
+    }
+    Ok(Done::Ok)
+}
+
+/// Telit `AT#ECM=<ctx>,<mode>`: the data call on the ECM/RNDIS/MBIM
+/// interface over context 1 (`<ctx>` is the Telit socket profile, 1..5);
+/// `AT#ECM?` → `#ECM: 0,<1 up|0 down>`.
+fn ecm(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
+    if usbnet_of(m, UsbNetFamily::Telit).is_none() {
+        return Err(Fail::Error);
+    }
+    match op {
+        Op::Read => {
+            let up = u8::from(m.net_call_up().is_some());
+            reply.line(format!("#ECM: 0,{up}"));
+        }
+        Op::Test => reply.line("#ECM: (1-5),(0),,,"),
+        Op::Set(raw) => {
+            let a = args(&raw)?;
+            int_arg(&a, 0, 1..=5)?;
+            opt_int_arg(&a, 1, 0..=0)?;
+            reply.pause_ms = 200;
+            m.net_up(1)?;
+        }
+        Op::Exec => return Err(Fail::Error),
+    }
+    Ok(Done::Ok)
 }
 
 #[cfg(test)]
