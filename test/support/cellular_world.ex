@@ -103,7 +103,18 @@ defmodule VintageNetCellular.Test.World do
 
     netlink = if Keyword.get(opts, :netlink, true), do: start_netlink()
 
-    %{dir: dir, sysfs: sysfs, dev: dev, tmpdir: tmpdir, saved: saved, modems: %{}, netlink: netlink}
+    %{
+      dir: dir,
+      sysfs: sysfs,
+      dev: dev,
+      tmpdir: tmpdir,
+      saved: saved,
+      modems: %{},
+      netlink: netlink,
+      # Kernel drivers registered whether or not a device binds them
+      # (e.g. "cdc_ether", built in, for a modem switched to ECM).
+      drivers: Keyword.get(opts, :drivers, [])
+    }
   end
 
   # Mirrors each interface's connection-manager state into present/lower_up.
@@ -345,7 +356,7 @@ defmodule VintageNetCellular.Test.World do
   def ttys(world, name) do
     modem = world.modems[name]
     ttys = modem |> fixture() |> SysfsFixture.ttys()
-    {at_if, ppp_if} = port_interfaces(modem.model)
+    {at_if, ppp_if} = port_interfaces(modem.model, Map.get(modem, :composition))
     %{at: ttys[at_if], ppp: ttys[ppp_if]}
   end
 
@@ -375,7 +386,8 @@ defmodule VintageNetCellular.Test.World do
     plugged = for {name, %{plugged?: true} = m} <- world.modems, do: {name, m}
 
     tree = "#{world.sysfs}.#{System.unique_integer([:positive])}"
-    SysfsFixture.build!(tree, Enum.map(plugged, fn {_, m} -> fixture(m) end))
+    drivers = Enum.map(Map.get(world, :drivers, []), &SysfsFixture.driver/1)
+    SysfsFixture.build!(tree, Enum.map(plugged, fn {_, m} -> fixture(m) end) ++ drivers)
     old = if match?({:ok, _}, File.read_link(world.sysfs)), do: File.read_link!(world.sysfs)
     if old == nil, do: File.rm_rf!(world.sysfs)
     swap_link(tree, world.sysfs)
@@ -413,6 +425,10 @@ defmodule VintageNetCellular.Test.World do
   end
 
   # Which fixture interfaces carry the AT and PPP ports (the port table's roles).
+  # The SIM7600's ECM composition (1e0e:9018) has the RNDIS one's layout.
+  defp port_interfaces(:sim7600, :ecm), do: {4, 5}
+  defp port_interfaces(model, _composition), do: port_interfaces(model)
+
   defp port_interfaces(:a7600), do: {4, 5}
   defp port_interfaces(:sim7672), do: {4, 5}
   defp port_interfaces(:me910c1), do: {1, 2}

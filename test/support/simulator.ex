@@ -117,6 +117,8 @@ defmodule VintageNetCellular.Test.Simulator do
        |> put_string(:model, line)
        |> put_string(:port, line)
        |> put_string(:message, line)
+       |> put_string(:composition, line)
+       |> put_string(:usb_pid, line)
        |> put_ports(line)}
     else
       _ -> :error

@@ -214,7 +214,14 @@ defmodule VintageNetCellular.SysfsFixture do
     raise ArgumentError, "unknown fixture modem #{inspect(other)}; known: #{inspect(models())}"
   end
 
-  defp composition(layout, composition) when composition in [nil, :rmnet, :serial, :rndis, :mbim], do: layout
+  defp composition(layout, composition) when composition in [nil, :rmnet, :serial, :mbim], do: layout
+
+  # A7600-style layouts have RNDIS already.
+  defp composition({_, _, _, _, interfaces} = layout, :rndis) when is_list(interfaces) do
+    if Enum.any?(interfaces, &match?({_, _, _, _, "rndis_host", _}, &1)),
+      do: layout,
+      else: add_function(layout, :rndis)
+  end
 
   defp composition({0x2C7C, pid, manufacturer, product, interfaces}, :ecm) do
     serial = Enum.reject(interfaces, &match?({_, _, _, _, _, :net}, &1))
@@ -225,7 +232,19 @@ defmodule VintageNetCellular.SysfsFixture do
     {0x1E0E, 0x9018, manufacturer, product, ecm(0) ++ for(n <- 2..6, do: {n, 0xFF, 0x00, 0x00, "option", :tty})}
   end
 
+  # Other modems (u-blox, Telit): the function after the serial interfaces.
+  defp composition(layout, kind) when kind in [:ecm], do: add_function(layout, kind)
+
   defp ecm(first), do: [{first, 0x02, 0x06, 0x00, "cdc_ether", :net}, {first + 1, 0x0A, 0x00, 0x00, "cdc_ether", nil}]
+
+  defp rndis(first),
+    do: [{first, 0xE0, 0x01, 0x03, "rndis_host", :net}, {first + 1, 0x0A, 0x00, 0x00, "rndis_host", nil}]
+
+  defp add_function({vid, pid, manufacturer, product, interfaces}, kind) do
+    serial = Enum.reject(interfaces, &match?({_, _, _, _, _, :net}, &1))
+    next = serial |> Enum.map(&elem(&1, 0)) |> Enum.max(fn -> -1 end) |> Kernel.+(1)
+    {vid, pid, manufacturer, product, serial ++ if(kind == :ecm, do: ecm(next), else: rndis(next))}
+  end
 
   defp quectel(pid, manufacturer, product, opts \\ []) do
     qmi = if Keyword.get(opts, :qmi, true), do: [{4, 0xFF, 0xFF, 0xFF, "qmi_wwan", :net}], else: []

@@ -11,6 +11,7 @@ defmodule VintageNetCellular.ProfileSimulatorAgreementTest do
   use ExUnit.Case, async: false
 
   alias VintageNetCellular.ATPort
+  alias VintageNetCellular.ModemProfile.Commands
   alias VintageNetCellular.Test.World
 
   @moduletag timeout: 120_000
@@ -97,6 +98,76 @@ defmodule VintageNetCellular.ProfileSimulatorAgreementTest do
     after
       0 -> []
     end
+  end
+
+  # The USB network functions (data_path: :usb_net): the read is answered;
+  # for a function that is switched to, the write is taken, the restart
+  # re-enumerates the modem in the new composition, the setting reads back
+  # as the profile expects, and the data call and the way back are answered.
+  for {model, profile} <- @models do
+    test "#{model} answers #{inspect(profile)}'s USB network commands, and a switch reads back", %{world: world} do
+      profile = unquote(profile)
+      model = unquote(model)
+      fixture = VintageNetCellular.SysfsFixture.modem(model)
+      functions = profile.usb_net_functions({fixture.vendor_id, fixture.product_id}, 1)
+      world = World.add_modem(world, :m1, model: model)
+      test = self()
+      World.follow_resets(world, :m1, &send(test, {:reset, &1}))
+      pid = open_at(world)
+
+      {pid, _world} =
+        Enum.reduce(functions, {pid, world}, fn function, {pid, world} ->
+          case function.enter do
+            nil ->
+              {pid, world}
+
+            {query, expected, set} ->
+              assert {:ok, before} = ATPort.command(pid, query, 3_000)
+              refute Commands.matches?(before, expected), "#{model} boots in #{inspect(before)}"
+              for command <- List.wrap(set) ++ function.restart, do: _ = ATPort.command(pid, command, 3_000)
+              assert_receive {:reset, :unplugged}, 10_000, inspect(World.sent(world, :m1) |> Enum.take(-6))
+              assert_receive {:reset, {:replugged, composition}}, 20_000
+              assert composition == function.kind
+              GenServer.stop(pid)
+              # The world as the follower rebuilt it (the ttys of the new composition).
+              world = put_in(world.modems[:m1].composition, composition)
+              pid = open_at(world)
+              assert {:ok, after_switch} = ATPort.command(pid, query, 3_000)
+              assert Commands.matches?(after_switch, expected), inspect(after_switch)
+              assert refused_calls(pid, function) == []
+              # The way back (SIMCom's resets the modem at once, before its OK).
+              for command <- function.leave,
+                  do: assert(ATPort.command(pid, command, 3_000) in [{:ok, []}, {:error, :closed}])
+
+              {pid, world}
+          end
+        end)
+
+      # Functions the composition has already: the data call.
+      for %{enter: nil} = function <- functions, do: assert(refused_calls(pid, function) == [])
+    end
+  end
+
+  defp refused_calls(pid, function) do
+    for command <- function.connect ++ function.disconnect,
+        answer = ATPort.command(pid, command, 5_000),
+        not understood?(answer),
+        do: {command, answer}
+  end
+
+  defp open_at(world) do
+    %{at: tty} = World.ttys(world, :m1)
+    {:ok, pid} = ATPort.start_link(tty: tty, dev_root: world.dev)
+    :ok = ATPort.subscribe(pid, <<0>>)
+
+    unless ATPort.status(pid) == :opened do
+      assert_receive {ATPort, ^pid, :opened}, 10_000
+    end
+
+    # Verbose errors: a modem with CMEE=0 by default (u-blox, Telit) says only
+    # ERROR for "not registered yet" too.
+    _ = ATPort.command(pid, "ATE0;+CMEE=2", 3_000)
+    pid
   end
 
   defp commands(profile) do

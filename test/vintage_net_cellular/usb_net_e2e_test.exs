@@ -45,7 +45,7 @@ defmodule VintageNetCellular.UsbNetE2ETest do
 
     on_exit(fn -> NetNamespace.stop(rig) end)
 
-    %{world: world} = World.setup_e2e(netlink: false, env: [dial_timeout: 8_000])
+    %{world: world} = World.setup_e2e(netlink: false, drivers: ["cdc_ether"], env: [dial_timeout: 8_000])
     Application.put_env(:vintage_net_cellular, :ip_command, World.ip_in_netns(world, rig.device_ns))
     VintageNet.Double.put_env(netns: rig.device_ns, internet_check: :tcp, internet_host_list: [@far])
     start_supervised!({VintageNet.Double.Netlink, netns: rig.device_ns})
