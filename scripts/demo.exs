@@ -320,7 +320,12 @@ defmodule Demo do
     """)
 
     world =
-      World.start(netlink: false, env: [monitor: [signal_poll_ms: 3_000, cell_poll_ms: 3_000], dial_timeout: 20_000])
+      World.start(
+        netlink: false,
+        # The kernel of this "board" has the USB network drivers (built in).
+        drivers: ["cdc_ether", "rndis_host"],
+        env: [monitor: [signal_poll_ms: 3_000, cell_poll_ms: 3_000], dial_timeout: 20_000]
+      )
 
     Application.put_env(:vintage_net_cellular, :ip_command, World.ip_in_netns(world, rig.device_ns))
 
