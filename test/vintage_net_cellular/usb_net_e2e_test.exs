@@ -112,6 +112,16 @@ defmodule VintageNetCellular.UsbNetE2ETest do
     assert VintageNet.get(["interface", @ifname, "mobile", "state"]) == :connected
   end
 
+  @tag composition: :rndis, rig: [ifname: "enx0242ac110002"]
+  test "a net device the kernel named enx<MAC> is found under the modem and renamed", %{world: world, rig: rig} do
+    _world = World.add_modem(world, :modem, model: :a7600, fixture: [net: "enx0242ac110002"])
+    assert :ok = VintageNet.configure(@ifname, config([]))
+    await(["connection"], :internet)
+    assert NetNamespace.device_links(rig) == [@ifname]
+    # The MAC the kernel's name came from stays with the device.
+    assert VintageNet.get(["interface", @ifname, "mac_address"]) == "02:42:ac:11:00:02"
+  end
+
   @tag composition: :rndis, rig: [dhcp: false]
   test "no DHCP answer: no address, never :internet; the manager retries and says why", %{world: world} do
     _world = World.add_modem(world, :modem, model: :a7600)
