@@ -312,6 +312,11 @@ impl Shell {
                         return false;
                     }
                 },
+                // Reached only without --uart: a Uart takes these in.
+                Effect::Mux { port, .. } => self.trace(&format!(
+                    "{}: AT+CMUX answered, but only --uart speaks CMUX; staying in plain AT",
+                    port.name()
+                )),
                 Effect::Quit => return false,
             }
         }
