@@ -9,6 +9,7 @@ use cellular_core::cmux::{Event as MuxEvent, MAX_INFO};
 
 fn modem(model: &str, extra: &[&str]) -> Modem {
     let mut args = vec![
+        "--uart",
         "--model",
         model,
         "--register-after-ms",
@@ -92,6 +93,30 @@ fn muxed(model: &str) -> (Uart, Modem) {
     u.input(&mut m, &uih(2, b"ATE0\r"), 0);
     assert_eq!(text_on(&mut u, &mut m, 2), "ATE0\r\r\nOK\r\n");
     (u, m)
+}
+
+#[test]
+fn cmux_only_on_a_single_line() {
+    let mut args = vec!["--model", "bg96"];
+    for uart in [false, true] {
+        if uart {
+            args.push("--uart");
+        }
+        let mut m = match parse_args(args.iter().copied()) {
+            Ok(Cli::Run(cfg)) => Modem::new(&cfg, 0),
+            other => panic!("{other:?}"),
+        };
+        m.input(PortId::At, b"ATE0\r", 0);
+        m.take_effects();
+        m.input(PortId::At, b"AT+CMUX=0\r", 0);
+        let out = m.take_output(PortId::At);
+        assert_eq!(out == "\r\nOK\r\n", uart, "{out:?}");
+        // Never on the second interpreter.
+        m.input(PortId::Ppp, b"ATE0\r", 0);
+        m.take_effects();
+        m.input(PortId::Ppp, b"AT+CMUX=0\r", 0);
+        assert!(m.take_output(PortId::Ppp).contains("ERROR"));
+    }
 }
 
 #[test]
