@@ -330,6 +330,15 @@ fn cld_and_disc_on_dlci_0_leave_mux_mode() {
     u.input(&mut m, b"AT\r", 0);
     assert_eq!(u.take_bytes(&mut m), b"\r\nOK\r\n");
 
+    // Plain AT right after the closing frame, in the same read.
+    let (mut u, mut m) = muxed("sim7080");
+    let mut read = wire(&Frame::empty(0, Kind::Disc, true, true));
+    read.extend_from_slice(b"AT\r");
+    u.input(&mut m, &read, 0);
+    let mut expected = wire(&Frame::empty(0, Kind::Ua, true, true));
+    expected.extend_from_slice(b"\r\nOK\r\n");
+    assert_eq!(u.take_bytes(&mut m), expected);
+
     let (mut u, mut m) = muxed("sim7080");
     // DISC on DLCI 1 closes that channel only: its output is dropped.
     u.input(&mut m, &wire(&Frame::empty(1, Kind::Disc, true, true)), 0);
