@@ -87,6 +87,11 @@ pub enum Effect {
     Reopen(PortId),
     /// Split output this way from now on.
     Fragment(FragmentMode),
+    /// `AT+CMUX=0` was answered on this port: from the next byte on, the
+    /// port speaks 27.010 basic mode with this maximum information size
+    /// (N1). The I/O layer's [`crate::mux::Uart`] acts on it; elsewhere it
+    /// is only traced.
+    Mux { port: PortId, max_info: usize },
     /// Exit.
     Quit,
 }
@@ -326,6 +331,10 @@ pub struct Modem {
     qcfg: Vec<(String, String)>,
     settings: Vec<(String, String)>,
     reset_ms: u64,
+    /// On one serial line (`--uart`): `AT+CMUX` is offered.
+    uart: bool,
+    /// N1 of the last `AT+CMUX=0`, until a reset (for `AT+CMUX?`).
+    cmux_n1: Option<usize>,
     unplug_due: Option<u64>,
     replug_due: Option<u64>,
     deferred: Vec<(u64, PortId, String)>,
@@ -455,6 +464,8 @@ impl Modem {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             reset_ms: cfg.reset_ms,
+            uart: cfg.uart,
+            cmux_n1: None,
             unplug_due: None,
             replug_due: None,
             deferred: Vec::new(),
@@ -1260,6 +1271,7 @@ impl Modem {
             p.settings.autocsq = None;
         }
         self.qind_csq = false;
+        self.cmux_n1 = None;
         self.plugged = false;
         self.search_due = None;
         self.set_stat(0);
