@@ -53,6 +53,7 @@
 #[macro_use]
 mod log;
 mod dial;
+mod mux;
 mod notify;
 mod output;
 mod session;
@@ -223,6 +224,7 @@ impl Port {
                 self.settings = None;
                 self.session = None;
             }
+            Request::MuxStart { .. } | Request::MuxStop => {}
         }
     }
 

@@ -1,0 +1,1437 @@
+//! The 3GPP TS 27.010 multiplexer (CMUX, basic mode) of one tty, without
+//! I/O: tty bytes, AT-channel bytes, data-channel bytes and time in; tty
+//! bytes, AT-channel payload, data-channel payload and `Up`/`Down` out.
+//! Time is passed in, like `session`, so every rule below is tested without
+//! sleeping.
+//!
+//! The frames themselves (flags, address, control, length, FCS; control
+//! channel messages) are the codec's business, reached through
+//! [`MuxCodec`]; this module only decides what to send and when.
+//!
+//! # Channels
+//!
+//! * DLCI 0: the control channel (close-down, keepalive tests, flow control);
+//! * DLCI 1: AT commands, fed to and from the port's `Session`;
+//! * DLCI 2: data, for pppd (through a pty in `main`).
+//!
+//! # States
+//!
+//! `Off` → [`Mux::start`] → `Starting`: SABM on DLCI 0, then 1, then 2, each
+//! awaiting its UA for [`T1`], sent at most [`SABM_TRIES`] times; a DM or no
+//! answer ends it (`Down`). Then `Up` ([`Out::Up`]); an MSC command with
+//! RTC, RTR and DV set is sent on DLCI 1 and 2 (some modems keep a channel
+//! silent until its "DTR" is on).
+//!
+//! `Up` → [`Mux::stop`] → `Closing`: DISC 2, DISC 1 (each awaiting UA or DM
+//! for [`T1`], at most [`DISC_TRIES`] times, then given up), then CLD on
+//! DLCI 0, awaiting its response for [`T1`]; then `Off` and
+//! `Down { reason: "stopped" }`. [`Mux::stop`] while `Off` writes a blind
+//! close-down (CLD then DISC 0), harmless to a modem in AT mode, for a modem
+//! an earlier program left multiplexing.
+//!
+//! # Failures (each ends in `Down { reason }` and a blind close-down)
+//!
+//! * bad frames: [`BAD_FRAME_BURST`] frames with a bad FCS (or over N1)
+//!   within [`BAD_FRAME_WINDOW`] (wrong speed, noise);
+//! * a flood of bytes outside frames: more than [`GARBAGE_LIMIT`] bytes since
+//!   the last good frame (the modem left mux mode and talks plain AT, or
+//!   noise);
+//! * the modem went quiet: after [`KEEPALIVE_IDLE`] without a frame from the
+//!   modem, a TEST command goes out on DLCI 0; any frame from the modem
+//!   within [`KEEPALIVE_TIMEOUT`] will do as an answer (a modem that does not
+//!   know TEST answers NSC). Two misses in a row: down (the modem reset and
+//!   left mux mode);
+//! * a DM or DISC from the modem for an open channel, or a CLD command.
+//!
+//! # Bounds
+//!
+//! AT bytes waiting for DLCI 1 (while starting, or flow control off) are
+//! held up to [`AT_QUEUE_MAX`]; data bytes waiting for DLCI 2 up to
+//! [`DATA_QUEUE_MAX`]; the surplus is dropped and counted
+//! ([`Mux::dropped`]). The codec bounds its own buffer (a frame of N1). The
+//! bad-frame window holds at most [`BAD_FRAME_BURST`] instants. AT bytes
+//! still waiting when the multiplexer goes off are written to the plain tty.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// How long an SABM, DISC or CLD waits for its answer.
+pub const T1: Duration = Duration::from_secs(1);
+/// How many times an SABM is sent before starting fails.
+pub const SABM_TRIES: u8 = 3;
+/// How many times a DISC is sent before the channel is given up as closed.
+pub const DISC_TRIES: u8 = 2;
+/// Frames with a bad FCS (or over N1) within [`BAD_FRAME_WINDOW`] that end
+/// the multiplexer.
+pub const BAD_FRAME_BURST: usize = 10;
+/// See [`BAD_FRAME_BURST`].
+pub const BAD_FRAME_WINDOW: Duration = Duration::from_secs(5);
+/// Bytes outside frames since the last good frame that end the multiplexer.
+pub const GARBAGE_LIMIT: usize = 16 * 1024;
+/// How long the modem may be silent before a TEST goes out.
+pub const KEEPALIVE_IDLE: Duration = Duration::from_secs(5);
+/// How long a TEST waits for an answer (any frame).
+pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(3);
+/// TESTs in a row without an answer that end the multiplexer.
+pub const KEEPALIVE_MISSES: u8 = 2;
+/// AT bytes held for DLCI 1 at most.
+pub const AT_QUEUE_MAX: usize = 16 * 1024;
+/// Data bytes held for DLCI 2 at most.
+pub const DATA_QUEUE_MAX: usize = 64 * 1024;
+
+/// The reason of `Down` when the keepalive fails.
+pub const STOPPED_ANSWERING: &str = "the modem stopped answering on the multiplexer (reset?)";
+
+/// The DLCI of AT commands.
+pub const AT_DLCI: u8 = 1;
+/// The DLCI of the data channel.
+pub const DATA_DLCI: u8 = 2;
+
+/// V.24 signals of an MSC message (the EA bit is the codec's business).
+pub mod signals {
+    /// Flow control: the sender cannot take frames
+    pub const FC: u8 = 0x02;
+    /// Ready to communicate (DTR/DSR)
+    pub const RTC: u8 = 0x04;
+    /// Ready to receive (RTS/CTS)
+    pub const RTR: u8 = 0x08;
+    /// Data valid (DCD)
+    pub const DV: u8 = 0x80;
+}
+
+/// Frame types of the basic mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sabm,
+    Ua,
+    Dm,
+    Disc,
+    Uih,
+    Ui,
+}
+
+/// One frame, as the codec encodes and decodes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub dlci: u8,
+    pub kind: Kind,
+    /// The P/F bit
+    pub pf: bool,
+    /// The C/R bit of the address field, as sent
+    pub cr: bool,
+    pub info: Vec<u8>,
+}
+
+/// What the codec makes of tty bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded {
+    Frame(Frame),
+    /// A frame whose FCS was wrong
+    BadFcs,
+    /// A frame longer than N1
+    Oversize,
+    /// Bytes outside any frame
+    Garbage(usize),
+}
+
+/// Control channel (DLCI 0) messages the multiplexer uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Control {
+    /// Multiplexer close down
+    Cld,
+    /// Test: the answer echoes the pattern
+    Test(Vec<u8>),
+    /// Modem status of `dlci`: V.24 [`signals`]
+    Msc { dlci: u8, signals: u8 },
+    /// Flow control on (all channels may send)
+    FcOn,
+    /// Flow control off (no channel may send but DLCI 0)
+    FcOff,
+    /// Parameter negotiation, its value octets as they came
+    Pn(Vec<u8>),
+    /// Non supported command, naming the command type octet
+    Nsc(u8),
+    /// Any other type octet, with its value octets
+    Other(u8, Vec<u8>),
+}
+
+/// A control message and whether it is a command (C/R of its type octet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlMsg {
+    pub command: bool,
+    pub control: Control,
+}
+
+/// The frame codec the multiplexer drives (`cellular_core::cmux` behind an
+/// adapter; a simple stand-in in the tests).
+pub trait MuxCodec {
+    /// Appends the bytes of `frame` to `out`.
+    fn encode(&self, frame: &Frame, out: &mut Vec<u8>);
+    /// Takes tty bytes; appends what they completed to `out`.
+    fn decode(&mut self, bytes: &[u8], out: &mut Vec<Decoded>);
+    /// The information field of a UIH frame on DLCI 0 carrying `msg`.
+    fn encode_control(&self, msg: &ControlMsg) -> Vec<u8>;
+    /// The control message in the information field of a DLCI 0 frame;
+    /// `None` if it is malformed.
+    fn decode_control(&self, info: &[u8]) -> Option<ControlMsg>;
+    /// Forgets any partial frame.
+    fn reset(&mut self);
+}
+
+/// What the multiplexer asks of its caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Out {
+    /// Bytes to write to the tty
+    Tty(Vec<u8>),
+    /// Payload of DLCI 1, for the AT session
+    At(Vec<u8>),
+    /// Payload of DLCI 2, for the data pty
+    Data(Vec<u8>),
+    /// All three channels are open
+    Up,
+    /// The multiplexer is off again (the modem in plain AT mode, as far as
+    /// can be told)
+    Down { reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Open(u8),
+    Close(u8),
+    Cld,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pending {
+    step: Step,
+    deadline: Instant,
+    tries: u8,
+}
+
+/// The multiplexer's state (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Off,
+    Starting,
+    Up,
+    Closing,
+}
+
+/// The multiplexer of one tty.
+#[derive(Debug)]
+pub struct Mux<C: MuxCodec> {
+    codec: C,
+    n1: usize,
+    state: State,
+    open: [bool; 3],
+    pending: Option<Pending>,
+    at_queue: VecDeque<u8>,
+    data_queue: VecDeque<u8>,
+    /// FCoff from the modem: nothing but DLCI 0 may be sent
+    flow_off_all: bool,
+    /// The FC signal of the modem's MSC for DLCI 1 and 2
+    flow_off: [bool; 3],
+    bad_frames: VecDeque<Instant>,
+    garbage: usize,
+    last_rx: Instant,
+    /// When the TEST in flight must have been answered
+    test_deadline: Option<Instant>,
+    misses: u8,
+    test_seq: u32,
+    dropped: u64,
+    scratch: Vec<Decoded>,
+}
+
+impl<C: MuxCodec> Mux<C> {
+    /// An idle multiplexer around `codec`.
+    pub fn new(codec: C, now: Instant) -> Mux<C> {
+        Mux {
+            codec,
+            n1: 127,
+            state: State::Off,
+            open: [false; 3],
+            pending: None,
+            at_queue: VecDeque::new(),
+            data_queue: VecDeque::new(),
+            flow_off_all: false,
+            flow_off: [false; 3],
+            bad_frames: VecDeque::new(),
+            garbage: 0,
+            last_rx: now,
+            test_deadline: None,
+            misses: 0,
+            test_seq: 0,
+            dropped: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Whether the tty carries frames (AT bytes then go through
+    /// [`Mux::send_at`], tty bytes through [`Mux::on_tty`]).
+    pub fn active(&self) -> bool {
+        self.state != State::Off
+    }
+
+    /// Whether data bytes would be sent now (so the caller should read its
+    /// pty): up, and the modem's flow control on.
+    pub fn accepts_data(&self) -> bool {
+        self.state == State::Up && !self.data_blocked()
+    }
+
+    /// Bytes dropped over the queue bounds so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Starts the multiplexer with frames of up to `n1` information bytes;
+    /// ignored unless off.
+    pub fn start(&mut self, n1: u32, now: Instant, out: &mut Vec<Out>) {
+        if self.state != State::Off {
+            return;
+        }
+        self.n1 = usize::try_from(n1).unwrap_or(usize::MAX).clamp(1, 32_768);
+        self.codec.reset();
+        self.open = [false; 3];
+        self.flow_off_all = false;
+        self.flow_off = [false; 3];
+        self.bad_frames.clear();
+        self.garbage = 0;
+        self.last_rx = now;
+        self.test_deadline = None;
+        self.misses = 0;
+        self.state = State::Starting;
+        self.begin(Step::Open(0), now, out);
+    }
+
+    /// Closes the multiplexer down in order (see the module documentation);
+    /// while off, writes a blind close-down and reports `Down`.
+    pub fn stop(&mut self, now: Instant, out: &mut Vec<Out>) {
+        match self.state {
+            State::Off => {
+                out.push(Out::Tty(self.close_down_bytes()));
+                out.push(Out::Down {
+                    reason: "not running; a close-down was written blind".into(),
+                });
+            }
+            State::Closing => {}
+            State::Starting | State::Up => {
+                self.state = State::Closing;
+                self.test_deadline = None;
+                self.close_from(DATA_DLCI, now, out);
+            }
+        }
+    }
+
+    /// Leaves mux mode at once (the program is ending): DISC of the open
+    /// channels and CLD, without waiting for answers. Then off, without a
+    /// `Down` (nobody is listening).
+    pub fn close_now(&mut self) -> Vec<u8> {
+        if self.state == State::Off {
+            return Vec::new();
+        }
+        let mut bytes = Vec::new();
+        for dlci in [DATA_DLCI, AT_DLCI] {
+            if self.open[usize::from(dlci)] {
+                self.codec.encode(&command(dlci, Kind::Disc), &mut bytes);
+            }
+        }
+        bytes.extend(self.close_down_bytes());
+        self.reset();
+        bytes
+    }
+
+    /// The tty closed or vanished: off at once, nothing written.
+    pub fn tty_lost(&mut self, reason: &str, out: &mut Vec<Out>) {
+        if self.state == State::Off {
+            return;
+        }
+        self.reset();
+        out.push(Out::Down {
+            reason: format!("the tty closed ({reason})"),
+        });
+    }
+
+    /// AT bytes from the session, for DLCI 1.
+    pub fn send_at(&mut self, bytes: &[u8], out: &mut Vec<Out>) {
+        if self.state == State::Off {
+            out.push(Out::Tty(bytes.to_vec()));
+            return;
+        }
+        push_bounded(&mut self.at_queue, bytes, AT_QUEUE_MAX, &mut self.dropped);
+        self.flush(out);
+    }
+
+    /// Data bytes from the pty, for DLCI 2; dropped unless up.
+    pub fn send_data(&mut self, bytes: &[u8], out: &mut Vec<Out>) {
+        if self.state != State::Up {
+            self.dropped += bytes.len() as u64;
+            return;
+        }
+        push_bounded(
+            &mut self.data_queue,
+            bytes,
+            DATA_QUEUE_MAX,
+            &mut self.dropped,
+        );
+        self.flush(out);
+    }
+
+    /// Bytes read from the tty.
+    pub fn on_tty(&mut self, bytes: &[u8], now: Instant, out: &mut Vec<Out>) {
+        if self.state == State::Off {
+            return;
+        }
+        let mut decoded = std::mem::take(&mut self.scratch);
+        decoded.clear();
+        self.codec.decode(bytes, &mut decoded);
+        for item in decoded.drain(..) {
+            if self.state == State::Off {
+                // A failure earlier in this read: the rest is not ours.
+                break;
+            }
+            match item {
+                Decoded::Frame(frame) => self.on_frame(frame, now, out),
+                Decoded::BadFcs | Decoded::Oversize => self.on_bad_frame(now, out),
+                Decoded::Garbage(n) => {
+                    self.garbage = self.garbage.saturating_add(n);
+                    if self.garbage > GARBAGE_LIMIT {
+                        let reason = format!(
+                            "{} bytes without a multiplexer frame (the modem left mux mode, \
+                             or noise)",
+                            self.garbage
+                        );
+                        self.fail(reason, out);
+                    }
+                }
+            }
+        }
+        self.scratch = decoded;
+    }
+
+    /// The next instant [`Mux::on_timer`] has work.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let pending = self.pending.map(|p| p.deadline);
+        let keepalive = match (self.state, self.test_deadline) {
+            (State::Up, Some(at)) => Some(at),
+            (State::Up, None) => Some(self.last_rx + KEEPALIVE_IDLE),
+            _ => None,
+        };
+        [pending, keepalive].into_iter().flatten().min()
+    }
+
+    /// Time passed: answer timeouts, keepalive.
+    pub fn on_timer(&mut self, now: Instant, out: &mut Vec<Out>) {
+        if let Some(pending) = self.pending {
+            if now >= pending.deadline {
+                self.on_step_timeout(pending, now, out);
+            }
+        }
+        if self.state != State::Up {
+            return;
+        }
+        match self.test_deadline {
+            Some(at) if now >= at => {
+                self.misses += 1;
+                if self.misses >= KEEPALIVE_MISSES {
+                    self.fail(STOPPED_ANSWERING.into(), out);
+                } else {
+                    self.send_test(now, out);
+                }
+            }
+            None if now >= self.last_rx + KEEPALIVE_IDLE => self.send_test(now, out),
+            _ => {}
+        }
+    }
+
+    fn send_test(&mut self, now: Instant, out: &mut Vec<Out>) {
+        self.test_seq = self.test_seq.wrapping_add(1);
+        let mut pattern = b"cellular_port".to_vec();
+        pattern.extend_from_slice(&self.test_seq.to_be_bytes());
+        self.send_control(true, Control::Test(pattern), out);
+        self.test_deadline = Some(now + KEEPALIVE_TIMEOUT);
+    }
+
+    fn on_bad_frame(&mut self, now: Instant, out: &mut Vec<Out>) {
+        while self
+            .bad_frames
+            .front()
+            .is_some_and(|&at| now.saturating_duration_since(at) > BAD_FRAME_WINDOW)
+        {
+            self.bad_frames.pop_front();
+        }
+        self.bad_frames.push_back(now);
+        if self.bad_frames.len() >= BAD_FRAME_BURST {
+            let reason = format!(
+                "{BAD_FRAME_BURST} bad multiplexer frames within {} s (wrong speed or noise)",
+                BAD_FRAME_WINDOW.as_secs()
+            );
+            self.fail(reason, out);
+        }
+    }
+
+    fn on_frame(&mut self, frame: Frame, now: Instant, out: &mut Vec<Out>) {
+        // Any good frame shows the modem is there and multiplexing.
+        self.garbage = 0;
+        self.last_rx = now;
+        self.test_deadline = None;
+        self.misses = 0;
+        let dlci = frame.dlci;
+        let is_open = self.is_open(dlci);
+        match frame.kind {
+            Kind::Ua => match self.pending.map(|p| p.step) {
+                Some(Step::Open(d)) if d == dlci => {
+                    self.set_open(dlci, true);
+                    self.pending = None;
+                    self.opened(dlci, now, out);
+                }
+                Some(Step::Close(d)) if d == dlci => {
+                    self.set_open(dlci, false);
+                    self.pending = None;
+                    self.close_from(dlci.saturating_sub(1), now, out);
+                }
+                _ => {}
+            },
+            Kind::Dm => match self.pending.map(|p| p.step) {
+                Some(Step::Open(d)) if d == dlci => {
+                    self.fail(format!("the modem refused to open DLCI {dlci} (DM)"), out);
+                }
+                Some(Step::Close(d)) if d == dlci => {
+                    self.set_open(dlci, false);
+                    self.pending = None;
+                    self.close_from(dlci.saturating_sub(1), now, out);
+                }
+                _ if is_open && self.state != State::Closing => {
+                    self.fail(format!("the modem dropped DLCI {dlci} (DM)"), out);
+                }
+                _ => {}
+            },
+            Kind::Disc => {
+                self.respond(dlci, Kind::Ua, out);
+                if (dlci == 0 || is_open) && self.state != State::Closing {
+                    self.fail(format!("the modem closed DLCI {dlci} (DISC)"), out);
+                }
+            }
+            Kind::Sabm => self.respond(dlci, Kind::Dm, out),
+            Kind::Uih | Kind::Ui => match dlci {
+                0 => self.on_control(&frame.info, now, out),
+                AT_DLCI if is_open && !frame.info.is_empty() => out.push(Out::At(frame.info)),
+                DATA_DLCI if is_open && !frame.info.is_empty() => out.push(Out::Data(frame.info)),
+                _ => {}
+            },
+        }
+    }
+
+    fn on_control(&mut self, info: &[u8], now: Instant, out: &mut Vec<Out>) {
+        let Some(msg) = self.codec.decode_control(info) else {
+            return;
+        };
+        if !msg.command {
+            if msg.control == Control::Cld && self.pending.map(|p| p.step) == Some(Step::Cld) {
+                self.finish("stopped".into(), out);
+            }
+            if let Control::Msc { dlci, signals } = msg.control {
+                // Some modems state their side's signals in responses too.
+                self.set_flow(dlci, signals, out);
+            }
+            return;
+        }
+        match msg.control {
+            Control::Cld => {
+                self.send_control(false, Control::Cld, out);
+                if self.pending.map(|p| p.step) == Some(Step::Cld) {
+                    self.finish("stopped".into(), out);
+                } else {
+                    self.reset();
+                    out.extend(self.plain_at());
+                    out.push(Out::Down {
+                        reason: "the modem closed the multiplexer down (CLD)".into(),
+                    });
+                }
+            }
+            Control::Test(pattern) => self.send_control(false, Control::Test(pattern), out),
+            Control::Msc { dlci, signals } => {
+                self.send_control(false, Control::Msc { dlci, signals }, out);
+                self.set_flow(dlci, signals, out);
+            }
+            Control::FcOn => {
+                self.send_control(false, Control::FcOn, out);
+                self.flow_off_all = false;
+                self.flush(out);
+            }
+            Control::FcOff => {
+                self.send_control(false, Control::FcOff, out);
+                self.flow_off_all = true;
+            }
+            // Its parameters are accepted as they are.
+            Control::Pn(values) => self.send_control(false, Control::Pn(values), out),
+            Control::Nsc(_) => {}
+            Control::Other(kind, _) => self.send_control(false, Control::Nsc(kind), out),
+        }
+        let _ = now;
+    }
+
+    fn set_flow(&mut self, dlci: u8, signals: u8, out: &mut Vec<Out>) {
+        if let Some(flag) = self.flow_off.get_mut(usize::from(dlci)) {
+            *flag = signals & signals::FC != 0;
+            self.flush(out);
+        }
+    }
+
+    fn opened(&mut self, dlci: u8, now: Instant, out: &mut Vec<Out>) {
+        if dlci != 0 {
+            let on = signals::RTC | signals::RTR | signals::DV;
+            self.send_control(true, Control::Msc { dlci, signals: on }, out);
+            // AT bytes written while starting go as soon as DLCI 1 is open.
+            self.flush(out);
+        }
+        if dlci < DATA_DLCI {
+            self.begin(Step::Open(dlci + 1), now, out);
+        } else {
+            self.state = State::Up;
+            self.last_rx = now;
+            out.push(Out::Up);
+            self.flush(out);
+        }
+    }
+
+    /// Closing: DISC the highest open channel at or below `dlci` (not 0), or
+    /// CLD when none is left.
+    fn close_from(&mut self, dlci: u8, now: Instant, out: &mut Vec<Out>) {
+        let mut d = dlci;
+        while d > 0 {
+            if self.is_open(d) {
+                self.begin(Step::Close(d), now, out);
+                return;
+            }
+            d -= 1;
+        }
+        if self.is_open(0) {
+            self.begin(Step::Cld, now, out);
+        } else {
+            self.finish("stopped".into(), out);
+        }
+    }
+
+    fn begin(&mut self, step: Step, now: Instant, out: &mut Vec<Out>) {
+        self.pending = Some(Pending {
+            step,
+            deadline: now + T1,
+            tries: 1,
+        });
+        self.send_step(step, out);
+    }
+
+    fn send_step(&mut self, step: Step, out: &mut Vec<Out>) {
+        match step {
+            Step::Open(dlci) => self.send_frame(&command(dlci, Kind::Sabm), out),
+            Step::Close(dlci) => self.send_frame(&command(dlci, Kind::Disc), out),
+            Step::Cld => self.send_control(true, Control::Cld, out),
+        }
+    }
+
+    fn on_step_timeout(&mut self, pending: Pending, now: Instant, out: &mut Vec<Out>) {
+        let max = match pending.step {
+            Step::Open(_) => SABM_TRIES,
+            Step::Close(_) | Step::Cld => DISC_TRIES,
+        };
+        if pending.tries < max {
+            self.pending = Some(Pending {
+                step: pending.step,
+                deadline: now + T1,
+                tries: pending.tries + 1,
+            });
+            self.send_step(pending.step, out);
+            return;
+        }
+        self.pending = None;
+        match pending.step {
+            Step::Open(dlci) => self.fail(
+                format!("the modem did not answer SABM on DLCI {dlci} (is it in CMUX mode?)"),
+                out,
+            ),
+            Step::Close(dlci) => {
+                self.set_open(dlci, false);
+                self.close_from(dlci.saturating_sub(1), now, out);
+            }
+            Step::Cld => {
+                // DISC 0 as a last resort, then off.
+                self.send_frame(&command(0, Kind::Disc), out);
+                self.finish(
+                    "stopped (the modem did not confirm the close-down)".into(),
+                    out,
+                );
+            }
+        }
+    }
+
+    /// A failure: a blind close-down, then off and `Down`.
+    fn fail(&mut self, reason: String, out: &mut Vec<Out>) {
+        out.push(Out::Tty(self.close_down_bytes()));
+        self.finish(reason, out);
+    }
+
+    fn finish(&mut self, reason: String, out: &mut Vec<Out>) {
+        self.reset();
+        out.extend(self.plain_at());
+        out.push(Out::Down { reason });
+    }
+
+    /// AT bytes still queued go to the plain tty.
+    fn plain_at(&mut self) -> Option<Out> {
+        if self.at_queue.is_empty() {
+            return None;
+        }
+        Some(Out::Tty(self.at_queue.drain(..).collect()))
+    }
+
+    fn reset(&mut self) {
+        self.state = State::Off;
+        self.pending = None;
+        self.open = [false; 3];
+        self.test_deadline = None;
+        self.misses = 0;
+        self.data_queue.clear();
+        self.flow_off_all = false;
+        self.flow_off = [false; 3];
+        self.codec.reset();
+    }
+
+    /// CLD on DLCI 0, then DISC 0.
+    fn close_down_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let cld = self.codec.encode_control(&ControlMsg {
+            command: true,
+            control: Control::Cld,
+        });
+        self.codec.encode(
+            &Frame {
+                dlci: 0,
+                kind: Kind::Uih,
+                pf: false,
+                cr: true,
+                info: cld,
+            },
+            &mut bytes,
+        );
+        self.codec.encode(&command(0, Kind::Disc), &mut bytes);
+        bytes
+    }
+
+    fn data_blocked(&self) -> bool {
+        self.flow_off_all || self.flow_off[usize::from(DATA_DLCI)]
+    }
+
+    /// Sends what the queues hold, as far as the channels are open and flow
+    /// control allows.
+    fn flush(&mut self, out: &mut Vec<Out>) {
+        if self.flow_off_all {
+            return;
+        }
+        if self.is_open(AT_DLCI) && !self.flow_off[usize::from(AT_DLCI)] {
+            while !self.at_queue.is_empty() {
+                let n = self.at_queue.len().min(self.n1);
+                let info: Vec<u8> = self.at_queue.drain(..n).collect();
+                self.send_frame(&uih(AT_DLCI, info), out);
+            }
+        }
+        if self.state == State::Up && !self.data_blocked() {
+            while !self.data_queue.is_empty() {
+                let n = self.data_queue.len().min(self.n1);
+                let info: Vec<u8> = self.data_queue.drain(..n).collect();
+                self.send_frame(&uih(DATA_DLCI, info), out);
+            }
+        }
+    }
+
+    fn send_control(&mut self, command: bool, control: Control, out: &mut Vec<Out>) {
+        let info = self.codec.encode_control(&ControlMsg { command, control });
+        self.send_frame(&uih(0, info), out);
+    }
+
+    /// A response frame (UA, DM) to the modem's command on `dlci`.
+    fn respond(&mut self, dlci: u8, kind: Kind, out: &mut Vec<Out>) {
+        let frame = Frame {
+            dlci,
+            kind,
+            pf: true,
+            cr: false,
+            info: Vec::new(),
+        };
+        self.send_frame(&frame, out);
+    }
+
+    fn send_frame(&mut self, frame: &Frame, out: &mut Vec<Out>) {
+        let mut bytes = Vec::new();
+        self.codec.encode(frame, &mut bytes);
+        // Frames of one turn go out in one write.
+        match out.last_mut() {
+            Some(Out::Tty(pending)) => pending.extend(bytes),
+            _ => out.push(Out::Tty(bytes)),
+        }
+    }
+
+    fn is_open(&self, dlci: u8) -> bool {
+        self.open.get(usize::from(dlci)).copied().unwrap_or(false)
+    }
+
+    fn set_open(&mut self, dlci: u8, open: bool) {
+        if let Some(flag) = self.open.get_mut(usize::from(dlci)) {
+            *flag = open;
+        }
+    }
+}
+
+/// A command frame of ours (SABM, DISC): P set, C/R set (we are the
+/// initiator).
+fn command(dlci: u8, kind: Kind) -> Frame {
+    Frame {
+        dlci,
+        kind,
+        pf: true,
+        cr: true,
+        info: Vec::new(),
+    }
+}
+
+fn uih(dlci: u8, info: Vec<u8>) -> Frame {
+    Frame {
+        dlci,
+        kind: Kind::Uih,
+        pf: false,
+        cr: true,
+        info,
+    }
+}
+
+fn push_bounded(queue: &mut VecDeque<u8>, bytes: &[u8], max: usize, dropped: &mut u64) {
+    let room = max.saturating_sub(queue.len());
+    let take = bytes.len().min(room);
+    queue.extend(&bytes[..take]);
+    *dropped += (bytes.len() - take) as u64;
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A stand-in codec for the state machine's tests, not 27.010: a frame
+    /// is `0xF9, dlci, kind, flags, len (2 bytes), info, 0xF9`; a byte 0xEE
+    /// where a frame would start stands for a frame with a bad FCS, 0xEF for
+    /// an oversized one; other stray bytes are garbage. A control message is
+    /// `type | 0x80 if command, len, value`.
+    #[derive(Debug, Default)]
+    pub struct FakeCodec {
+        buf: Vec<u8>,
+    }
+
+    fn kind_byte(kind: Kind) -> u8 {
+        match kind {
+            Kind::Sabm => 1,
+            Kind::Ua => 2,
+            Kind::Dm => 3,
+            Kind::Disc => 4,
+            Kind::Uih => 5,
+            Kind::Ui => 6,
+        }
+    }
+
+    fn byte_kind(b: u8) -> Option<Kind> {
+        Some(match b {
+            1 => Kind::Sabm,
+            2 => Kind::Ua,
+            3 => Kind::Dm,
+            4 => Kind::Disc,
+            5 => Kind::Uih,
+            6 => Kind::Ui,
+            _ => return None,
+        })
+    }
+
+    impl MuxCodec for FakeCodec {
+        fn encode(&self, frame: &Frame, out: &mut Vec<u8>) {
+            let len = frame.info.len() as u16;
+            out.extend([
+                0xF9,
+                frame.dlci,
+                kind_byte(frame.kind),
+                u8::from(frame.pf) | (u8::from(frame.cr) << 1),
+            ]);
+            out.extend(len.to_be_bytes());
+            out.extend(&frame.info);
+            out.push(0xF9);
+        }
+
+        fn decode(&mut self, bytes: &[u8], out: &mut Vec<Decoded>) {
+            self.buf.extend_from_slice(bytes);
+            loop {
+                match self.buf.first() {
+                    None => return,
+                    Some(0xEE) => {
+                        self.buf.remove(0);
+                        out.push(Decoded::BadFcs);
+                    }
+                    Some(0xEF) => {
+                        self.buf.remove(0);
+                        out.push(Decoded::Oversize);
+                    }
+                    Some(0xF9) => {
+                        if self.buf.len() < 6 {
+                            return;
+                        }
+                        let len = usize::from(u16::from_be_bytes([self.buf[4], self.buf[5]]));
+                        if self.buf.len() < 7 + len {
+                            return;
+                        }
+                        let frame: Vec<u8> = self.buf.drain(..7 + len).collect();
+                        match byte_kind(frame[2]) {
+                            Some(kind) => out.push(Decoded::Frame(Frame {
+                                dlci: frame[1],
+                                kind,
+                                pf: frame[3] & 1 != 0,
+                                cr: frame[3] & 2 != 0,
+                                info: frame[6..6 + len].to_vec(),
+                            })),
+                            None => out.push(Decoded::Garbage(frame.len())),
+                        }
+                    }
+                    Some(_) => {
+                        self.buf.remove(0);
+                        out.push(Decoded::Garbage(1));
+                    }
+                }
+            }
+        }
+
+        fn encode_control(&self, msg: &ControlMsg) -> Vec<u8> {
+            let (kind, value) = match &msg.control {
+                Control::Cld => (1, vec![]),
+                Control::Test(p) => (2, p.clone()),
+                Control::Msc { dlci, signals } => (3, vec![*dlci, *signals]),
+                Control::FcOn => (4, vec![]),
+                Control::FcOff => (5, vec![]),
+                Control::Pn(v) => (6, v.clone()),
+                Control::Nsc(k) => (7, vec![*k]),
+                Control::Other(k, v) => (*k, v.clone()),
+            };
+            let mut info = vec![kind | if msg.command { 0x80 } else { 0 }, value.len() as u8];
+            info.extend(value);
+            info
+        }
+
+        fn decode_control(&self, info: &[u8]) -> Option<ControlMsg> {
+            let (&head, rest) = info.split_first()?;
+            let (&len, value) = rest.split_first()?;
+            let value = value.get(..usize::from(len))?.to_vec();
+            let control = match head & 0x7f {
+                1 => Control::Cld,
+                2 => Control::Test(value),
+                3 => Control::Msc {
+                    dlci: *value.first()?,
+                    signals: *value.get(1)?,
+                },
+                4 => Control::FcOn,
+                5 => Control::FcOff,
+                6 => Control::Pn(value),
+                7 => Control::Nsc(*value.first()?),
+                k => Control::Other(k, value),
+            };
+            Some(ControlMsg {
+                command: head & 0x80 != 0,
+                control,
+            })
+        }
+
+        fn reset(&mut self) {
+            self.buf.clear();
+        }
+    }
+
+    /// The modem's side: decodes what the mux wrote, encodes answers.
+    struct Modem {
+        codec: FakeCodec,
+    }
+
+    impl Modem {
+        fn new() -> Modem {
+            Modem {
+                codec: FakeCodec::default(),
+            }
+        }
+
+        /// The frames (and control messages on DLCI 0) in the mux's output.
+        fn frames(&mut self, out: &[Out]) -> Vec<Frame> {
+            let mut decoded = Vec::new();
+            for o in out {
+                if let Out::Tty(bytes) = o {
+                    self.codec.decode(bytes, &mut decoded);
+                }
+            }
+            decoded
+                .into_iter()
+                .filter_map(|d| match d {
+                    Decoded::Frame(f) => Some(f),
+                    _ => None,
+                })
+                .collect()
+        }
+
+        fn control(&self, frame: &Frame) -> Option<ControlMsg> {
+            (frame.dlci == 0 && frame.kind == Kind::Uih)
+                .then(|| self.codec.decode_control(&frame.info))
+                .flatten()
+        }
+
+        fn frame(&self, dlci: u8, kind: Kind, info: &[u8]) -> Vec<u8> {
+            let mut out = Vec::new();
+            self.codec.encode(
+                &Frame {
+                    dlci,
+                    kind,
+                    pf: kind != Kind::Uih,
+                    cr: kind == Kind::Ua,
+                    info: info.to_vec(),
+                },
+                &mut out,
+            );
+            out
+        }
+
+        fn control_frame(&self, command: bool, control: Control) -> Vec<u8> {
+            let info = self.codec.encode_control(&ControlMsg { command, control });
+            self.frame(0, Kind::Uih, &info)
+        }
+    }
+
+    fn tty(out: &[Out]) -> usize {
+        out.iter().filter(|o| matches!(o, Out::Tty(_))).count()
+    }
+
+    fn down(out: &[Out]) -> Option<String> {
+        out.iter().find_map(|o| match o {
+            Out::Down { reason } => Some(reason.clone()),
+            _ => None,
+        })
+    }
+
+    /// A mux brought up through the whole start sequence.
+    fn up() -> (Mux<FakeCodec>, Modem, Instant) {
+        let t = Instant::now();
+        let mut mux = Mux::new(FakeCodec::default(), t);
+        let mut modem = Modem::new();
+        let mut out = Vec::new();
+        mux.start(64, t, &mut out);
+        for dlci in 0..3 {
+            let frames = modem.frames(&out);
+            assert!(
+                frames.contains(&command(dlci, Kind::Sabm)),
+                "SABM {dlci} in {frames:?}"
+            );
+            out.clear();
+            mux.on_tty(&modem.frame(dlci, Kind::Ua, &[]), t, &mut out);
+        }
+        assert!(out.contains(&Out::Up), "{out:?}");
+        assert_eq!(mux.state(), State::Up);
+        // MSC with the signals on, for DLCI 1 and 2.
+        (mux, modem, t)
+    }
+
+    #[test]
+    fn start_opens_the_three_channels_in_order_and_signals_msc() {
+        let t = Instant::now();
+        let mut mux = Mux::new(FakeCodec::default(), t);
+        let mut modem = Modem::new();
+        let mut out = Vec::new();
+        mux.start(64, t, &mut out);
+        assert_eq!(modem.frames(&out), vec![command(0, Kind::Sabm)]);
+        let mut all = Vec::new();
+        for dlci in 0..3 {
+            out.clear();
+            mux.on_tty(&modem.frame(dlci, Kind::Ua, &[]), t, &mut out);
+            all.extend(modem.frames(&out));
+        }
+        let msc: Vec<_> = all.iter().filter_map(|f| modem.control(f)).collect();
+        let on = signals::RTC | signals::RTR | signals::DV;
+        assert_eq!(
+            msc,
+            vec![
+                ControlMsg {
+                    command: true,
+                    control: Control::Msc {
+                        dlci: 1,
+                        signals: on
+                    }
+                },
+                ControlMsg {
+                    command: true,
+                    control: Control::Msc {
+                        dlci: 2,
+                        signals: on
+                    }
+                }
+            ]
+        );
+        assert!(all.contains(&command(1, Kind::Sabm)));
+        assert!(all.contains(&command(2, Kind::Sabm)));
+        assert_eq!(out.last(), Some(&Out::Up));
+    }
+
+    #[test]
+    fn sabm_is_retried_then_starting_fails() {
+        let t = Instant::now();
+        let mut mux = Mux::new(FakeCodec::default(), t);
+        let mut modem = Modem::new();
+        let mut out = Vec::new();
+        mux.start(64, t, &mut out);
+        let mut now = t;
+        for _ in 1..SABM_TRIES {
+            out.clear();
+            now += T1;
+            assert_eq!(mux.next_deadline(), Some(now));
+            mux.on_timer(now, &mut out);
+            assert_eq!(modem.frames(&out), vec![command(0, Kind::Sabm)]);
+        }
+        out.clear();
+        now += T1;
+        mux.on_timer(now, &mut out);
+        let reason = down(&out).expect("down");
+        assert!(reason.contains("did not answer SABM on DLCI 0"), "{reason}");
+        assert_eq!(mux.state(), State::Off);
+        assert_eq!(mux.next_deadline(), None);
+    }
+
+    #[test]
+    fn dm_to_sabm_fails_the_start() {
+        let t = Instant::now();
+        let mut mux = Mux::new(FakeCodec::default(), t);
+        let modem = Modem::new();
+        let mut out = Vec::new();
+        mux.start(64, t, &mut out);
+        mux.on_tty(&modem.frame(0, Kind::Ua, &[]), t, &mut out);
+        out.clear();
+        mux.on_tty(&modem.frame(1, Kind::Dm, &[]), t, &mut out);
+        assert!(down(&out).unwrap().contains("refused to open DLCI 1"));
+        assert!(!mux.active());
+    }
+
+    #[test]
+    fn at_and_data_travel_on_their_channels_cut_to_n1() {
+        let (mut mux, mut modem, t) = up();
+        let mut out = Vec::new();
+        mux.send_at(b"AT+CSQ\r", &mut out);
+        assert_eq!(modem.frames(&out), vec![uih(1, b"AT+CSQ\r".to_vec())]);
+        out.clear();
+        mux.send_data(&[7u8; 100], &mut out);
+        assert_eq!(
+            modem.frames(&out),
+            vec![uih(2, vec![7; 64]), uih(2, vec![7; 36])]
+        );
+        out.clear();
+        let mut bytes = modem.frame(1, Kind::Uih, b"\r\n+CSQ: 17,99\r\n");
+        bytes.extend(modem.frame(2, Kind::Uih, b"~ppp~"));
+        bytes.extend(modem.frame(3, Kind::Uih, b"nobody"));
+        for piece in bytes.chunks(3) {
+            mux.on_tty(piece, t, &mut out);
+        }
+        assert_eq!(
+            out,
+            vec![
+                Out::At(b"\r\n+CSQ: 17,99\r\n".to_vec()),
+                Out::Data(b"~ppp~".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn at_bytes_written_while_starting_wait_for_dlci_1() {
+        let t = Instant::now();
+        let mut mux = Mux::new(FakeCodec::default(), t);
+        let mut modem = Modem::new();
+        let mut out = Vec::new();
+        mux.start(64, t, &mut out);
+        mux.send_at(b"AT\r", &mut out);
+        assert_eq!(modem.frames(&out), vec![command(0, Kind::Sabm)]);
+        out.clear();
+        mux.on_tty(&modem.frame(0, Kind::Ua, &[]), t, &mut out);
+        mux.on_tty(&modem.frame(1, Kind::Ua, &[]), t, &mut out);
+        assert!(modem.frames(&out).contains(&uih(1, b"AT\r".to_vec())));
+        // Data is dropped until up.
+        mux.send_data(b"x", &mut out);
+        assert_eq!(mux.dropped(), 1);
+        assert!(!mux.accepts_data());
+    }
+
+    #[test]
+    fn stop_closes_the_channels_then_the_multiplexer() {
+        let (mut mux, mut modem, t) = up();
+        let mut out = Vec::new();
+        mux.stop(t, &mut out);
+        assert_eq!(mux.state(), State::Closing);
+        assert_eq!(modem.frames(&out), vec![command(2, Kind::Disc)]);
+        out.clear();
+        mux.on_tty(&modem.frame(2, Kind::Ua, &[]), t, &mut out);
+        assert_eq!(modem.frames(&out), vec![command(1, Kind::Disc)]);
+        out.clear();
+        // A DM also does as an answer to DISC.
+        mux.on_tty(&modem.frame(1, Kind::Dm, &[]), t, &mut out);
+        let frames = modem.frames(&out);
+        assert_eq!(
+            modem.control(&frames[0]),
+            Some(ControlMsg {
+                command: true,
+                control: Control::Cld
+            })
+        );
+        out.clear();
+        mux.on_tty(&modem.control_frame(false, Control::Cld), t, &mut out);
+        assert_eq!(
+            out,
+            vec![Out::Down {
+                reason: "stopped".into()
+            }]
+        );
+        assert!(!mux.active());
+        // AT goes to the plain tty again.
+        out.clear();
+        mux.send_at(b"AT\r", &mut out);
+        assert_eq!(out, vec![Out::Tty(b"AT\r".to_vec())]);
+    }
+
+    #[test]
+    fn a_silent_modem_does_not_hold_the_close_down_forever() {
+        let (mut mux, mut modem, t) = up();
+        let mut out = Vec::new();
+        mux.stop(t, &mut out);
+        let mut now = t;
+        let mut frames = Vec::new();
+        for _ in 0..20 {
+            let Some(at) = mux.next_deadline() else { break };
+            now = at;
+            mux.on_timer(now, &mut out);
+        }
+        frames.extend(modem.frames(&out));
+        assert_eq!(
+            down(&out).unwrap(),
+            "stopped (the modem did not confirm the close-down)"
+        );
+        assert!(now <= t + T1 * 7);
+        assert_eq!(
+            frames
+                .iter()
+                .filter(|f| **f == command(2, Kind::Disc))
+                .count(),
+            usize::from(DISC_TRIES)
+        );
+        assert!(frames.contains(&command(0, Kind::Disc)));
+        assert_eq!(mux.next_deadline(), None);
+    }
+
+    #[test]
+    fn stop_while_off_writes_a_blind_close_down() {
+        let t = Instant::now();
+        let mut mux = Mux::new(FakeCodec::default(), t);
+        let mut modem = Modem::new();
+        let mut out = Vec::new();
+        mux.stop(t, &mut out);
+        let frames = modem.frames(&out);
+        assert_eq!(frames.len(), 2);
+        assert_eq!(modem.control(&frames[0]).unwrap().control, Control::Cld);
+        assert_eq!(frames[1], command(0, Kind::Disc));
+        assert!(down(&out).unwrap().contains("blind"));
+        assert!(!mux.active());
+    }
+
+    #[test]
+    fn a_burst_of_bad_frames_ends_the_multiplexer() {
+        let (mut mux, _modem, t) = up();
+        let mut out = Vec::new();
+        // Spread out, they are tolerated.
+        for i in 0..(BAD_FRAME_BURST as u32 * 3) {
+            mux.on_tty(&[0xEE], t + BAD_FRAME_WINDOW * i / 4, &mut out);
+        }
+        assert_eq!(down(&out), None);
+        assert!(mux.active());
+        let later = t + BAD_FRAME_WINDOW * 100;
+        mux.on_tty(&[0xEF; BAD_FRAME_BURST], later, &mut out);
+        assert!(down(&out).unwrap().contains("bad multiplexer frames"));
+        assert!(!mux.active());
+        assert!(mux.bad_frames.len() <= BAD_FRAME_BURST);
+    }
+
+    #[test]
+    fn a_flood_of_bytes_outside_frames_ends_the_multiplexer() {
+        let (mut mux, modem, t) = up();
+        let mut out = Vec::new();
+        // Some stray bytes, then a good frame: forgiven.
+        mux.on_tty(&[b'x'; 1000], t, &mut out);
+        mux.on_tty(&modem.frame(1, Kind::Uih, b"a"), t, &mut out);
+        assert_eq!(mux.garbage, 0);
+        for _ in 0..(GARBAGE_LIMIT / 4096 + 1) {
+            mux.on_tty(&[b'O'; 4096], t, &mut out);
+        }
+        assert!(down(&out).unwrap().contains("without a multiplexer frame"));
+        // Written: a blind close-down before going off.
+        assert!(tty(&out) >= 1);
+        assert!(!mux.active());
+    }
+
+    #[test]
+    fn the_keepalive_notices_a_modem_that_left_mux_mode() {
+        let (mut mux, mut modem, t) = up();
+        let mut out = Vec::new();
+        // Idle: a TEST goes out; the modem answers; no failure.
+        let at = mux.next_deadline().unwrap();
+        assert_eq!(at, t + KEEPALIVE_IDLE);
+        mux.on_timer(at, &mut out);
+        let frames = modem.frames(&out);
+        let Some(ControlMsg {
+            command: true,
+            control: Control::Test(pattern),
+        }) = modem.control(&frames[0])
+        else {
+            panic!("{frames:?}")
+        };
+        out.clear();
+        mux.on_tty(
+            &modem.control_frame(false, Control::Test(pattern)),
+            at,
+            &mut out,
+        );
+        assert_eq!(mux.next_deadline(), Some(at + KEEPALIVE_IDLE));
+        // Then silence: two TESTs unanswered.
+        let mut now = at;
+        for _ in 0..5 {
+            now = mux.next_deadline().unwrap();
+            mux.on_timer(now, &mut out);
+            if !mux.active() {
+                break;
+            }
+        }
+        assert_eq!(down(&out).unwrap(), STOPPED_ANSWERING);
+        assert_eq!(
+            now,
+            at + KEEPALIVE_IDLE + KEEPALIVE_TIMEOUT * u32::from(KEEPALIVE_MISSES)
+        );
+    }
+
+    #[test]
+    fn a_dm_or_disc_for_an_open_channel_ends_the_multiplexer() {
+        let (mut mux, modem, t) = up();
+        let mut out = Vec::new();
+        mux.on_tty(&modem.frame(2, Kind::Dm, &[]), t, &mut out);
+        assert!(down(&out).unwrap().contains("dropped DLCI 2"));
+        let (mut mux, mut modem, t) = up();
+        let mut out = Vec::new();
+        mux.on_tty(&modem.frame(1, Kind::Disc, &[]), t, &mut out);
+        let frames = modem.frames(&out);
+        assert_eq!(frames[0].kind, Kind::Ua);
+        assert!(down(&out).unwrap().contains("closed DLCI 1"));
+    }
+
+    #[test]
+    fn a_cld_from_the_modem_is_answered_and_ends_it() {
+        let (mut mux, mut modem, t) = up();
+        let mut out = Vec::new();
+        mux.on_tty(&modem.control_frame(true, Control::Cld), t, &mut out);
+        let frames = modem.frames(&out);
+        assert_eq!(
+            modem.control(&frames[0]),
+            Some(ControlMsg {
+                command: false,
+                control: Control::Cld
+            })
+        );
+        assert!(down(&out).unwrap().contains("CLD"));
+    }
+
+    #[test]
+    fn control_commands_are_answered_and_flow_control_holds_data() {
+        let (mut mux, mut modem, t) = up();
+        let mut out = Vec::new();
+        mux.on_tty(
+            &modem.control_frame(true, Control::Test(b"hi".to_vec())),
+            t,
+            &mut out,
+        );
+        mux.on_tty(
+            &modem.control_frame(true, Control::Other(0x33, vec![1])),
+            t,
+            &mut out,
+        );
+        let answers: Vec<_> = modem
+            .frames(&out)
+            .iter()
+            .filter_map(|f| modem.control(f))
+            .collect();
+        assert_eq!(
+            answers,
+            vec![
+                ControlMsg {
+                    command: false,
+                    control: Control::Test(b"hi".to_vec())
+                },
+                ControlMsg {
+                    command: false,
+                    control: Control::Nsc(0x33)
+                }
+            ]
+        );
+        // FCoff: nothing is sent (bounded), FCon: it goes.
+        out.clear();
+        mux.on_tty(&modem.control_frame(true, Control::FcOff), t, &mut out);
+        assert!(!mux.accepts_data());
+        out.clear();
+        mux.send_data(&vec![1; DATA_QUEUE_MAX + 10], &mut out);
+        mux.send_at(b"AT\r", &mut out);
+        assert_eq!(out, vec![]);
+        assert_eq!(mux.dropped(), 10);
+        mux.on_tty(&modem.control_frame(true, Control::FcOn), t, &mut out);
+        assert!(mux.accepts_data());
+        let frames = modem.frames(&out);
+        assert!(frames.contains(&uih(1, b"AT\r".to_vec())));
+        let data: usize = frames
+            .iter()
+            .filter(|f| f.dlci == 2)
+            .map(|f| f.info.len())
+            .sum();
+        assert_eq!(data, DATA_QUEUE_MAX);
+        // MSC with FC for DLCI 2 holds data only.
+        out.clear();
+        mux.on_tty(
+            &modem.control_frame(
+                true,
+                Control::Msc {
+                    dlci: 2,
+                    signals: signals::FC,
+                },
+            ),
+            t,
+            &mut out,
+        );
+        assert!(!mux.accepts_data());
+        mux.send_at(b"AT\r", &mut out);
+        let frames = modem.frames(&out);
+        assert!(frames.contains(&uih(1, b"AT\r".to_vec())));
+    }
+
+    #[test]
+    fn close_now_and_tty_lost_leave_it_off() {
+        let (mut mux, mut modem, _t) = up();
+        let bytes = mux.close_now();
+        let frames = modem.frames(&[Out::Tty(bytes)]);
+        assert_eq!(frames[0], command(2, Kind::Disc));
+        assert_eq!(frames[1], command(1, Kind::Disc));
+        assert_eq!(modem.control(&frames[2]).unwrap().control, Control::Cld);
+        assert!(!mux.active());
+        assert!(mux.close_now().is_empty());
+        let (mut mux, _modem, _t) = up();
+        let mut out = Vec::new();
+        mux.tty_lost("EIO", &mut out);
+        assert_eq!(tty(&out), 0);
+        assert!(down(&out).unwrap().contains("EIO"));
+    }
+}
