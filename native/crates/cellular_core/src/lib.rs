@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod at;
+pub mod cmux;
 pub mod discovery;
 pub mod engine;
 pub mod etf;
