@@ -52,6 +52,10 @@
 //! bad-frame window holds at most [`BAD_FRAME_BURST`] instants. AT bytes
 //! still waiting when the multiplexer goes off are written to the plain tty.
 
+use cellular_core::cmux::{
+    self,
+    control::{Body, Message},
+};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -176,6 +180,153 @@ pub trait MuxCodec {
     fn decode_control(&self, info: &[u8]) -> Option<ControlMsg>;
     /// Forgets any partial frame.
     fn reset(&mut self);
+    /// Sets N1, the largest information field sent or accepted.
+    fn set_max_info(&mut self, n1: usize);
+}
+
+/// [`MuxCodec`] over `cellular_core::cmux`, the 27.010 basic-mode codec.
+#[derive(Debug)]
+pub struct CmuxCodec {
+    decoder: cmux::Decoder,
+    n1: usize,
+}
+
+impl CmuxCodec {
+    /// A codec with N1 = `n1` until [`MuxCodec::set_max_info`].
+    pub fn new(n1: usize) -> CmuxCodec {
+        CmuxCodec {
+            decoder: cmux::Decoder::new(n1),
+            n1,
+        }
+    }
+}
+
+fn to_kind(kind: Kind) -> cmux::Kind {
+    match kind {
+        Kind::Sabm => cmux::Kind::Sabm,
+        Kind::Ua => cmux::Kind::Ua,
+        Kind::Dm => cmux::Kind::Dm,
+        Kind::Disc => cmux::Kind::Disc,
+        Kind::Uih => cmux::Kind::Uih,
+        Kind::Ui => cmux::Kind::Ui,
+    }
+}
+
+fn from_kind(kind: cmux::Kind) -> Kind {
+    match kind {
+        cmux::Kind::Sabm => Kind::Sabm,
+        cmux::Kind::Ua => Kind::Ua,
+        cmux::Kind::Dm => Kind::Dm,
+        cmux::Kind::Disc => Kind::Disc,
+        cmux::Kind::Uih => Kind::Uih,
+        cmux::Kind::Ui => Kind::Ui,
+    }
+}
+
+/// A control message of a type octet (EA set, C/R clear) and value octets,
+/// for the types passed through as raw octets.
+fn raw_control(command: bool, kind: u8, value: &[u8]) -> Vec<u8> {
+    let mut out = vec![(kind & !cmux::CR) | cmux::EA | if command { cmux::CR } else { 0 }];
+    // The length field: 7 bits an octet, EA on the last one.
+    let len = value.len().min(0x3FFF);
+    if len < 0x80 {
+        out.push(((len as u8) << 1) | cmux::EA);
+    } else {
+        out.push((len as u8) << 1);
+        out.push((((len >> 7) as u8) << 1) | cmux::EA);
+    }
+    out.extend_from_slice(&value[..len]);
+    out
+}
+
+impl MuxCodec for CmuxCodec {
+    fn encode(&self, frame: &Frame, out: &mut Vec<u8>) {
+        let frame = cmux::Frame {
+            dlci: frame.dlci,
+            kind: to_kind(frame.kind),
+            pf: frame.pf,
+            cr: frame.cr,
+            info: frame.info.clone(),
+        };
+        // The multiplexer cuts payloads to N1; a control message over it (a
+        // peer's long TEST pattern echoed) is not sent.
+        let _ = cmux::encode(&frame, self.n1, out);
+    }
+
+    fn decode(&mut self, bytes: &[u8], out: &mut Vec<Decoded>) {
+        let mut events = Vec::new();
+        self.decoder.feed(bytes, &mut events);
+        out.extend(events.into_iter().map(|event| match event {
+            cmux::Event::Frame(f) => Decoded::Frame(Frame {
+                dlci: f.dlci,
+                kind: from_kind(f.kind),
+                pf: f.pf,
+                cr: f.cr,
+                info: f.info,
+            }),
+            cmux::Event::BadFcs { .. } => Decoded::BadFcs,
+            cmux::Event::Oversize { .. } => Decoded::Oversize,
+            cmux::Event::Garbage { bytes } => Decoded::Garbage(bytes),
+        }));
+    }
+
+    fn encode_control(&self, msg: &ControlMsg) -> Vec<u8> {
+        let body = match &msg.control {
+            Control::Cld => Body::Cld,
+            Control::Test(pattern) => Body::Test(pattern.clone()),
+            Control::Msc { dlci, signals } => Body::Msc(cmux::control::Msc {
+                dlci: *dlci,
+                signals: *signals,
+                brk: None,
+            }),
+            Control::FcOn => Body::FcOn,
+            Control::FcOff => Body::FcOff,
+            Control::Nsc(kind) => Body::Nsc(*kind),
+            Control::Pn(value) => return raw_control(msg.command, cmux::control::types::PN, value),
+            Control::Other(kind, value) => return raw_control(msg.command, *kind, value),
+        };
+        Message {
+            command: msg.command,
+            body,
+        }
+        .encode()
+    }
+
+    fn decode_control(&self, info: &[u8]) -> Option<ControlMsg> {
+        // One message a frame, as the modems send them.
+        let (message, _rest) = Message::decode_one(info).ok()?;
+        let control = match message.body {
+            Body::Cld => Control::Cld,
+            Body::Test(pattern) => Control::Test(pattern),
+            Body::Msc(msc) => Control::Msc {
+                dlci: msc.dlci,
+                signals: msc.signals,
+            },
+            Body::FcOn => Control::FcOn,
+            Body::FcOff => Control::FcOff,
+            Body::Nsc(kind) => Control::Nsc(kind),
+            Body::Pn(_) => {
+                // The value octets as they came, to echo them.
+                let whole = Message::decode_one(info).ok().map(|_| info)?;
+                let value = whole.get(2..10)?.to_vec();
+                Control::Pn(value)
+            }
+            Body::Other { kind, value } => Control::Other(kind, value),
+        };
+        Some(ControlMsg {
+            command: message.command,
+            control,
+        })
+    }
+
+    fn reset(&mut self) {
+        self.decoder.reset();
+    }
+
+    fn set_max_info(&mut self, n1: usize) {
+        self.n1 = n1;
+        self.decoder.set_max_info(n1);
+    }
 }
 
 /// What the multiplexer asks of its caller.
@@ -294,8 +445,11 @@ impl<C: MuxCodec> Mux<C> {
         if self.state != State::Off {
             return;
         }
-        self.n1 = usize::try_from(n1).unwrap_or(usize::MAX).clamp(1, 32_768);
+        self.n1 = usize::try_from(n1)
+            .unwrap_or(usize::MAX)
+            .clamp(1, cmux::MAX_INFO);
         self.codec.reset();
+        self.codec.set_max_info(self.n1);
         self.open = [false; 3];
         self.flow_off_all = false;
         self.flow_off = [false; 3];
@@ -949,6 +1103,8 @@ pub(crate) mod tests {
         fn reset(&mut self) {
             self.buf.clear();
         }
+
+        fn set_max_info(&mut self, _n1: usize) {}
     }
 
     /// The modem's side: decodes what the mux wrote, encodes answers.
@@ -1433,5 +1589,91 @@ pub(crate) mod tests {
         mux.tty_lost("EIO", &mut out);
         assert_eq!(tty(&out), 0);
         assert!(down(&out).unwrap().contains("EIO"));
+    }
+
+    #[test]
+    fn the_cmux_adapter_speaks_27_010() {
+        let t = Instant::now();
+        let mut mux = Mux::new(CmuxCodec::new(cmux::DEFAULT_MAX_INFO), t);
+        let mut out = Vec::new();
+        mux.start(127, t, &mut out);
+        // SABM on DLCI 0 with P set, as 27.010 shows it.
+        assert_eq!(
+            out,
+            vec![Out::Tty(vec![0xF9, 0x03, 0x3F, 0x01, 0x1C, 0xF9])]
+        );
+        let ua = |dlci: u8| {
+            let mut bytes = Vec::new();
+            cmux::encode(
+                &cmux::Frame::empty(dlci, cmux::Kind::Ua, true, true),
+                127,
+                &mut bytes,
+            )
+            .unwrap();
+            bytes
+        };
+        for dlci in 0..3 {
+            out.clear();
+            mux.on_tty(&ua(dlci), t, &mut out);
+        }
+        assert_eq!(out.last(), Some(&Out::Up));
+        // What the modem sees of an AT write, decoded by the codec.
+        out.clear();
+        mux.send_at(b"AT\r", &mut out);
+        let Some(Out::Tty(bytes)) = out.first() else {
+            panic!("{out:?}")
+        };
+        let mut decoder = cmux::Decoder::new(127);
+        let mut events = Vec::new();
+        decoder.feed(bytes, &mut events);
+        assert_eq!(
+            events,
+            vec![cmux::Event::Frame(cmux::Frame::uih(
+                1,
+                true,
+                b"AT\r".to_vec()
+            ))]
+        );
+        // A modem's UIH on DLCI 1 comes out as AT bytes.
+        let mut reply = Vec::new();
+        cmux::encode(
+            &cmux::Frame::uih(1, false, b"\r\nOK\r\n".to_vec()),
+            127,
+            &mut reply,
+        )
+        .unwrap();
+        out.clear();
+        mux.on_tty(&reply, t, &mut out);
+        assert_eq!(out, vec![Out::At(b"\r\nOK\r\n".to_vec())]);
+    }
+
+    #[test]
+    fn the_cmux_adapter_round_trips_control_messages() {
+        let codec = CmuxCodec::new(127);
+        for command in [true, false] {
+            for control in [
+                Control::Cld,
+                Control::Test(b"ping".to_vec()),
+                Control::Msc {
+                    dlci: 2,
+                    signals: signals::RTC | signals::RTR | signals::DV,
+                },
+                Control::FcOn,
+                Control::FcOff,
+                Control::Nsc(0x91),
+                Control::Pn(vec![1, 0, 0, 10, 127, 0, 3, 0]),
+                Control::Other(0x91, vec![5, 6]),
+            ] {
+                let msg = ControlMsg { command, control };
+                let info = codec.encode_control(&msg);
+                assert_eq!(
+                    codec.decode_control(&info),
+                    Some(msg.clone()),
+                    "{info:02x?}"
+                );
+            }
+        }
+        assert_eq!(codec.decode_control(&[]), None);
+        assert_eq!(codec.decode_control(&[0xC3, 0x05]), None);
     }
 }
