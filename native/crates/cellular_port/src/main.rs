@@ -56,17 +56,21 @@ mod dial;
 mod mux;
 mod notify;
 mod output;
+mod pty;
 mod session;
 mod sys;
 mod tty;
 mod uevents;
 
+use cellular_core::cmux::DEFAULT_MAX_INFO;
 use cellular_core::engine::Config;
 use cellular_core::protocol::{Event, FrameReader, Level, Reply, Request};
+use mux::{CmuxCodec, Mux, Out};
 use serialport::TTYPort;
 use session::{Action, Session};
 use std::collections::VecDeque;
 use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 use tokio::io::unix::AsyncFd;
 
@@ -80,6 +84,8 @@ const MAX_FRAME: usize = 1 << 20;
 /// The size of each read from the tty and from stdin.
 const READ_BUF: usize = 16 * 1024;
 const PANIC_EXIT: i32 = 70;
+/// How long the close-down of the multiplexer may take when the program ends.
+const CLOSE_DOWN_WAIT: Duration = Duration::from_millis(500);
 
 fn main() {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -154,6 +160,10 @@ struct Port {
     retry_at: Option<Instant>,
     backoff: Duration,
     last_failure: Option<String>,
+    /// The CMUX multiplexer on the tty (off unless `MuxStart`; see `mux`)
+    mux: Mux<CmuxCodec>,
+    /// The data channel's pty while the multiplexer runs
+    pty: Option<pty::Pty>,
 }
 
 impl Port {
@@ -166,6 +176,8 @@ impl Port {
             retry_at: None,
             backoff: FIRST_RETRY,
             last_failure: None,
+            mux: Mux::new(CmuxCodec::new(DEFAULT_MAX_INFO), Instant::now()),
+            pty: None,
         }
     }
 
@@ -175,7 +187,10 @@ impl Port {
 
     fn next_deadline(&self) -> Option<Instant> {
         let session = self.session.as_ref().and_then(Session::next_deadline);
-        [session, self.retry_at].into_iter().flatten().min()
+        [session, self.retry_at, self.mux.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn handle(&mut self, request: Request, now: Instant, out: &mut Vec<Action>) {
@@ -220,12 +235,109 @@ impl Port {
                 timeout_ms,
             } => self.submit(id, text, true, timeout_ms, now, out),
             Request::Close => {
+                self.leave_mux_now("closed on request", out);
                 self.close(out, Some("closed on request"));
                 self.settings = None;
                 self.session = None;
             }
-            Request::MuxStart { .. } | Request::MuxStop => {}
+            Request::MuxStart { n1 } => self.mux_start(n1, now, out),
+            Request::MuxStop => {
+                let mut mo = Vec::new();
+                self.mux.stop(now, &mut mo);
+                self.absorb(mo, now, out);
+            }
         }
+    }
+
+    fn mux_start(&mut self, n1: u32, now: Instant, out: &mut Vec<Action>) {
+        if self.mux.active() {
+            log_warn!("MuxStart while the multiplexer runs; ignored");
+            return;
+        }
+        if self.tty.is_none() {
+            out.push(Action::Emit(Event::MuxDown {
+                reason: "the tty is not open".into(),
+            }));
+            return;
+        }
+        match pty::Pty::open() {
+            Ok(pty) => {
+                log_info!(
+                    "{}: starting the multiplexer (N1 {n1}), data on {}",
+                    self.path(),
+                    pty.path()
+                );
+                self.pty = Some(pty);
+                let mut mo = Vec::new();
+                self.mux.start(n1, now, &mut mo);
+                self.absorb(mo, now, out);
+            }
+            Err(e) => out.push(Action::Emit(Event::MuxDown {
+                reason: format!("cannot create the data pty: {e}"),
+            })),
+        }
+    }
+
+    /// Carries out what the multiplexer asked: AT payload to the session,
+    /// frames to the tty, data to the pty, `Up`/`Down` to the BEAM.
+    fn absorb(&mut self, mo: Vec<Out>, now: Instant, out: &mut Vec<Action>) {
+        for o in mo {
+            match o {
+                Out::Tty(bytes) => out.push(Action::WriteTty(bytes)),
+                Out::At(bytes) => {
+                    if let Some(session) = &mut self.session {
+                        session.on_bytes(&bytes, now, out);
+                    }
+                }
+                Out::Data(bytes) => out.push(Action::WritePty(bytes)),
+                Out::Up => {
+                    let data_tty = self.pty.as_ref().map_or("", |p| p.path()).to_owned();
+                    log_info!("{}: multiplexer up; data on {data_tty}", self.path());
+                    out.push(Action::Emit(Event::MuxUp { data_tty }));
+                }
+                Out::Down { reason } => {
+                    log_info!(
+                        "{}: multiplexer down: {reason} ({} bytes dropped over the queue \
+                         bounds so far)",
+                        self.path(),
+                        self.mux.dropped()
+                    );
+                    self.drop_pty();
+                    out.push(Action::Emit(Event::MuxDown { reason }));
+                }
+            }
+        }
+    }
+
+    fn drop_pty(&mut self) {
+        if let Some(pty) = self.pty.take() {
+            if pty.dropped > 0 {
+                log_debug!(
+                    "{} bytes for {} were dropped (full)",
+                    pty.dropped,
+                    pty.path()
+                );
+            }
+        }
+    }
+
+    /// The program or the tty is going away with the multiplexer running:
+    /// the close-down frames are written at once (best effort, waiting at
+    /// most [`CLOSE_DOWN_WAIT`]), leaving the modem in AT mode.
+    fn leave_mux_now(&mut self, reason: &str, out: &mut Vec<Action>) {
+        if !self.mux.active() {
+            return;
+        }
+        let bytes = self.mux.close_now();
+        if let Some(fd) = &self.tty {
+            if let Err(e) = sys::write_within(fd.get_ref().as_raw_fd(), &bytes, CLOSE_DOWN_WAIT) {
+                log_warn!("{}: cannot write the close-down: {e}", self.path());
+            }
+        }
+        self.drop_pty();
+        out.push(Action::Emit(Event::MuxDown {
+            reason: reason.to_owned(),
+        }));
     }
 
     fn submit(
@@ -302,6 +414,10 @@ impl Port {
                 }));
             }
         }
+        let mut mo = Vec::new();
+        self.mux
+            .tty_lost(reason.unwrap_or("closed to reopen"), &mut mo);
+        self.absorb(mo, Instant::now(), out);
         if let Some(session) = &mut self.session {
             session.closed(out);
         }
@@ -330,18 +446,47 @@ impl Port {
         if let Some(session) = &mut self.session {
             session.on_timer(now, out);
         }
+        let mut mo = Vec::new();
+        self.mux.on_timer(now, &mut mo);
+        self.absorb(mo, now, out);
     }
 
     fn on_tty(&mut self, result: std::io::Result<usize>, buf: &[u8], out: &mut Vec<Action>) {
         let now = Instant::now();
         match result {
             Ok(0) => self.vanished("end of file".into(), now, out),
+            Ok(n) if self.mux.active() => {
+                let mut mo = Vec::new();
+                self.mux.on_tty(&buf[..n], now, &mut mo);
+                self.absorb(mo, now, out);
+            }
             Ok(n) => {
                 if let Some(session) = &mut self.session {
                     session.on_bytes(&buf[..n], now, out);
                 }
             }
             Err(e) => self.vanished(describe(&e), now, out),
+        }
+    }
+
+    /// Bytes pppd wrote to the data pty.
+    fn on_pty(&mut self, result: std::io::Result<usize>, buf: &[u8], out: &mut Vec<Action>) {
+        match result {
+            Ok(n) if n > 0 => {
+                let mut mo = Vec::new();
+                self.mux.send_data(&buf[..n], &mut mo);
+                self.absorb(mo, Instant::now(), out);
+            }
+            // The program holds the slave open, so neither is expected; the
+            // pty is given up rather than polled in a loop.
+            Ok(_) => {
+                log_warn!("the data pty reads as closed; no more data from it");
+                self.drop_pty();
+            }
+            Err(e) => {
+                log_warn!("the data pty failed ({e}); no more data from it");
+                self.drop_pty();
+            }
         }
     }
 
@@ -356,7 +501,25 @@ impl Port {
         while let Some(action) = queue.pop_front() {
             match action {
                 Action::Emit(event) => events.push(event),
-                Action::Write(bytes) => {
+                Action::Write(bytes) if self.mux.active() => {
+                    // The session's bytes, framed for DLCI 1; the frames go
+                    // next, before the rest of the queue.
+                    let mut mo = Vec::new();
+                    self.mux.send_at(&bytes, &mut mo);
+                    let mut more = Vec::new();
+                    self.absorb(mo, Instant::now(), &mut more);
+                    for action in more.into_iter().rev() {
+                        queue.push_front(action);
+                    }
+                }
+                Action::WritePty(bytes) => {
+                    if let Some(pty) = &mut self.pty {
+                        if let Err(e) = pty.write(&bytes) {
+                            log_warn!("{}: {e}", pty.path());
+                        }
+                    }
+                }
+                Action::Write(bytes) | Action::WriteTty(bytes) => {
                     output::emit_all(&std::mem::take(&mut events));
                     let Some(fd) = &self.tty else {
                         continue;
@@ -381,6 +544,15 @@ impl Port {
     }
 }
 
+async fn terminated(signal: Option<&mut tokio::signal::unix::Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
 fn describe(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(libc::EIO) => format!("EIO: {e}"),
@@ -393,6 +565,14 @@ fn describe(e: &std::io::Error) -> String {
 async fn read_tty(tty: Option<&AsyncFd<TTYPort>>, buf: &mut [u8]) -> std::io::Result<usize> {
     match tty {
         Some(fd) => sys::read_ready(fd, buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Reads the data pty when the multiplexer takes data.
+async fn read_pty(pty: Option<&pty::Pty>, buf: &mut [u8]) -> std::io::Result<usize> {
+    match pty {
+        Some(pty) => sys::read_ready(pty.master(), buf).await,
         None => std::future::pending().await,
     }
 }
@@ -423,11 +603,24 @@ async fn run() -> i32 {
     let mut out = Vec::new();
     let mut stdin_buf = vec![0u8; READ_BUF];
     let mut tty_buf = vec![0u8; READ_BUF];
+    let mut pty_buf = vec![0u8; READ_BUF];
+    let mut sigterm = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log_warn!("cannot catch SIGTERM: {e}");
+            None
+        }
+    };
     loop {
         let deadline = port.next_deadline();
+        let pty = port.pty.as_ref().filter(|_| port.mux.accepts_data());
         tokio::select! {
             read = sys::read_ready(&stdin, &mut stdin_buf) => match read {
-                Ok(0) => return 0,
+                Ok(0) => {
+                    port.leave_mux_now("the program ended", &mut Vec::new());
+                    return 0;
+                }
                 Ok(n) => {
                     frames.push(&stdin_buf[..n]);
                     loop {
@@ -450,6 +643,11 @@ async fn run() -> i32 {
                 }
             },
             read = read_tty(port.tty.as_ref(), &mut tty_buf) => port.on_tty(read, &tty_buf, &mut out),
+            read = read_pty(pty, &mut pty_buf) => port.on_pty(read, &pty_buf, &mut out),
+            _ = terminated(sigterm.as_mut()) => {
+                port.leave_mux_now("the program ended", &mut Vec::new());
+                return 0;
+            }
             _ = sleep_until(deadline) => port.on_timer(Instant::now(), &mut out),
         }
         port.perform(&mut out).await;

@@ -418,6 +418,7 @@ impl<C: MuxCodec> Mux<C> {
     }
 
     /// The current state.
+    #[cfg(test)]
     pub fn state(&self) -> State {
         self.state
     }

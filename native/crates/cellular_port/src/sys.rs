@@ -73,6 +73,38 @@ pub async fn write_all<T: AsRawFd>(fd: &AsyncFd<T>, mut bytes: &[u8]) -> io::Res
     Ok(())
 }
 
+/// Writes all of `bytes` to a non-blocking `fd`, waiting for room, within
+/// `limit` (for the last words before the program ends, outside tokio).
+/// Then waits (within the same limit) for the tty to send them.
+pub fn write_within(fd: RawFd, mut bytes: &[u8], limit: std::time::Duration) -> io::Result<()> {
+    let deadline = std::time::Instant::now() + limit;
+    while !bytes.is_empty() {
+        match write(fd, bytes) {
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return Err(io::Error::from(io::ErrorKind::TimedOut));
+                }
+                poll_one(fd, libc::POLLOUT, left)?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    loop {
+        let mut queued: libc::c_int = 0;
+        // SAFETY: TIOCOUTQ writes one int through the pointer.
+        if unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut queued) } != 0 || queued <= 0 {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// Standard input as a pollable fd.
 pub struct Stdin;
 
