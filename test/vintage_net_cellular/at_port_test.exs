@@ -217,6 +217,17 @@ defmodule VintageNetCellular.ATPortTest do
       assert from_rust == Enum.map(VintageNetCellular.ATPort.Atoms.all(), &Atom.to_string/1)
     end
 
+    test "mux_stop/1 with no multiplexer running writes a close-down blind; AT still works" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      :ok = ATPort.subscribe(at, "")
+      assert ATPort.mux_stop(at) == :ok
+      assert_receive {ATPort, ^at, {:mux_down, reason}}, 5_000
+      assert reason =~ "blind"
+      assert ATPort.command(at, "AT") == {:ok, []}
+    end
+
     test "a frame holding an atom the VM does not know is logged, not crashed on" do
       sim = start_sim()
       at = start_at(tty: Simulator.ports(sim).at)
