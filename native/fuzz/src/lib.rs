@@ -3,14 +3,15 @@
 //! binaries in `fuzz_targets/` (see `scripts/fuzz`); `cargo test` replays
 //! the checked-in corpus (`corpus/<target>/`) through them on any toolchain.
 //!
-//! Each body checks more than "no panic" where that is cheap: the engine gives
-//! the same events however its input is split, protocol frames survive
-//! decode → encode → decode, parse results keep their documented shapes, and
-//! every output stays bounded by its input.
+//! Each body checks more than "no panic" where that is cheap: the engine and
+//! the CMUX decoder give the same events however their input is split,
+//! protocol and CMUX frames survive decode → encode → decode, parse results
+//! keep their documented shapes, and every output stays bounded by its input.
 
 #![forbid(unsafe_code)]
 
 mod at_lines;
+mod cmux;
 mod discovery_text;
 mod engine_script;
 mod frames;
@@ -18,6 +19,7 @@ mod ppp;
 mod uevent;
 
 pub use at_lines::at;
+pub use cmux::cmux;
 pub use discovery_text::discovery;
 pub use engine_script::engine;
 pub use frames::protocol;
@@ -35,6 +37,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("discovery", discovery),
     ("ppp_event", ppp_event),
     ("uevent", uevent),
+    ("cmux", cmux),
 ];
 
 /// Splits `data` at `sep`; a doubled `sep` stands for one literal byte, so

@@ -405,7 +405,8 @@ impl Decoder {
     }
 
     /// Changes N1 (after a PN exchange). The frame in progress, if any, is
-    /// dropped and counted as garbage.
+    /// dropped and its bytes are counted as garbage (reported with the next
+    /// [`Event::Garbage`], which may then exceed [`GARBAGE_REPORT`]).
     pub fn set_max_info(&mut self, max_info: usize) {
         let max_info = max_info.clamp(1, MAX_INFO);
         if max_info != self.max_info {
@@ -468,7 +469,11 @@ impl Decoder {
                     };
                 }
                 State::Hunt if first != FLAG => {
-                    let room = GARBAGE_REPORT - self.garbage;
+                    let room = GARBAGE_REPORT.saturating_sub(self.garbage);
+                    if room == 0 {
+                        self.flush_garbage(out);
+                        continue;
+                    }
                     let run = input
                         .iter()
                         .take(room)

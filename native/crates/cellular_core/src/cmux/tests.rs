@@ -575,3 +575,32 @@ fn transparency_round_trips() {
         Err(UnescapeError::Flag(1))
     );
 }
+
+#[test]
+fn set_max_info_mid_frame_drops_it_as_garbage() {
+    let mut d = Decoder::new(127);
+    let mut events = Vec::new();
+    let bytes = wire(&Frame::uih(1, true, vec![7; 100]));
+    d.feed(&bytes[..50], &mut events);
+    assert_eq!(d.buffered(), 49);
+    d.set_max_info(10);
+    assert_eq!((d.buffered(), d.pending_garbage()), (0, 49));
+    // The rest of that frame (55 bytes before its closing flag) is garbage
+    // too; a small frame then decodes.
+    d.feed(&bytes[50..], &mut events);
+    let small = Frame::uih(2, true, vec![1; 10]);
+    d.feed(&wire(&small), &mut events);
+    assert_eq!(
+        events,
+        [Event::Garbage { bytes: 49 + 55 }, Event::Frame(small)]
+    );
+    // Garbage over the report size (a big frame dropped) is still reported.
+    let mut d = Decoder::new(MAX_INFO);
+    let big = wire(&Frame::uih(1, true, vec![7; 10_000]));
+    d.feed(&big[..9_000], &mut events);
+    d.set_max_info(127);
+    events.clear();
+    d.feed(b"x", &mut events);
+    assert_eq!(events, [Event::Garbage { bytes: 8_999 }]);
+    assert_eq!(d.pending_garbage(), 1);
+}
