@@ -31,6 +31,28 @@
 //!   URC and response line goes out parsed beside its raw text.
 //!   `cellular_port --atoms` prints every atom a frame may hold.
 //!
+//! # The multiplexer (CMUX)
+//!
+//! On a modem wired over one UART, `MuxStart` (sent once the modem answered
+//! `OK` to `AT+CMUX=0,...` on the plain tty) starts the 3GPP TS 27.010
+//! basic-mode multiplexer here, in userspace (many Nerves kernels lack
+//! `CONFIG_N_GSM`): `mux` decides, `cellular_core::cmux` encodes and
+//! decodes. A pty pair is made first; once DLCI 0, 1 and 2 are open,
+//! `MuxUp { data_tty }` names its slave for pppd. The session keeps running,
+//! its bytes carried on DLCI 1; DLCI 2 is pumped to and from the pty master
+//! (read only while the multiplexer takes data: flow control holds pppd in
+//! the kernel's pty buffer). `MuxDown { reason }` reports the end, on
+//! `MuxStop` or a failure (`mux` lists them); the pty is then closed (pppd
+//! sees a hang-up) and the session talks on the plain tty again.
+//!
+//! The modem is left in plain AT mode whenever the program can: `MuxStop`
+//! closes the channels and the multiplexer in order; `Close`, a new `Open`,
+//! the end of stdin and SIGTERM write the close-down frames at once (DISC 2,
+//! DISC 1, CLD, DISC 0; at most [`CLOSE_DOWN_WAIT`]) before the tty closes.
+//! A program killed outright cannot: the next one should then be sent
+//! `MuxStop` right after `Open`, which with no multiplexer running writes a
+//! close-down blind (CLD, DISC 0), harmless to a modem in AT mode.
+//!
 //! # Bounded memory
 //!
 //! Whatever the modem or the BEAM sends, the program's memory is bounded:
@@ -45,7 +67,10 @@
 //!   and the surplus shed (see `session`);
 //! * requests: stdin is read into one fixed buffer; the frame reader holds at
 //!   most one frame of [`MAX_FRAME`] plus one read; the command queue holds at
-//!   most `max_queue` commands (more are answered `QueueFull`).
+//!   most `max_queue` commands (more are answered `QueueFull`);
+//! * the multiplexer holds one frame in its decoder (N1 + a few octets) and
+//!   bounded AT and data queues (`mux`); data for a pty nobody reads is
+//!   dropped once the kernel's pty buffer is full.
 
 // Unsafe code here is limited to FFI and fd handling; each block states why it is sound.
 #![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
@@ -204,6 +229,7 @@ impl Port {
                 limits,
                 drain_first,
             } => {
+                self.leave_mux_now("the tty was opened again on request", out);
                 self.close(out, None);
                 self.drain_first = drain_first;
                 let config = Config {
@@ -632,6 +658,7 @@ async fn run() -> i32 {
                             Ok(None) => break,
                             Err(e) => {
                                 log_error!("control channel broken: {e}");
+                                port.leave_mux_now("the program ended", &mut Vec::new());
                                 return 2;
                             }
                         }
@@ -639,6 +666,7 @@ async fn run() -> i32 {
                 }
                 Err(e) => {
                     eprintln!("cellular_port: stdin: {e}");
+                    port.leave_mux_now("the program ended", &mut Vec::new());
                     return 1;
                 }
             },

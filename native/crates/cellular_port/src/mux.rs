@@ -83,6 +83,10 @@ pub const AT_QUEUE_MAX: usize = 16 * 1024;
 /// Data bytes held for DLCI 2 at most.
 pub const DATA_QUEUE_MAX: usize = 64 * 1024;
 
+/// The smallest N1 used (a smaller one asked for is raised to it): the
+/// control messages sent must fit one frame.
+pub const MIN_N1: usize = 8;
+
 /// The reason of `Down` when the keepalive fails.
 pub const STOPPED_ANSWERING: &str = "the modem stopped answering on the multiplexer (reset?)";
 
@@ -446,9 +450,10 @@ impl<C: MuxCodec> Mux<C> {
         if self.state != State::Off {
             return;
         }
+        // Control messages (MSC: 4 octets, TEST: 6) must fit.
         self.n1 = usize::try_from(n1)
             .unwrap_or(usize::MAX)
-            .clamp(1, cmux::MAX_INFO);
+            .clamp(MIN_N1, cmux::MAX_INFO);
         self.codec.reset();
         self.codec.set_max_info(self.n1);
         self.open = [false; 3];
@@ -604,9 +609,10 @@ impl<C: MuxCodec> Mux<C> {
     }
 
     fn send_test(&mut self, now: Instant, out: &mut Vec<Out>) {
+        // A short pattern (6 octets with the message header), so that it fits
+        // the smallest N1 in use.
         self.test_seq = self.test_seq.wrapping_add(1);
-        let mut pattern = b"cellular_port".to_vec();
-        pattern.extend_from_slice(&self.test_seq.to_be_bytes());
+        let pattern = self.test_seq.to_be_bytes().to_vec();
         self.send_control(true, Control::Test(pattern), out);
         self.test_deadline = Some(now + KEEPALIVE_TIMEOUT);
     }
