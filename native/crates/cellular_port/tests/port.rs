@@ -735,8 +735,8 @@ fn the_multiplexer_carries_at_on_dlci_1_and_data_through_a_pty_then_closes_down(
     assert!(port.close_stdin_and_wait().success());
 }
 
-#[test]
-fn the_end_of_stdin_leaves_the_modem_out_of_mux_mode() {
+/// A port program with the multiplexer up (N1 64).
+fn mux_up() -> (Modem, Harness, MuxModem) {
     let mut modem = Modem::new();
     let mut port = Harness::start();
     port.open(&modem.path);
@@ -751,6 +751,43 @@ fn the_end_of_stdin_leaves_the_modem_out_of_mux_mode() {
         }
     }
     mux.frames.clear();
+    (modem, port, mux)
+}
+
+#[test]
+fn sigterm_leaves_the_modem_out_of_mux_mode() {
+    let (mut modem, mut port, mut mux) = mux_up();
+    let pid = port.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = port.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "cellular_port did not exit");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(status.success(), "{status:?}");
+    mux.pump(&mut modem, Duration::from_millis(200));
+    let kinds: Vec<(cmux::Kind, u8)> = mux.frames.iter().map(|f| (f.kind, f.dlci)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (cmux::Kind::Disc, 2),
+            (cmux::Kind::Disc, 1),
+            (cmux::Kind::Uih, 0),
+            (cmux::Kind::Disc, 0)
+        ]
+    );
+}
+
+#[test]
+fn the_end_of_stdin_leaves_the_modem_out_of_mux_mode() {
+    let (mut modem, port, mut mux) = mux_up();
     assert!(port.close_stdin_and_wait().success());
     mux.pump(&mut modem, Duration::from_millis(200));
     let kinds: Vec<(cmux::Kind, u8)> = mux.frames.iter().map(|f| (f.kind, f.dlci)).collect();
@@ -781,4 +818,49 @@ fn mux_stop_while_off_writes_a_close_down_blind() {
         Body::Cld
     );
     assert_eq!(mux.frames[1].kind, cmux::Kind::Disc);
+}
+
+#[test]
+fn a_dm_for_the_data_channel_takes_the_multiplexer_down_and_hangs_up_the_pty() {
+    let (mut modem, mut port, mut mux) = mux_up();
+    let data_tty = port
+        .bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .find_map(|b| match Event::decode(b) {
+            Ok(Event::MuxUp { data_tty }) => Some(data_tty),
+            _ => None,
+        })
+        .expect("MuxUp");
+    let mut ppp = serialport::new(&data_tty, 115_200)
+        .timeout(Duration::from_millis(50))
+        .open_native()
+        .expect("the data pty opens");
+    mux.send(
+        &mut modem,
+        cmux::Frame::empty(2, cmux::Kind::Dm, true, true),
+    );
+    match port.next() {
+        Event::MuxDown { reason } => assert!(reason.contains("DLCI 2"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    // The master is gone: pppd's side reads end of file or EIO.
+    let mut buf = [0u8; 16];
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match ppp.read(&mut buf) {
+            Ok(0) => break,
+            Err(e) if e.kind() != std::io::ErrorKind::TimedOut => break,
+            _ => assert!(Instant::now() < deadline, "the pty is still up"),
+        }
+    }
+    // A blind close-down went out, and AT is plain again.
+    mux.pump(&mut modem, Duration::from_millis(100));
+    assert!(mux
+        .frames
+        .iter()
+        .any(|f| f.kind == cmux::Kind::Disc && f.dlci == 0));
+    port.command(1, "AT", 2000);
+    modem.expect_command("AT");
 }
