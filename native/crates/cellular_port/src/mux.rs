@@ -39,8 +39,9 @@
 //! * the modem went quiet: after [`KEEPALIVE_IDLE`] without a frame from the
 //!   modem, a TEST command goes out on DLCI 0; any frame from the modem
 //!   within [`KEEPALIVE_TIMEOUT`] will do as an answer (a modem that does not
-//!   know TEST answers NSC). Two misses in a row: down (the modem reset and
-//!   left mux mode);
+//!   know TEST answers NSC). After a miss the probe is an MSC on DLCI 1 (every
+//!   implementation must answer it). Two misses in a row: down (the modem
+//!   reset and left mux mode);
 //! * a DM or DISC from the modem for an open channel, or a CLD command.
 //!
 //! # Bounds
@@ -600,7 +601,16 @@ impl<C: MuxCodec> Mux<C> {
                 if self.misses >= KEEPALIVE_MISSES {
                     self.fail(STOPPED_ANSWERING.into(), out);
                 } else {
-                    self.send_test(now, out);
+                    // The next probe is an MSC, which 27.010 makes every
+                    // implementation answer, in case this modem ignores TEST
+                    // instead of answering NSC.
+                    let on = signals::RTC | signals::RTR | signals::DV;
+                    let msc = Control::Msc {
+                        dlci: AT_DLCI,
+                        signals: on,
+                    };
+                    self.send_control(true, msc, out);
+                    self.test_deadline = Some(now + KEEPALIVE_TIMEOUT);
                 }
             }
             None if now >= self.last_rx + KEEPALIVE_IDLE => self.send_test(now, out),
@@ -1465,15 +1475,35 @@ pub(crate) mod tests {
             &mut out,
         );
         assert_eq!(mux.next_deadline(), Some(at + KEEPALIVE_IDLE));
-        // Then silence: two TESTs unanswered.
+        // Then silence: a TEST, then an MSC, unanswered.
         let mut now = at;
+        let mut probes = Vec::new();
         for _ in 0..5 {
+            out.clear();
             now = mux.next_deadline().unwrap();
             mux.on_timer(now, &mut out);
             if !mux.active() {
                 break;
             }
+            let frames = modem.frames(&out);
+            probes.extend(frames.iter().filter_map(|f| modem.control(f)));
         }
+        assert!(
+            matches!(
+                probes.as_slice(),
+                [
+                    ControlMsg {
+                        command: true,
+                        control: Control::Test(_)
+                    },
+                    ControlMsg {
+                        command: true,
+                        control: Control::Msc { dlci: 1, .. }
+                    }
+                ]
+            ),
+            "{probes:?}"
+        );
         assert_eq!(down(&out).unwrap(), STOPPED_ANSWERING);
         assert_eq!(
             now,
