@@ -1713,4 +1713,98 @@ pub(crate) mod tests {
         assert_eq!(codec.decode_control(&[]), None);
         assert_eq!(codec.decode_control(&[0xC3, 0x05]), None);
     }
+
+    #[test]
+    fn random_tty_input_never_panics_and_stays_bounded() {
+        // xorshift: the same bytes every run.
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..50 {
+            let t = Instant::now();
+            let mut mux = Mux::new(CmuxCodec::new(cmux::DEFAULT_MAX_INFO), t);
+            let mut out = Vec::new();
+            mux.start(1 + (next() % 300) as u32, t, &mut out);
+            let mut now = t;
+            for _ in 0..200 {
+                let n = (next() % 64) as usize;
+                let mut bytes: Vec<u8> = (0..n).map(|_| next() as u8).collect();
+                // Real frames now and then, so that the states are reached.
+                if next() % 3 == 0 {
+                    let kind = cmux::Kind::ALL[(next() % 6) as usize];
+                    let dlci = (next() % 4) as u8;
+                    let info = if kind == cmux::Kind::Uih && dlci == 0 {
+                        let msgs = [
+                            Body::Cld,
+                            Body::Test(vec![1, 2]),
+                            Body::FcOff,
+                            Body::FcOn,
+                            Body::Msc(cmux::control::Msc {
+                                dlci: 2,
+                                signals: next() as u8,
+                                brk: None,
+                            }),
+                        ];
+                        Message {
+                            command: next() % 2 == 0,
+                            body: msgs[(next() % 5) as usize].clone(),
+                        }
+                        .encode()
+                    } else {
+                        bytes.clone()
+                    };
+                    let frame = cmux::Frame {
+                        dlci,
+                        kind,
+                        pf: true,
+                        cr: true,
+                        info,
+                    };
+                    let _ = cmux::encode(&frame, 300, &mut bytes);
+                }
+                mux.on_tty(&bytes, now, &mut out);
+                mux.send_at(&bytes, &mut out);
+                mux.send_data(&bytes, &mut out);
+                now += Duration::from_millis(next() % 2000);
+                mux.on_timer(now, &mut out);
+                if next() % 50 == 0 {
+                    mux.stop(now, &mut out);
+                }
+                if !mux.active() && next() % 4 == 0 {
+                    mux.start(127, now, &mut out);
+                }
+                assert!(mux.at_queue.len() <= AT_QUEUE_MAX);
+                assert!(mux.data_queue.len() <= DATA_QUEUE_MAX);
+                assert!(mux.bad_frames.len() <= BAD_FRAME_BURST);
+                out.clear();
+            }
+            let _ = round;
+        }
+    }
+
+    #[test]
+    fn at_bytes_held_over_the_bound_are_dropped_and_the_rest_go_plain_when_down() {
+        let (mut mux, mut modem, t) = up();
+        let mut out = Vec::new();
+        mux.on_tty(&modem.control_frame(true, Control::FcOff), t, &mut out);
+        out.clear();
+        mux.send_at(&vec![b'A'; AT_QUEUE_MAX + 5], &mut out);
+        assert_eq!(out, vec![]);
+        assert_eq!(mux.dropped(), 5);
+        mux.on_tty(&modem.frame(1, Kind::Dm, &[]), t, &mut out);
+        let plain: usize = out
+            .iter()
+            .filter_map(|o| match o {
+                Out::Tty(b) if b.iter().all(|&c| c == b'A') => Some(b.len()),
+                _ => None,
+            })
+            .sum();
+        assert_eq!(plain, AT_QUEUE_MAX);
+        assert!(down(&out).is_some());
+        let _ = modem.frames(&out);
+    }
 }
