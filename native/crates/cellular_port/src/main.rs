@@ -218,6 +218,7 @@ impl Port {
             .min()
     }
 
+    #[inline(never)]
     fn handle(&mut self, request: Request, now: Instant, out: &mut Vec<Action>) {
         match request {
             Request::Open {
@@ -306,6 +307,7 @@ impl Port {
 
     /// Carries out what the multiplexer asked: AT payload to the session,
     /// frames to the tty, data to the pty, `Up`/`Down` to the BEAM.
+    #[inline(never)]
     fn absorb(&mut self, mo: Vec<Out>, now: Instant, out: &mut Vec<Action>) {
         for o in mo {
             match o {
@@ -350,6 +352,7 @@ impl Port {
     /// The program or the tty is going away with the multiplexer running:
     /// the close-down frames are written at once (best effort, waiting at
     /// most [`CLOSE_DOWN_WAIT`]), leaving the modem in AT mode.
+    #[inline(never)]
     fn leave_mux_now(&mut self, reason: &str, out: &mut Vec<Action>) {
         if !self.mux.active() {
             return;
@@ -465,6 +468,7 @@ impl Port {
         self.retry_at = Some(now + FIRST_RETRY);
     }
 
+    #[inline(never)]
     fn on_timer(&mut self, now: Instant, out: &mut Vec<Action>) {
         if self.retry_at.is_some_and(|at| now >= at) {
             self.try_open(now, out);
@@ -477,6 +481,7 @@ impl Port {
         self.absorb(mo, now, out);
     }
 
+    #[inline(never)]
     fn on_tty(&mut self, result: std::io::Result<usize>, buf: &[u8], out: &mut Vec<Action>) {
         let now = Instant::now();
         match result {
@@ -496,6 +501,7 @@ impl Port {
     }
 
     /// Bytes pppd wrote to the data pty.
+    #[inline(never)]
     fn on_pty(&mut self, result: std::io::Result<usize>, buf: &[u8], out: &mut Vec<Action>) {
         match result {
             Ok(n) if n > 0 => {
@@ -570,13 +576,17 @@ impl Port {
     }
 }
 
-async fn terminated(signal: Option<&mut tokio::signal::unix::Signal>) {
-    match signal {
-        Some(signal) => {
-            signal.recv().await;
+/// Returns once SIGTERM came.
+async fn terminated(signal: Option<&AsyncFd<sys::SigtermFd>>) {
+    // One signalfd_siginfo.
+    let mut buf = [0u8; 128];
+    if let Some(fd) = signal {
+        if matches!(sys::read_ready(fd, &mut buf).await, Ok(n) if n > 0) {
+            return;
         }
-        None => std::future::pending().await,
     }
+    // No signalfd, or it failed: SIGTERM then ends the program as usual.
+    std::future::pending().await
 }
 
 fn describe(e: &std::io::Error) -> String {
@@ -630,9 +640,10 @@ async fn run() -> i32 {
     let mut stdin_buf = vec![0u8; READ_BUF];
     let mut tty_buf = vec![0u8; READ_BUF];
     let mut pty_buf = vec![0u8; READ_BUF];
-    let mut sigterm = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-    {
-        Ok(s) => Some(s),
+    // SAFETY: the SigtermFd owns its fd and keeps it open until it is
+    // dropped, which happens only when the AsyncFd is dropped.
+    let sigterm = match sys::SigtermFd::new().and_then(|fd| Ok(unsafe { AsyncFd::register(fd) }?)) {
+        Ok(fd) => Some(fd),
         Err(e) => {
             log_warn!("cannot catch SIGTERM: {e}");
             None
@@ -672,7 +683,7 @@ async fn run() -> i32 {
             },
             read = read_tty(port.tty.as_ref(), &mut tty_buf) => port.on_tty(read, &tty_buf, &mut out),
             read = read_pty(pty, &mut pty_buf) => port.on_pty(read, &pty_buf, &mut out),
-            _ = terminated(sigterm.as_mut()) => {
+            _ = terminated(sigterm.as_ref()) => {
                 port.leave_mux_now("the program ended", &mut Vec::new());
                 return 0;
             }

@@ -105,6 +105,46 @@ pub fn write_within(fd: RawFd, mut bytes: &[u8], limit: std::time::Duration) -> 
     }
 }
 
+/// SIGTERM as a pollable fd (`signalfd(2)`): blocked for the (one-thread)
+/// program, so it arrives only through the fd. Cheaper than tokio's signal
+/// driver in the program's size.
+pub struct SigtermFd(std::os::fd::OwnedFd);
+
+impl SigtermFd {
+    /// Blocks SIGTERM and opens its signalfd (non-blocking).
+    pub fn new() -> io::Result<SigtermFd> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: sigset_t is plain data; sigemptyset initialises it next.
+        let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid sigset_t and a valid signal number.
+        unsafe {
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGTERM);
+        }
+        // SAFETY: a valid set; the old mask is not wanted (null).
+        let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+        if rc != 0 {
+            return Err(io::Error::from_raw_os_error(rc));
+        }
+        // SAFETY: a valid set and flags; returns a new fd or -1.
+        let fd = unsafe { libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) };
+        if fd < 0 {
+            let err = io::Error::last_os_error();
+            // SAFETY: as above; SIGTERM is delivered normally again.
+            unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+            return Err(err);
+        }
+        // SAFETY: `fd` is a new fd that nothing else owns.
+        Ok(SigtermFd(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
+    }
+}
+
+impl AsRawFd for SigtermFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
 /// Standard input as a pollable fd.
 pub struct Stdin;
 
