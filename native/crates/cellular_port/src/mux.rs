@@ -381,8 +381,8 @@ pub struct Mux<C: MuxCodec> {
     state: State,
     open: [bool; 3],
     pending: Option<Pending>,
-    at_queue: VecDeque<u8>,
-    data_queue: VecDeque<u8>,
+    at_queue: Vec<u8>,
+    data_queue: Vec<u8>,
     /// FCoff from the modem: nothing but DLCI 0 may be sent
     flow_off_all: bool,
     /// The FC signal of the modem's MSC for DLCI 1 and 2
@@ -407,8 +407,8 @@ impl<C: MuxCodec> Mux<C> {
             state: State::Off,
             open: [false; 3],
             pending: None,
-            at_queue: VecDeque::new(),
-            data_queue: VecDeque::new(),
+            at_queue: Vec::new(),
+            data_queue: Vec::new(),
             flow_off_all: false,
             flow_off: [false; 3],
             bad_frames: VecDeque::new(),
@@ -904,18 +904,23 @@ impl<C: MuxCodec> Mux<C> {
             return;
         }
         if self.is_open(AT_DLCI) && !self.flow_off[usize::from(AT_DLCI)] {
-            while !self.at_queue.is_empty() {
-                let n = self.at_queue.len().min(self.n1);
-                let info: Vec<u8> = self.at_queue.drain(..n).collect();
-                self.send_frame(&uih(AT_DLCI, info), out);
-            }
+            let mut queue = std::mem::take(&mut self.at_queue);
+            self.send_chunks(AT_DLCI, &queue, out);
+            queue.clear();
+            self.at_queue = queue;
         }
         if self.state == State::Up && !self.data_blocked() {
-            while !self.data_queue.is_empty() {
-                let n = self.data_queue.len().min(self.n1);
-                let info: Vec<u8> = self.data_queue.drain(..n).collect();
-                self.send_frame(&uih(DATA_DLCI, info), out);
-            }
+            let mut queue = std::mem::take(&mut self.data_queue);
+            self.send_chunks(DATA_DLCI, &queue, out);
+            queue.clear();
+            self.data_queue = queue;
+        }
+    }
+
+    /// `bytes` in UIH frames of at most N1 on `dlci`.
+    fn send_chunks(&mut self, dlci: u8, bytes: &[u8], out: &mut Vec<Out>) {
+        for chunk in bytes.chunks(self.n1.max(1)) {
+            self.send_frame(&uih(dlci, chunk.to_vec()), out);
         }
     }
 
@@ -979,10 +984,10 @@ fn uih(dlci: u8, info: Vec<u8>) -> Frame {
     }
 }
 
-fn push_bounded(queue: &mut VecDeque<u8>, bytes: &[u8], max: usize, dropped: &mut u64) {
+fn push_bounded(queue: &mut Vec<u8>, bytes: &[u8], max: usize, dropped: &mut u64) {
     let room = max.saturating_sub(queue.len());
     let take = bytes.len().min(room);
-    queue.extend(&bytes[..take]);
+    queue.extend_from_slice(&bytes[..take]);
     *dropped += (bytes.len() - take) as u64;
 }
 
