@@ -51,6 +51,10 @@ pub struct Config {
     pub reset_ms: u64,
     /// No human trace on stderr (extension).
     pub quiet: bool,
+    /// One serial line (extension): the `at` pty is the modem's only port,
+    /// in plain AT until `AT+CMUX=0` and then in 27.010 basic mode (see
+    /// [`crate::mux`]); the `ppp` pty stays silent.
+    pub uart: bool,
     /// Control commands given with `--exec` (extension), applied at start.
     pub exec: Vec<Control>,
 }
@@ -75,6 +79,7 @@ impl Default for Config {
             time_scale: 1.0,
             reset_ms: 2000,
             quiet: false,
+            uart: false,
             exec: Vec::new(),
         }
     }
@@ -94,7 +99,7 @@ pub fn usage() -> String {
          \x20                   [--fragment none|random|every-byte] [--iccid DIGITS] [--imsi DIGITS] [--imei DIGITS]\n\
          \x20                   [--pin 1234] [--pin-attempts 1..3] [--sim ready|absent|locked] [--operator MCCMNC] [--roaming]\n\
          \x20                   [--registration home|roaming|searching|denied] [--register-after-ms N]\n\
-         \x20                   [--provisioned APN] [--time-scale F] [--reset-ms N] [--exec COMMAND] [--quiet]\n\
+         \x20                   [--provisioned APN] [--time-scale F] [--reset-ms N] [--exec COMMAND] [--quiet] [--uart]\n\
          Control commands are read from stdin, one per line; the simulator exits when stdin closes.\n\
          See native/crates/cellular_sim/README.md.",
         profile::keys().join("|")
@@ -122,6 +127,10 @@ where
             }
             "--quiet" => {
                 cfg.quiet = true;
+                continue;
+            }
+            "--uart" => {
+                cfg.uart = true;
                 continue;
             }
             _ => {}
@@ -291,6 +300,7 @@ mod tests {
             "--reset-ms",
             "100",
             "--quiet",
+            "--uart",
             "--exec",
             "signal 5",
         ]);
@@ -309,6 +319,7 @@ mod tests {
         assert_eq!(cfg.provisioned.as_deref(), Some("internet"));
         assert_eq!(cfg.time_scale, 0.05);
         assert_eq!(cfg.reset_ms, 100);
+        assert!(cfg.uart);
         assert!(cfg.quiet);
         assert_eq!(cfg.exec, vec![Control::Signal { rssi: 5, ber: None }]);
         assert_eq!(run(&["--roaming"]).registration, RegTarget::Roaming);

@@ -13,7 +13,8 @@
 //!   language; [`config`]: the command line;
 //! - [`runtime`] and [`pty`]: the tokio shell that moves bytes between ptys
 //!   and the modem; [`fragment`]: how output is split into writes;
-//! - [`json`]: the stdout events; [`rng`]: the seeded generator.
+//! - [`json`]: the stdout events; [`rng`]: the seeded generator;
+//! - [`mux`]: the single serial line (`--uart`) and its 27.010 multiplexer.
 
 // Unsafe code here is limited to FFI and fd handling; each block states why it is sound.
 #![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
@@ -24,6 +25,7 @@ pub mod control;
 pub mod fragment;
 pub mod json;
 pub mod modem;
+pub mod mux;
 pub mod profile;
 pub mod pty;
 pub mod rng;

@@ -7,6 +7,7 @@ use crate::control::{parse_control, parse_scenario, FragmentMode};
 use crate::fragment;
 use crate::json::{Event, Ports};
 use crate::modem::{Effect, Modem, Out, PortId};
+use crate::mux::Uart;
 use crate::pty::Pty;
 use crate::rng::Rng;
 use std::io::{BufRead, Write};
@@ -114,6 +115,8 @@ async fn main_loop(cfg: Config) -> i32 {
         previous_names: Vec::new(),
     };
     let mut modem = Modem::new(&cfg, 0);
+    // --uart: one serial line (the at pty), which may switch to CMUX.
+    let mut uart = cfg.uart.then(Uart::new);
     modem.schedule(scenario);
     for control in cfg.exec.iter().cloned() {
         modem.control(control, 0);
@@ -139,7 +142,7 @@ async fn main_loop(cfg: Config) -> i32 {
     spawn_stdin_reader(msg_tx);
 
     loop {
-        if !shell.apply(modem.take_effects()).await {
+        if !shell.apply(take_effects(&mut modem, &mut uart)).await {
             break;
         }
         let deadline_ms = modem.next_deadline();
@@ -154,7 +157,13 @@ async fn main_loop(cfg: Config) -> i32 {
             msg = msg_rx.recv() => match msg {
                 Some(Msg::Input { generation, port, bytes }) => {
                     if shell.plugged.as_ref().is_some_and(|p| p.generation == generation) {
-                        modem.input(port, &bytes, shell.now_ms());
+                        let now = shell.now_ms();
+                        match (&mut uart, port) {
+                            (Some(uart), PortId::At) => uart.input(&mut modem, &bytes, now),
+                            // The ppp pty is not wired to anything on a single line.
+                            (Some(_), PortId::Ppp) => {}
+                            (None, _) => modem.input(port, &bytes, now),
+                        }
                     }
                 }
                 Some(Msg::Control(line)) => {
@@ -166,7 +175,7 @@ async fn main_loop(cfg: Config) -> i32 {
                         Ok(control) => {
                             modem.control(control, shell.now_ms());
                             shell.trace(&format!("control: {line}"));
-                            if !shell.apply(modem.take_effects()).await {
+                            if !shell.apply(take_effects(&mut modem, &mut uart)).await {
                                 break;
                             }
                             // Applied: tell the driver (tests wait for this line).
@@ -200,6 +209,14 @@ async fn main_loop(cfg: Config) -> i32 {
     }
     shell.unplug().await;
     0
+}
+
+/// The modem's effects, through the single serial line when there is one.
+fn take_effects(modem: &mut Modem, uart: &mut Option<Uart>) -> Vec<Effect> {
+    match uart {
+        Some(uart) => uart.take_effects(modem),
+        None => modem.take_effects(),
+    }
 }
 
 fn signal(kind: tokio::signal::unix::SignalKind) -> Option<tokio::signal::unix::Signal> {
@@ -312,6 +329,11 @@ impl Shell {
                         return false;
                     }
                 },
+                // Reached only without --uart: a Uart takes these in.
+                Effect::Mux { port, .. } => self.trace(&format!(
+                    "{}: AT+CMUX answered, but only --uart speaks CMUX; staying in plain AT",
+                    port.name()
+                )),
                 Effect::Quit => return false,
             }
         }

@@ -547,3 +547,95 @@ fn bad_arguments_and_scenarios_exit_2_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("usage: cellular_sim"));
 }
+
+/// `--uart`: one serial line that switches to 27.010 basic-mode CMUX after
+/// `AT+CMUX=0`; channels opened with SABM, AT on DLCI 1, dialing on DLCI 2,
+/// and back to plain AT after a multiplexer close down.
+#[test]
+fn single_uart_speaks_cmux() {
+    use cellular_core::cmux::control::{Body, Message};
+    use cellular_core::cmux::{encode, Decoder, Event, Frame, Kind, MAX_INFO};
+    let wire = |f: Frame| {
+        let mut out = Vec::new();
+        encode(&f, MAX_INFO, &mut out).unwrap();
+        out
+    };
+    // Reads frames until `want` of them have arrived.
+    let frames = |port: &mut common::Port, want: usize| -> Vec<Frame> {
+        let count = |b: &[u8]| {
+            let mut d = Decoder::new(MAX_INFO);
+            let mut e = Vec::new();
+            d.feed(b, &mut e);
+            e.into_iter()
+                .filter_map(|e| match e {
+                    Event::Frame(f) => Some(f),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        let found = port.read_until(TIMEOUT, |b| count(b).len() >= want);
+        assert!(found, "{:02X?}", port.buffer);
+        count(&std::mem::take(&mut port.buffer))
+    };
+    let sim = Sim::start(&[
+        "--model",
+        "sim7672",
+        "--quiet",
+        "--uart",
+        "--register-after-ms",
+        "0",
+        "--provisioned",
+        "internet",
+    ]);
+    let mut line = sim.port("at");
+    no_echo(&mut line);
+    assert_eq!(line.command("AT+CMUX=0,0,5,127"), "\r\nOK\r\n");
+    for dlci in 0..=2 {
+        line.write(&wire(Frame::empty(dlci, Kind::Sabm, true, true)));
+    }
+    let ua = frames(&mut line, 3);
+    assert_eq!(
+        ua,
+        (0..=2)
+            .map(|d| Frame::empty(d, Kind::Ua, true, true))
+            .collect::<Vec<_>>()
+    );
+    line.write(&wire(Frame::uih(1, true, b"AT+CGMM\r".to_vec())));
+    let reply = frames(&mut line, 1);
+    assert_eq!(reply[0].dlci, 1);
+    assert!(
+        String::from_utf8_lossy(&reply[0].info).contains("SIM7672"),
+        "{reply:?}"
+    );
+    line.write(&wire(Frame::uih(2, true, b"ATE0;D*99#\r".to_vec())));
+    // The echo, then CONNECT, all on DLCI 2.
+    let text_on_2 = |b: &[u8]| -> String {
+        let mut d = Decoder::new(MAX_INFO);
+        let mut e = Vec::new();
+        d.feed(b, &mut e);
+        let bytes: Vec<u8> = e
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Frame(f) if f.dlci == 2 => Some(f.info),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    let found = line.read_until(TIMEOUT, |b| text_on_2(b).contains("CONNECT"));
+    assert!(found, "{:?}", text_on_2(&line.buffer));
+    line.buffer.clear();
+    line.write(&wire(Frame::uih(
+        0,
+        true,
+        Message::command(Body::Cld).encode(),
+    )));
+    let cld = frames(&mut line, 1);
+    assert_eq!(
+        cld,
+        [Frame::uih(0, false, Message::response(Body::Cld).encode())]
+    );
+    // Plain AT again, on the same line.
+    assert_eq!(line.command("AT"), "\r\nOK\r\n");
+}

@@ -351,6 +351,7 @@ fn extended(m: &mut Modem, port: PortId, name: &str, op: Op, reply: &mut Reply) 
         "+CEREG" => return creg(m, port, Domain::Eps, op, reply),
         "+COPS" => return cops(m, port, op, reply),
         "+CFUN" => return cfun(m, op, reply),
+        "+CMUX" => return cmux(m, port, op, reply),
         "+CGDCONT" => return cgdcont(m, op, reply),
         "+CGAUTH" => return cgauth(m, op, reply),
         "+CGACT" => return cgact(m, op, reply),
@@ -899,6 +900,44 @@ fn cgact(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
                 }
             }
         }
+    }
+    Ok(Done::Ok)
+}
+
+/// AT+CMUX (27.007 §5.7): `AT+CMUX=0[,<subset>[,<port_speed>[,<N1>...]]]`
+/// answers OK, then the port speaks 27.010 basic mode (the I/O layer's
+/// [`crate::mux::Uart`] does the framing). Only the basic option (mode 0)
+/// and UIH frames (subset 0) are offered; N1 defaults to 31, the standard's
+/// basic-mode default. The parameters after N1 are checked for range only.
+fn cmux(m: &mut Modem, port: PortId, op: Op, reply: &mut Reply) -> Outcome {
+    match op {
+        Op::Set(raw) => {
+            let a = args(&raw)?;
+            int_arg(&a, 0, 0..=0)?;
+            opt_int_arg(&a, 1, 0..=0)?;
+            opt_int_arg(&a, 2, 1..=7)?;
+            let n1 = opt_int_arg(&a, 3, 1..=32768)?.unwrap_or(31) as usize;
+            opt_int_arg(&a, 4, 1..=255)?;
+            opt_int_arg(&a, 5, 0..=100)?;
+            opt_int_arg(&a, 6, 2..=255)?;
+            opt_int_arg(&a, 7, 1..=255)?;
+            opt_int_arg(&a, 8, 1..=7)?;
+            m.cmux_n1 = Some(n1);
+            m.trace(format!(
+                "{}: entering CMUX basic mode, N1 {n1}",
+                port.name()
+            ));
+            // A consequence: after the OK, which still goes out unframed.
+            m.effects.push(super::Effect::Mux { port, max_info: n1 });
+        }
+        Op::Read => match m.cmux_n1 {
+            Some(n1) => reply.line(format!("+CMUX: 0,0,5,{n1},10,3,30,10,2")),
+            None => return Err(Fail::Error),
+        },
+        Op::Test => {
+            reply.line("+CMUX: (0),(0),(1-7),(1-32768),(1-255),(0-100),(2-255),(1-255),(1-7)")
+        }
+        Op::Exec => return Err(Fail::Error),
     }
     Ok(Done::Ok)
 }

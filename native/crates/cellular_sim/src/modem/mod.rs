@@ -86,6 +86,11 @@ pub enum Effect {
     Reopen(PortId),
     /// Split output this way from now on.
     Fragment(FragmentMode),
+    /// `AT+CMUX=0` was answered on this port: from the next byte on, the
+    /// port speaks 27.010 basic mode with this maximum information size
+    /// (N1). The I/O layer's [`crate::mux::Uart`] acts on it; elsewhere it
+    /// is only traced.
+    Mux { port: PortId, max_info: usize },
     /// Exit.
     Quit,
 }
@@ -315,6 +320,8 @@ pub struct Modem {
     qcfg: Vec<(String, String)>,
     settings: Vec<(String, String)>,
     reset_ms: u64,
+    /// N1 of the last `AT+CMUX=0`, until a reset (for `AT+CMUX?`).
+    cmux_n1: Option<usize>,
     unplug_due: Option<u64>,
     replug_due: Option<u64>,
     deferred: Vec<(u64, PortId, String)>,
@@ -439,6 +446,7 @@ impl Modem {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             reset_ms: cfg.reset_ms,
+            cmux_n1: None,
             unplug_due: None,
             replug_due: None,
             deferred: Vec::new(),
@@ -1215,6 +1223,7 @@ impl Modem {
             p.settings.autocsq = None;
         }
         self.qind_csq = false;
+        self.cmux_n1 = None;
         self.plugged = false;
         self.search_due = None;
         self.set_stat(0);
