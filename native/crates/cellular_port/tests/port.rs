@@ -864,3 +864,27 @@ fn a_dm_for_the_data_channel_takes_the_multiplexer_down_and_hangs_up_the_pty() {
     port.command(1, "AT", 2000);
     modem.expect_command("AT");
 }
+
+#[test]
+fn close_while_multiplexing_writes_the_close_down_first() {
+    let (mut modem, mut port, mut mux) = mux_up();
+    port.send(Request::Close);
+    assert_eq!(
+        port.next(),
+        Event::MuxDown {
+            reason: "closed on request".into()
+        }
+    );
+    assert!(matches!(port.next(), Event::Closed { .. }));
+    mux.pump(&mut modem, Duration::from_millis(200));
+    let kinds: Vec<(cmux::Kind, u8)> = mux.frames.iter().map(|f| (f.kind, f.dlci)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (cmux::Kind::Disc, 2),
+            (cmux::Kind::Disc, 1),
+            (cmux::Kind::Uih, 0),
+            (cmux::Kind::Disc, 0)
+        ]
+    );
+}
