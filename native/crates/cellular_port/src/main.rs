@@ -87,10 +87,9 @@ mod sys;
 mod tty;
 mod uevents;
 
-use cellular_core::cmux::DEFAULT_MAX_INFO;
 use cellular_core::engine::Config;
 use cellular_core::protocol::{Event, FrameReader, Level, Reply, Request};
-use mux::{CmuxCodec, Mux, Out};
+use mux::{Mux, Out};
 use serialport::TTYPort;
 use session::{Action, Session};
 use std::collections::VecDeque;
@@ -186,7 +185,7 @@ struct Port {
     backoff: Duration,
     last_failure: Option<String>,
     /// The CMUX multiplexer on the tty (off unless `MuxStart`; see `mux`)
-    mux: Mux<CmuxCodec>,
+    mux: Mux,
     /// The data channel's pty while the multiplexer runs
     pty: Option<pty::Pty>,
 }
@@ -201,7 +200,7 @@ impl Port {
             retry_at: None,
             backoff: FIRST_RETRY,
             last_failure: None,
-            mux: Mux::new(CmuxCodec::new(DEFAULT_MAX_INFO), Instant::now()),
+            mux: Mux::new(Instant::now()),
             pty: None,
         }
     }

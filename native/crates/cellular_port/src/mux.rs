@@ -5,8 +5,8 @@
 //! sleeping.
 //!
 //! The frames themselves (flags, address, control, length, FCS; control
-//! channel messages) are the codec's business, reached through
-//! [`MuxCodec`]; this module only decides what to send and when.
+//! channel messages) are `cellular_core::cmux`'s business; this module only
+//! decides what to send and when.
 //!
 //! # Channels
 //!
@@ -49,13 +49,14 @@
 //! AT bytes waiting for DLCI 1 (while starting, or flow control off) are
 //! held up to [`AT_QUEUE_MAX`]; data bytes waiting for DLCI 2 up to
 //! [`DATA_QUEUE_MAX`]; the surplus is dropped and counted
-//! ([`Mux::dropped`]). The codec bounds its own buffer (a frame of N1). The
+//! ([`Mux::dropped`]). The decoder bounds its own buffer (a frame of N1). The
 //! bad-frame window holds at most [`BAD_FRAME_BURST`] instants. AT bytes
 //! still waiting when the multiplexer goes off are written to the plain tty.
 
 use cellular_core::cmux::{
     self,
-    control::{Body, Message},
+    control::{Body, Message, Msc},
+    Frame, Kind,
 };
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -96,243 +97,8 @@ pub const AT_DLCI: u8 = 1;
 /// The DLCI of the data channel.
 pub const DATA_DLCI: u8 = 2;
 
-/// V.24 signals of an MSC message (the EA bit is the codec's business).
-pub mod signals {
-    /// Flow control: the sender cannot take frames
-    pub const FC: u8 = 0x02;
-    /// Ready to communicate (DTR/DSR)
-    pub const RTC: u8 = 0x04;
-    /// Ready to receive (RTS/CTS)
-    pub const RTR: u8 = 0x08;
-    /// Data valid (DCD)
-    pub const DV: u8 = 0x80;
-}
-
-/// Frame types of the basic mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Sabm,
-    Ua,
-    Dm,
-    Disc,
-    Uih,
-    Ui,
-}
-
-/// One frame, as the codec encodes and decodes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Frame {
-    pub dlci: u8,
-    pub kind: Kind,
-    /// The P/F bit
-    pub pf: bool,
-    /// The C/R bit of the address field, as sent
-    pub cr: bool,
-    pub info: Vec<u8>,
-}
-
-/// What the codec makes of tty bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decoded {
-    Frame(Frame),
-    /// A frame whose FCS was wrong
-    BadFcs,
-    /// A frame longer than N1
-    Oversize,
-    /// Bytes outside any frame
-    Garbage(usize),
-}
-
-/// Control channel (DLCI 0) messages the multiplexer uses.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Control {
-    /// Multiplexer close down
-    Cld,
-    /// Test: the answer echoes the pattern
-    Test(Vec<u8>),
-    /// Modem status of `dlci`: V.24 [`signals`]
-    Msc { dlci: u8, signals: u8 },
-    /// Flow control on (all channels may send)
-    FcOn,
-    /// Flow control off (no channel may send but DLCI 0)
-    FcOff,
-    /// Parameter negotiation, its value octets as they came
-    Pn(Vec<u8>),
-    /// Non supported command, naming the command type octet
-    Nsc(u8),
-    /// Any other type octet, with its value octets
-    Other(u8, Vec<u8>),
-}
-
-/// A control message and whether it is a command (C/R of its type octet).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ControlMsg {
-    pub command: bool,
-    pub control: Control,
-}
-
-/// The frame codec the multiplexer drives (`cellular_core::cmux` behind an
-/// adapter; a simple stand-in in the tests).
-pub trait MuxCodec {
-    /// Appends the bytes of `frame` to `out`.
-    fn encode(&self, frame: &Frame, out: &mut Vec<u8>);
-    /// Takes tty bytes; appends what they completed to `out`.
-    fn decode(&mut self, bytes: &[u8], out: &mut Vec<Decoded>);
-    /// The information field of a UIH frame on DLCI 0 carrying `msg`.
-    fn encode_control(&self, msg: &ControlMsg) -> Vec<u8>;
-    /// The control message in the information field of a DLCI 0 frame;
-    /// `None` if it is malformed.
-    fn decode_control(&self, info: &[u8]) -> Option<ControlMsg>;
-    /// Forgets any partial frame.
-    fn reset(&mut self);
-    /// Sets N1, the largest information field sent or accepted.
-    fn set_max_info(&mut self, n1: usize);
-}
-
-/// [`MuxCodec`] over `cellular_core::cmux`, the 27.010 basic-mode codec.
-#[derive(Debug)]
-pub struct CmuxCodec {
-    decoder: cmux::Decoder,
-    n1: usize,
-}
-
-impl CmuxCodec {
-    /// A codec with N1 = `n1` until [`MuxCodec::set_max_info`].
-    pub fn new(n1: usize) -> CmuxCodec {
-        CmuxCodec {
-            decoder: cmux::Decoder::new(n1),
-            n1,
-        }
-    }
-}
-
-fn to_kind(kind: Kind) -> cmux::Kind {
-    match kind {
-        Kind::Sabm => cmux::Kind::Sabm,
-        Kind::Ua => cmux::Kind::Ua,
-        Kind::Dm => cmux::Kind::Dm,
-        Kind::Disc => cmux::Kind::Disc,
-        Kind::Uih => cmux::Kind::Uih,
-        Kind::Ui => cmux::Kind::Ui,
-    }
-}
-
-fn from_kind(kind: cmux::Kind) -> Kind {
-    match kind {
-        cmux::Kind::Sabm => Kind::Sabm,
-        cmux::Kind::Ua => Kind::Ua,
-        cmux::Kind::Dm => Kind::Dm,
-        cmux::Kind::Disc => Kind::Disc,
-        cmux::Kind::Uih => Kind::Uih,
-        cmux::Kind::Ui => Kind::Ui,
-    }
-}
-
-/// A control message of a type octet (EA set, C/R clear) and value octets,
-/// for the types passed through as raw octets.
-fn raw_control(command: bool, kind: u8, value: &[u8]) -> Vec<u8> {
-    let mut out = vec![(kind & !cmux::CR) | cmux::EA | if command { cmux::CR } else { 0 }];
-    // The length field: 7 bits an octet, EA on the last one.
-    let len = value.len().min(0x3FFF);
-    if len < 0x80 {
-        out.push(((len as u8) << 1) | cmux::EA);
-    } else {
-        out.push((len as u8) << 1);
-        out.push((((len >> 7) as u8) << 1) | cmux::EA);
-    }
-    out.extend_from_slice(&value[..len]);
-    out
-}
-
-impl MuxCodec for CmuxCodec {
-    fn encode(&self, frame: &Frame, out: &mut Vec<u8>) {
-        let frame = cmux::Frame {
-            dlci: frame.dlci,
-            kind: to_kind(frame.kind),
-            pf: frame.pf,
-            cr: frame.cr,
-            info: frame.info.clone(),
-        };
-        // The multiplexer cuts payloads to N1; a control message over it (a
-        // peer's long TEST pattern echoed) is not sent.
-        let _ = cmux::encode(&frame, self.n1, out);
-    }
-
-    fn decode(&mut self, bytes: &[u8], out: &mut Vec<Decoded>) {
-        let mut events = Vec::new();
-        self.decoder.feed(bytes, &mut events);
-        out.extend(events.into_iter().map(|event| match event {
-            cmux::Event::Frame(f) => Decoded::Frame(Frame {
-                dlci: f.dlci,
-                kind: from_kind(f.kind),
-                pf: f.pf,
-                cr: f.cr,
-                info: f.info,
-            }),
-            cmux::Event::BadFcs { .. } => Decoded::BadFcs,
-            cmux::Event::Oversize { .. } => Decoded::Oversize,
-            cmux::Event::Garbage { bytes } => Decoded::Garbage(bytes),
-        }));
-    }
-
-    fn encode_control(&self, msg: &ControlMsg) -> Vec<u8> {
-        let body = match &msg.control {
-            Control::Cld => Body::Cld,
-            Control::Test(pattern) => Body::Test(pattern.clone()),
-            Control::Msc { dlci, signals } => Body::Msc(cmux::control::Msc {
-                dlci: *dlci,
-                signals: *signals,
-                brk: None,
-            }),
-            Control::FcOn => Body::FcOn,
-            Control::FcOff => Body::FcOff,
-            Control::Nsc(kind) => Body::Nsc(*kind),
-            Control::Pn(value) => return raw_control(msg.command, cmux::control::types::PN, value),
-            Control::Other(kind, value) => return raw_control(msg.command, *kind, value),
-        };
-        Message {
-            command: msg.command,
-            body,
-        }
-        .encode()
-    }
-
-    fn decode_control(&self, info: &[u8]) -> Option<ControlMsg> {
-        // One message a frame, as the modems send them.
-        let (message, _rest) = Message::decode_one(info).ok()?;
-        let control = match message.body {
-            Body::Cld => Control::Cld,
-            Body::Test(pattern) => Control::Test(pattern),
-            Body::Msc(msc) => Control::Msc {
-                dlci: msc.dlci,
-                signals: msc.signals,
-            },
-            Body::FcOn => Control::FcOn,
-            Body::FcOff => Control::FcOff,
-            Body::Nsc(kind) => Control::Nsc(kind),
-            Body::Pn(_) => {
-                // The value octets as they came, to echo them.
-                let whole = Message::decode_one(info).ok().map(|_| info)?;
-                let value = whole.get(2..10)?.to_vec();
-                Control::Pn(value)
-            }
-            Body::Other { kind, value } => Control::Other(kind, value),
-        };
-        Some(ControlMsg {
-            command: message.command,
-            control,
-        })
-    }
-
-    fn reset(&mut self) {
-        self.decoder.reset();
-    }
-
-    fn set_max_info(&mut self, n1: usize) {
-        self.n1 = n1;
-        self.decoder.set_max_info(n1);
-    }
-}
+/// The V.24 signals of our MSC for DLCI 1 and 2: ready, and data valid.
+const SIGNALS_ON: u8 = Msc::RTC | Msc::RTR | Msc::DV;
 
 /// What the multiplexer asks of its caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -375,8 +141,8 @@ pub enum State {
 
 /// The multiplexer of one tty.
 #[derive(Debug)]
-pub struct Mux<C: MuxCodec> {
-    codec: C,
+pub struct Mux {
+    decoder: cmux::Decoder,
     n1: usize,
     state: State,
     open: [bool; 3],
@@ -395,15 +161,15 @@ pub struct Mux<C: MuxCodec> {
     misses: u8,
     test_seq: u32,
     dropped: u64,
-    scratch: Vec<Decoded>,
+    scratch: Vec<cmux::Event>,
 }
 
-impl<C: MuxCodec> Mux<C> {
-    /// An idle multiplexer around `codec`.
-    pub fn new(codec: C, now: Instant) -> Mux<C> {
+impl Mux {
+    /// An idle multiplexer.
+    pub fn new(now: Instant) -> Mux {
         Mux {
-            codec,
-            n1: 127,
+            decoder: cmux::Decoder::new(cmux::DEFAULT_MAX_INFO),
+            n1: cmux::DEFAULT_MAX_INFO,
             state: State::Off,
             open: [false; 3],
             pending: None,
@@ -455,8 +221,8 @@ impl<C: MuxCodec> Mux<C> {
         self.n1 = usize::try_from(n1)
             .unwrap_or(usize::MAX)
             .clamp(MIN_N1, cmux::MAX_INFO);
-        self.codec.reset();
-        self.codec.set_max_info(self.n1);
+        self.decoder.reset();
+        self.decoder.set_max_info(self.n1);
         self.open = [false; 3];
         self.flow_off_all = false;
         self.flow_off = [false; 3];
@@ -498,7 +264,7 @@ impl<C: MuxCodec> Mux<C> {
         let mut bytes = Vec::new();
         for dlci in [DATA_DLCI, AT_DLCI] {
             if self.open[usize::from(dlci)] {
-                self.codec.encode(&command(dlci, Kind::Disc), &mut bytes);
+                self.encode(&command(dlci, Kind::Disc), &mut bytes);
             }
         }
         bytes.extend(self.close_down_bytes());
@@ -549,16 +315,18 @@ impl<C: MuxCodec> Mux<C> {
         }
         let mut decoded = std::mem::take(&mut self.scratch);
         decoded.clear();
-        self.codec.decode(bytes, &mut decoded);
+        self.decoder.feed(bytes, &mut decoded);
         for item in decoded.drain(..) {
             if self.state == State::Off {
                 // A failure earlier in this read: the rest is not ours.
                 break;
             }
             match item {
-                Decoded::Frame(frame) => self.on_frame(frame, now, out),
-                Decoded::BadFcs | Decoded::Oversize => self.on_bad_frame(now, out),
-                Decoded::Garbage(n) => {
+                cmux::Event::Frame(frame) => self.on_frame(frame, now, out),
+                cmux::Event::BadFcs { .. } | cmux::Event::Oversize { .. } => {
+                    self.on_bad_frame(now, out)
+                }
+                cmux::Event::Garbage { bytes: n } => {
                     self.garbage = self.garbage.saturating_add(n);
                     if self.garbage > GARBAGE_LIMIT {
                         let reason = format!(
@@ -604,11 +372,11 @@ impl<C: MuxCodec> Mux<C> {
                     // The next probe is an MSC, which 27.010 makes every
                     // implementation answer, in case this modem ignores TEST
                     // instead of answering NSC.
-                    let on = signals::RTC | signals::RTR | signals::DV;
-                    let msc = Control::Msc {
+                    let msc = Body::Msc(Msc {
                         dlci: AT_DLCI,
-                        signals: on,
-                    };
+                        signals: SIGNALS_ON,
+                        brk: None,
+                    });
                     self.send_control(true, msc, out);
                     self.test_deadline = Some(now + KEEPALIVE_TIMEOUT);
                 }
@@ -623,7 +391,7 @@ impl<C: MuxCodec> Mux<C> {
         // the smallest N1 in use.
         self.test_seq = self.test_seq.wrapping_add(1);
         let pattern = self.test_seq.to_be_bytes().to_vec();
-        self.send_control(true, Control::Test(pattern), out);
+        self.send_control(true, Body::Test(pattern), out);
         self.test_deadline = Some(now + KEEPALIVE_TIMEOUT);
     }
 
@@ -689,7 +457,7 @@ impl<C: MuxCodec> Mux<C> {
             }
             Kind::Sabm => self.respond(dlci, Kind::Dm, out),
             Kind::Uih | Kind::Ui => match dlci {
-                0 => self.on_control(&frame.info, now, out),
+                0 => self.on_control(&frame.info, out),
                 AT_DLCI if is_open && !frame.info.is_empty() => out.push(Out::At(frame.info)),
                 DATA_DLCI if is_open && !frame.info.is_empty() => out.push(Out::Data(frame.info)),
                 _ => {}
@@ -697,24 +465,34 @@ impl<C: MuxCodec> Mux<C> {
         }
     }
 
-    fn on_control(&mut self, info: &[u8], now: Instant, out: &mut Vec<Out>) {
-        let Some(msg) = self.codec.decode_control(info) else {
+    fn on_control(&mut self, info: &[u8], out: &mut Vec<Out>) {
+        // A malformed message (and what follows it in the frame) is dropped.
+        let Ok(messages) = Message::decode_all(info) else {
             return;
         };
-        if !msg.command {
-            if msg.control == Control::Cld && self.pending.map(|p| p.step) == Some(Step::Cld) {
-                self.finish("stopped".into(), out);
+        for message in messages {
+            if self.state == State::Off {
+                break;
             }
-            if let Control::Msc { dlci, signals } = msg.control {
+            self.on_message(message, out);
+        }
+    }
+
+    fn on_message(&mut self, message: Message, out: &mut Vec<Out>) {
+        let closing_down = self.pending.map(|p| p.step) == Some(Step::Cld);
+        if !message.command {
+            match message.body {
+                Body::Cld if closing_down => self.finish("stopped".into(), out),
                 // Some modems state their side's signals in responses too.
-                self.set_flow(dlci, signals, out);
+                Body::Msc(msc) => self.set_flow(msc.dlci, msc.signals, out),
+                _ => {}
             }
             return;
         }
-        match msg.control {
-            Control::Cld => {
-                self.send_control(false, Control::Cld, out);
-                if self.pending.map(|p| p.step) == Some(Step::Cld) {
+        match message.body {
+            Body::Cld => {
+                self.send_control(false, Body::Cld, out);
+                if closing_down {
                     self.finish("stopped".into(), out);
                 } else {
                     self.reset();
@@ -724,39 +502,41 @@ impl<C: MuxCodec> Mux<C> {
                     });
                 }
             }
-            Control::Test(pattern) => self.send_control(false, Control::Test(pattern), out),
-            Control::Msc { dlci, signals } => {
-                self.send_control(false, Control::Msc { dlci, signals }, out);
-                self.set_flow(dlci, signals, out);
+            Body::Msc(msc) => {
+                self.send_control(false, Body::Msc(msc), out);
+                self.set_flow(msc.dlci, msc.signals, out);
             }
-            Control::FcOn => {
-                self.send_control(false, Control::FcOn, out);
+            Body::FcOn => {
+                self.send_control(false, Body::FcOn, out);
                 self.flow_off_all = false;
                 self.flush(out);
             }
-            Control::FcOff => {
-                self.send_control(false, Control::FcOff, out);
+            Body::FcOff => {
+                self.send_control(false, Body::FcOff, out);
                 self.flow_off_all = true;
             }
-            // Its parameters are accepted as they are.
-            Control::Pn(values) => self.send_control(false, Control::Pn(values), out),
-            Control::Nsc(_) => {}
-            Control::Other(kind, _) => self.send_control(false, Control::Nsc(kind), out),
+            // TEST is echoed; PN parameters are accepted as they are.
+            body @ (Body::Test(_) | Body::Pn(_)) => self.send_control(false, body, out),
+            Body::Nsc(_) => {}
+            Body::Other { kind, .. } => self.send_control(false, Body::Nsc(kind), out),
         }
-        let _ = now;
     }
 
     fn set_flow(&mut self, dlci: u8, signals: u8, out: &mut Vec<Out>) {
         if let Some(flag) = self.flow_off.get_mut(usize::from(dlci)) {
-            *flag = signals & signals::FC != 0;
+            *flag = signals & Msc::FC != 0;
             self.flush(out);
         }
     }
 
     fn opened(&mut self, dlci: u8, now: Instant, out: &mut Vec<Out>) {
         if dlci != 0 {
-            let on = signals::RTC | signals::RTR | signals::DV;
-            self.send_control(true, Control::Msc { dlci, signals: on }, out);
+            let msc = Msc {
+                dlci,
+                signals: SIGNALS_ON,
+                brk: None,
+            };
+            self.send_control(true, Body::Msc(msc), out);
             // AT bytes written while starting go as soon as DLCI 1 is open.
             self.flush(out);
         }
@@ -801,7 +581,7 @@ impl<C: MuxCodec> Mux<C> {
         match step {
             Step::Open(dlci) => self.send_frame(&command(dlci, Kind::Sabm), out),
             Step::Close(dlci) => self.send_frame(&command(dlci, Kind::Disc), out),
-            Step::Cld => self.send_control(true, Control::Cld, out),
+            Step::Cld => self.send_control(true, Body::Cld, out),
         }
     }
 
@@ -869,27 +649,15 @@ impl<C: MuxCodec> Mux<C> {
         self.data_queue.clear();
         self.flow_off_all = false;
         self.flow_off = [false; 3];
-        self.codec.reset();
+        self.decoder.reset();
     }
 
     /// CLD on DLCI 0, then DISC 0.
     fn close_down_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::new();
-        let cld = self.codec.encode_control(&ControlMsg {
-            command: true,
-            control: Control::Cld,
-        });
-        self.codec.encode(
-            &Frame {
-                dlci: 0,
-                kind: Kind::Uih,
-                pf: false,
-                cr: true,
-                info: cld,
-            },
-            &mut bytes,
-        );
-        self.codec.encode(&command(0, Kind::Disc), &mut bytes);
+        let cld = Message::command(Body::Cld).encode();
+        self.encode(&uih(0, cld), &mut bytes);
+        self.encode(&command(0, Kind::Disc), &mut bytes);
         bytes
     }
 
@@ -924,8 +692,8 @@ impl<C: MuxCodec> Mux<C> {
         }
     }
 
-    fn send_control(&mut self, command: bool, control: Control, out: &mut Vec<Out>) {
-        let info = self.codec.encode_control(&ControlMsg { command, control });
+    fn send_control(&mut self, command: bool, body: Body, out: &mut Vec<Out>) {
+        let info = Message { command, body }.encode();
         self.send_frame(&uih(0, info), out);
     }
 
@@ -943,12 +711,18 @@ impl<C: MuxCodec> Mux<C> {
 
     fn send_frame(&mut self, frame: &Frame, out: &mut Vec<Out>) {
         let mut bytes = Vec::new();
-        self.codec.encode(frame, &mut bytes);
+        self.encode(frame, &mut bytes);
         // Frames of one turn go out in one write.
         match out.last_mut() {
             Some(Out::Tty(pending)) => pending.extend(bytes),
             _ => out.push(Out::Tty(bytes)),
         }
+    }
+
+    /// Appends `frame`'s bytes. Payloads are cut to N1 before; a control
+    /// message over it (a peer's long TEST pattern echoed) is not sent.
+    fn encode(&self, frame: &Frame, out: &mut Vec<u8>) {
+        let _ = cmux::encode(frame, self.n1, out);
     }
 
     fn is_open(&self, dlci: u8) -> bool {
@@ -992,196 +766,71 @@ fn push_bounded(queue: &mut Vec<u8>, bytes: &[u8], max: usize, dropped: &mut u64
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
-    /// A stand-in codec for the state machine's tests, not 27.010: a frame
-    /// is `0xF9, dlci, kind, flags, len (2 bytes), info, 0xF9`; a byte 0xEE
-    /// where a frame would start stands for a frame with a bad FCS, 0xEF for
-    /// an oversized one; other stray bytes are garbage. A control message is
-    /// `type | 0x80 if command, len, value`.
-    #[derive(Debug, Default)]
-    pub struct FakeCodec {
-        buf: Vec<u8>,
-    }
-
-    fn kind_byte(kind: Kind) -> u8 {
-        match kind {
-            Kind::Sabm => 1,
-            Kind::Ua => 2,
-            Kind::Dm => 3,
-            Kind::Disc => 4,
-            Kind::Uih => 5,
-            Kind::Ui => 6,
-        }
-    }
-
-    fn byte_kind(b: u8) -> Option<Kind> {
-        Some(match b {
-            1 => Kind::Sabm,
-            2 => Kind::Ua,
-            3 => Kind::Dm,
-            4 => Kind::Disc,
-            5 => Kind::Uih,
-            6 => Kind::Ui,
-            _ => return None,
-        })
-    }
-
-    impl MuxCodec for FakeCodec {
-        fn encode(&self, frame: &Frame, out: &mut Vec<u8>) {
-            let len = frame.info.len() as u16;
-            out.extend([
-                0xF9,
-                frame.dlci,
-                kind_byte(frame.kind),
-                u8::from(frame.pf) | (u8::from(frame.cr) << 1),
-            ]);
-            out.extend(len.to_be_bytes());
-            out.extend(&frame.info);
-            out.push(0xF9);
-        }
-
-        fn decode(&mut self, bytes: &[u8], out: &mut Vec<Decoded>) {
-            self.buf.extend_from_slice(bytes);
-            loop {
-                match self.buf.first() {
-                    None => return,
-                    Some(0xEE) => {
-                        self.buf.remove(0);
-                        out.push(Decoded::BadFcs);
-                    }
-                    Some(0xEF) => {
-                        self.buf.remove(0);
-                        out.push(Decoded::Oversize);
-                    }
-                    Some(0xF9) => {
-                        if self.buf.len() < 6 {
-                            return;
-                        }
-                        let len = usize::from(u16::from_be_bytes([self.buf[4], self.buf[5]]));
-                        if self.buf.len() < 7 + len {
-                            return;
-                        }
-                        let frame: Vec<u8> = self.buf.drain(..7 + len).collect();
-                        match byte_kind(frame[2]) {
-                            Some(kind) => out.push(Decoded::Frame(Frame {
-                                dlci: frame[1],
-                                kind,
-                                pf: frame[3] & 1 != 0,
-                                cr: frame[3] & 2 != 0,
-                                info: frame[6..6 + len].to_vec(),
-                            })),
-                            None => out.push(Decoded::Garbage(frame.len())),
-                        }
-                    }
-                    Some(_) => {
-                        self.buf.remove(0);
-                        out.push(Decoded::Garbage(1));
-                    }
-                }
-            }
-        }
-
-        fn encode_control(&self, msg: &ControlMsg) -> Vec<u8> {
-            let (kind, value) = match &msg.control {
-                Control::Cld => (1, vec![]),
-                Control::Test(p) => (2, p.clone()),
-                Control::Msc { dlci, signals } => (3, vec![*dlci, *signals]),
-                Control::FcOn => (4, vec![]),
-                Control::FcOff => (5, vec![]),
-                Control::Pn(v) => (6, v.clone()),
-                Control::Nsc(k) => (7, vec![*k]),
-                Control::Other(k, v) => (*k, v.clone()),
-            };
-            let mut info = vec![kind | if msg.command { 0x80 } else { 0 }, value.len() as u8];
-            info.extend(value);
-            info
-        }
-
-        fn decode_control(&self, info: &[u8]) -> Option<ControlMsg> {
-            let (&head, rest) = info.split_first()?;
-            let (&len, value) = rest.split_first()?;
-            let value = value.get(..usize::from(len))?.to_vec();
-            let control = match head & 0x7f {
-                1 => Control::Cld,
-                2 => Control::Test(value),
-                3 => Control::Msc {
-                    dlci: *value.first()?,
-                    signals: *value.get(1)?,
-                },
-                4 => Control::FcOn,
-                5 => Control::FcOff,
-                6 => Control::Pn(value),
-                7 => Control::Nsc(*value.first()?),
-                k => Control::Other(k, value),
-            };
-            Some(ControlMsg {
-                command: head & 0x80 != 0,
-                control,
-            })
-        }
-
-        fn reset(&mut self) {
-            self.buf.clear();
-        }
-
-        fn set_max_info(&mut self, _n1: usize) {}
-    }
-
-    /// The modem's side: decodes what the mux wrote, encodes answers.
+    /// The modem's side, from `cellular_core::cmux`: decodes what the mux
+    /// wrote, encodes answers.
     struct Modem {
-        codec: FakeCodec,
+        decoder: cmux::Decoder,
     }
 
     impl Modem {
         fn new() -> Modem {
             Modem {
-                codec: FakeCodec::default(),
+                decoder: cmux::Decoder::new(cmux::MAX_INFO),
             }
         }
 
-        /// The frames (and control messages on DLCI 0) in the mux's output.
+        /// The frames in the mux's output.
         fn frames(&mut self, out: &[Out]) -> Vec<Frame> {
-            let mut decoded = Vec::new();
+            let mut events = Vec::new();
             for o in out {
                 if let Out::Tty(bytes) = o {
-                    self.codec.decode(bytes, &mut decoded);
+                    self.decoder.feed(bytes, &mut events);
                 }
             }
-            decoded
+            events
                 .into_iter()
-                .filter_map(|d| match d {
-                    Decoded::Frame(f) => Some(f),
+                .filter_map(|e| match e {
+                    cmux::Event::Frame(f) => Some(f),
                     _ => None,
                 })
                 .collect()
         }
 
-        fn control(&self, frame: &Frame) -> Option<ControlMsg> {
-            (frame.dlci == 0 && frame.kind == Kind::Uih)
-                .then(|| self.codec.decode_control(&frame.info))
-                .flatten()
+        /// The (first) control message of a DLCI 0 frame.
+        fn control(&self, frame: &Frame) -> Option<Message> {
+            if frame.dlci != 0 || frame.kind != Kind::Uih {
+                return None;
+            }
+            Message::decode_all(&frame.info).ok()?.into_iter().next()
         }
 
         fn frame(&self, dlci: u8, kind: Kind, info: &[u8]) -> Vec<u8> {
             let mut out = Vec::new();
-            self.codec.encode(
-                &Frame {
-                    dlci,
-                    kind,
-                    pf: kind != Kind::Uih,
-                    cr: kind == Kind::Ua,
-                    info: info.to_vec(),
-                },
-                &mut out,
-            );
+            let frame = Frame {
+                dlci,
+                kind,
+                pf: kind != Kind::Uih,
+                // The responder: C/R set on responses, clear on commands.
+                cr: matches!(kind, Kind::Ua | Kind::Dm),
+                info: info.to_vec(),
+            };
+            cmux::encode(&frame, cmux::MAX_INFO, &mut out).unwrap();
             out
         }
 
-        fn control_frame(&self, command: bool, control: Control) -> Vec<u8> {
-            let info = self.codec.encode_control(&ControlMsg { command, control });
-            self.frame(0, Kind::Uih, &info)
+        fn control_frame(&self, command: bool, body: Body) -> Vec<u8> {
+            self.frame(0, Kind::Uih, &Message { command, body }.encode())
+        }
+
+        /// A UIH frame on DLCI 1 whose FCS is wrong.
+        fn bad_fcs_frame(&self) -> Vec<u8> {
+            let mut bytes = self.frame(1, Kind::Uih, b"x");
+            let fcs = bytes.len() - 2;
+            bytes[fcs] ^= 0xFF;
+            bytes
         }
     }
 
@@ -1196,10 +845,18 @@ pub(crate) mod tests {
         })
     }
 
-    /// A mux brought up through the whole start sequence.
-    fn up() -> (Mux<FakeCodec>, Modem, Instant) {
+    fn msc(dlci: u8, signals: u8) -> Body {
+        Body::Msc(Msc {
+            dlci,
+            signals,
+            brk: None,
+        })
+    }
+
+    /// A mux (N1 64) brought up through the whole start sequence.
+    fn up() -> (Mux, Modem, Instant) {
         let t = Instant::now();
-        let mut mux = Mux::new(FakeCodec::default(), t);
+        let mut mux = Mux::new(t);
         let mut modem = Modem::new();
         let mut out = Vec::new();
         mux.start(64, t, &mut out);
@@ -1214,14 +871,13 @@ pub(crate) mod tests {
         }
         assert!(out.contains(&Out::Up), "{out:?}");
         assert_eq!(mux.state(), State::Up);
-        // MSC with the signals on, for DLCI 1 and 2.
         (mux, modem, t)
     }
 
     #[test]
     fn start_opens_the_three_channels_in_order_and_signals_msc() {
         let t = Instant::now();
-        let mut mux = Mux::new(FakeCodec::default(), t);
+        let mut mux = Mux::new(t);
         let mut modem = Modem::new();
         let mut out = Vec::new();
         mux.start(64, t, &mut out);
@@ -1232,24 +888,18 @@ pub(crate) mod tests {
             mux.on_tty(&modem.frame(dlci, Kind::Ua, &[]), t, &mut out);
             all.extend(modem.frames(&out));
         }
-        let msc: Vec<_> = all.iter().filter_map(|f| modem.control(f)).collect();
-        let on = signals::RTC | signals::RTR | signals::DV;
+        let sent: Vec<_> = all.iter().filter_map(|f| modem.control(f)).collect();
+        let on = Msc::RTC | Msc::RTR | Msc::DV;
         assert_eq!(
-            msc,
+            sent,
             vec![
-                ControlMsg {
+                Message {
                     command: true,
-                    control: Control::Msc {
-                        dlci: 1,
-                        signals: on
-                    }
+                    body: msc(1, on)
                 },
-                ControlMsg {
+                Message {
                     command: true,
-                    control: Control::Msc {
-                        dlci: 2,
-                        signals: on
-                    }
+                    body: msc(2, on)
                 }
             ]
         );
@@ -1261,7 +911,7 @@ pub(crate) mod tests {
     #[test]
     fn sabm_is_retried_then_starting_fails() {
         let t = Instant::now();
-        let mut mux = Mux::new(FakeCodec::default(), t);
+        let mut mux = Mux::new(t);
         let mut modem = Modem::new();
         let mut out = Vec::new();
         mux.start(64, t, &mut out);
@@ -1285,7 +935,7 @@ pub(crate) mod tests {
     #[test]
     fn dm_to_sabm_fails_the_start() {
         let t = Instant::now();
-        let mut mux = Mux::new(FakeCodec::default(), t);
+        let mut mux = Mux::new(t);
         let modem = Modem::new();
         let mut out = Vec::new();
         mux.start(64, t, &mut out);
@@ -1327,7 +977,7 @@ pub(crate) mod tests {
     #[test]
     fn at_bytes_written_while_starting_wait_for_dlci_1() {
         let t = Instant::now();
-        let mut mux = Mux::new(FakeCodec::default(), t);
+        let mut mux = Mux::new(t);
         let mut modem = Modem::new();
         let mut out = Vec::new();
         mux.start(64, t, &mut out);
@@ -1359,13 +1009,13 @@ pub(crate) mod tests {
         let frames = modem.frames(&out);
         assert_eq!(
             modem.control(&frames[0]),
-            Some(ControlMsg {
+            Some(Message {
                 command: true,
-                control: Control::Cld
+                body: Body::Cld
             })
         );
         out.clear();
-        mux.on_tty(&modem.control_frame(false, Control::Cld), t, &mut out);
+        mux.on_tty(&modem.control_frame(false, Body::Cld), t, &mut out);
         assert_eq!(
             out,
             vec![Out::Down {
@@ -1411,13 +1061,13 @@ pub(crate) mod tests {
     #[test]
     fn stop_while_off_writes_a_blind_close_down() {
         let t = Instant::now();
-        let mut mux = Mux::new(FakeCodec::default(), t);
+        let mut mux = Mux::new(t);
         let mut modem = Modem::new();
         let mut out = Vec::new();
         mux.stop(t, &mut out);
         let frames = modem.frames(&out);
         assert_eq!(frames.len(), 2);
-        assert_eq!(modem.control(&frames[0]).unwrap().control, Control::Cld);
+        assert_eq!(modem.control(&frames[0]).unwrap().body, Body::Cld);
         assert_eq!(frames[1], command(0, Kind::Disc));
         assert!(down(&out).unwrap().contains("blind"));
         assert!(!mux.active());
@@ -1425,16 +1075,24 @@ pub(crate) mod tests {
 
     #[test]
     fn a_burst_of_bad_frames_ends_the_multiplexer() {
-        let (mut mux, _modem, t) = up();
+        let (mut mux, modem, t) = up();
         let mut out = Vec::new();
         // Spread out, they are tolerated.
         for i in 0..(BAD_FRAME_BURST as u32 * 3) {
-            mux.on_tty(&[0xEE], t + BAD_FRAME_WINDOW * i / 4, &mut out);
+            mux.on_tty(
+                &modem.bad_fcs_frame(),
+                t + BAD_FRAME_WINDOW * i / 4,
+                &mut out,
+            );
         }
         assert_eq!(down(&out), None);
         assert!(mux.active());
         let later = t + BAD_FRAME_WINDOW * 100;
-        mux.on_tty(&[0xEF; BAD_FRAME_BURST], later, &mut out);
+        // Frames over N1 (64) count as bad frames too.
+        let long = modem.frame(1, Kind::Uih, &[b'x'; 100]);
+        for _ in 0..BAD_FRAME_BURST {
+            mux.on_tty(&long, later, &mut out);
+        }
         assert!(down(&out).unwrap().contains("bad multiplexer frames"));
         assert!(!mux.active());
         assert!(mux.bad_frames.len() <= BAD_FRAME_BURST);
@@ -1466,16 +1124,16 @@ pub(crate) mod tests {
         assert_eq!(at, t + KEEPALIVE_IDLE);
         mux.on_timer(at, &mut out);
         let frames = modem.frames(&out);
-        let Some(ControlMsg {
+        let Some(Message {
             command: true,
-            control: Control::Test(pattern),
+            body: Body::Test(pattern),
         }) = modem.control(&frames[0])
         else {
             panic!("{frames:?}")
         };
         out.clear();
         mux.on_tty(
-            &modem.control_frame(false, Control::Test(pattern)),
+            &modem.control_frame(false, Body::Test(pattern)),
             at,
             &mut out,
         );
@@ -1497,13 +1155,13 @@ pub(crate) mod tests {
             matches!(
                 probes.as_slice(),
                 [
-                    ControlMsg {
+                    Message {
                         command: true,
-                        control: Control::Test(_)
+                        body: Body::Test(_)
                     },
-                    ControlMsg {
+                    Message {
                         command: true,
-                        control: Control::Msc { dlci: 1, .. }
+                        body: Body::Msc(Msc { dlci: 1, .. })
                     }
                 ]
             ),
@@ -1534,13 +1192,13 @@ pub(crate) mod tests {
     fn a_cld_from_the_modem_is_answered_and_ends_it() {
         let (mut mux, mut modem, t) = up();
         let mut out = Vec::new();
-        mux.on_tty(&modem.control_frame(true, Control::Cld), t, &mut out);
+        mux.on_tty(&modem.control_frame(true, Body::Cld), t, &mut out);
         let frames = modem.frames(&out);
         assert_eq!(
             modem.control(&frames[0]),
-            Some(ControlMsg {
+            Some(Message {
                 command: false,
-                control: Control::Cld
+                body: Body::Cld
             })
         );
         assert!(down(&out).unwrap().contains("CLD"));
@@ -1551,12 +1209,18 @@ pub(crate) mod tests {
         let (mut mux, mut modem, t) = up();
         let mut out = Vec::new();
         mux.on_tty(
-            &modem.control_frame(true, Control::Test(b"hi".to_vec())),
+            &modem.control_frame(true, Body::Test(b"hi".to_vec())),
             t,
             &mut out,
         );
         mux.on_tty(
-            &modem.control_frame(true, Control::Other(0x33, vec![1])),
+            &modem.control_frame(
+                true,
+                Body::Other {
+                    kind: 0x31,
+                    value: vec![1],
+                },
+            ),
             t,
             &mut out,
         );
@@ -1568,26 +1232,26 @@ pub(crate) mod tests {
         assert_eq!(
             answers,
             vec![
-                ControlMsg {
+                Message {
                     command: false,
-                    control: Control::Test(b"hi".to_vec())
+                    body: Body::Test(b"hi".to_vec())
                 },
-                ControlMsg {
+                Message {
                     command: false,
-                    control: Control::Nsc(0x33)
+                    body: Body::Nsc(0x31)
                 }
             ]
         );
         // FCoff: nothing is sent (bounded), FCon: it goes.
         out.clear();
-        mux.on_tty(&modem.control_frame(true, Control::FcOff), t, &mut out);
+        mux.on_tty(&modem.control_frame(true, Body::FcOff), t, &mut out);
         assert!(!mux.accepts_data());
         out.clear();
         mux.send_data(&vec![1; DATA_QUEUE_MAX + 10], &mut out);
         mux.send_at(b"AT\r", &mut out);
         assert_eq!(out, vec![]);
         assert_eq!(mux.dropped(), 10);
-        mux.on_tty(&modem.control_frame(true, Control::FcOn), t, &mut out);
+        mux.on_tty(&modem.control_frame(true, Body::FcOn), t, &mut out);
         assert!(mux.accepts_data());
         let frames = modem.frames(&out);
         assert!(frames.contains(&uih(1, b"AT\r".to_vec())));
@@ -1599,17 +1263,7 @@ pub(crate) mod tests {
         assert_eq!(data, DATA_QUEUE_MAX);
         // MSC with FC for DLCI 2 holds data only.
         out.clear();
-        mux.on_tty(
-            &modem.control_frame(
-                true,
-                Control::Msc {
-                    dlci: 2,
-                    signals: signals::FC,
-                },
-            ),
-            t,
-            &mut out,
-        );
+        mux.on_tty(&modem.control_frame(true, msc(2, Msc::FC)), t, &mut out);
         assert!(!mux.accepts_data());
         mux.send_at(b"AT\r", &mut out);
         let frames = modem.frames(&out);
@@ -1623,7 +1277,7 @@ pub(crate) mod tests {
         let frames = modem.frames(&[Out::Tty(bytes)]);
         assert_eq!(frames[0], command(2, Kind::Disc));
         assert_eq!(frames[1], command(1, Kind::Disc));
-        assert_eq!(modem.control(&frames[2]).unwrap().control, Control::Cld);
+        assert_eq!(modem.control(&frames[2]).unwrap().body, Body::Cld);
         assert!(!mux.active());
         assert!(mux.close_now().is_empty());
         let (mut mux, _modem, _t) = up();
@@ -1634,9 +1288,9 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn the_cmux_adapter_speaks_27_010() {
+    fn the_frames_are_27_010() {
         let t = Instant::now();
-        let mut mux = Mux::new(CmuxCodec::new(cmux::DEFAULT_MAX_INFO), t);
+        let mut mux = Mux::new(t);
         let mut out = Vec::new();
         mux.start(127, t, &mut out);
         // SABM on DLCI 0 with P set, as 27.010 shows it.
@@ -1690,36 +1344,6 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn the_cmux_adapter_round_trips_control_messages() {
-        let codec = CmuxCodec::new(127);
-        for command in [true, false] {
-            for control in [
-                Control::Cld,
-                Control::Test(b"ping".to_vec()),
-                Control::Msc {
-                    dlci: 2,
-                    signals: signals::RTC | signals::RTR | signals::DV,
-                },
-                Control::FcOn,
-                Control::FcOff,
-                Control::Nsc(0x91),
-                Control::Pn(vec![1, 0, 0, 10, 127, 0, 3, 0]),
-                Control::Other(0x91, vec![5, 6]),
-            ] {
-                let msg = ControlMsg { command, control };
-                let info = codec.encode_control(&msg);
-                assert_eq!(
-                    codec.decode_control(&info),
-                    Some(msg.clone()),
-                    "{info:02x?}"
-                );
-            }
-        }
-        assert_eq!(codec.decode_control(&[]), None);
-        assert_eq!(codec.decode_control(&[0xC3, 0x05]), None);
-    }
-
-    #[test]
     fn random_tty_input_never_panics_and_stays_bounded() {
         // xorshift: the same bytes every run.
         let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -1731,7 +1355,7 @@ pub(crate) mod tests {
         };
         for round in 0..50 {
             let t = Instant::now();
-            let mut mux = Mux::new(CmuxCodec::new(cmux::DEFAULT_MAX_INFO), t);
+            let mut mux = Mux::new(t);
             let mut out = Vec::new();
             mux.start(1 + (next() % 300) as u32, t, &mut out);
             let mut now = t;
@@ -1795,7 +1419,7 @@ pub(crate) mod tests {
     fn at_bytes_held_over_the_bound_are_dropped_and_the_rest_go_plain_when_down() {
         let (mut mux, mut modem, t) = up();
         let mut out = Vec::new();
-        mux.on_tty(&modem.control_frame(true, Control::FcOff), t, &mut out);
+        mux.on_tty(&modem.control_frame(true, Body::FcOff), t, &mut out);
         out.clear();
         mux.send_at(&vec![b'A'; AT_QUEUE_MAX + 5], &mut out);
         assert_eq!(out, vec![]);
