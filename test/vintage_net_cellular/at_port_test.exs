@@ -252,6 +252,20 @@ defmodule VintageNetCellular.ATPortTest do
       assert {:ok, [_]} = ATPort.command(at, "AT+CSQ")
     end
 
+    test "a modem reset while multiplexing ends the multiplexer" do
+      sim = start_sim(["--uart", "--reset-ms", "100"])
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      :ok = ATPort.subscribe(at, "")
+      assert ATPort.command(at, "AT+CMUX=0") == {:ok, []}
+      :ok = ATPort.mux_start(at)
+      assert_receive {ATPort, ^at, {:mux_up, _data_tty}}, 5_000
+      _ = ATPort.command(at, "AT+CFUN=1,1", 2_000)
+      # The simulator's reset re-enumerates the device: the tty vanishes.
+      assert_receive {ATPort, ^at, {:mux_down, reason}}, 15_000
+      assert reason =~ "the tty closed"
+    end
+
     test "a frame holding an atom the VM does not know is logged, not crashed on" do
       sim = start_sim()
       at = start_at(tty: Simulator.ports(sim).at)
