@@ -124,6 +124,20 @@ defmodule VintageNetCellular.ATPort do
   preceded by `{VintageNetCellular.ATPort, server, :vanished}`.
   Subscribers are monitored and forgotten when they exit.
 
+  ## The multiplexer (CMUX)
+
+  On a modem wired over one UART, `mux_start/2` (after the modem answered
+  `OK` to `AT+CMUX=0,...` on the plain port) makes the port program run the
+  3GPP TS 27.010 basic-mode multiplexer on the tty: commands then travel on
+  DLCI 1, and DLCI 2 is offered on a pty for pppd. Subscribers get
+  `{VintageNetCellular.ATPort, server, {:mux_up, data_tty}}` (the pty slave
+  path for pppd) and, when it ends (on `mux_stop/1`, or because the modem
+  stopped answering, sent bad frames or dropped a channel),
+  `{VintageNetCellular.ATPort, server, {:mux_down, reason}}`; commands then
+  travel on the plain tty again. `mux_stop/1` while no multiplexer runs writes
+  a close-down anyway, which a modem in AT mode ignores: send it after a
+  restart when an earlier program may have left the modem multiplexing.
+
   ## Missing ttys and crashes
 
   While the tty is missing the port program retries with backoff (100 ms
@@ -293,6 +307,23 @@ defmodule VintageNetCellular.ATPort do
     GenServer.call(server, {:unsubscribe, self(), prefix})
   end
 
+  @doc """
+  Starts the multiplexer on the open tty (see "The multiplexer" above); `n1`
+  is the largest frame information field, as given to `AT+CMUX`. The outcome
+  arrives as a `{:mux_up, data_tty}` or `{:mux_down, reason}` status message.
+  """
+  @spec mux_start(server(), pos_integer()) :: :ok | {:error, :closed}
+  def mux_start(server, n1 \\ 127) when is_integer(n1) and n1 in 1..32_768 do
+    GenServer.call(server, {:mux, {:mux_start, n1}})
+  end
+
+  @doc """
+  Closes the multiplexer down, leaving the modem in plain AT mode; a
+  `{:mux_down, reason}` status message follows.
+  """
+  @spec mux_stop(server()) :: :ok | {:error, :closed}
+  def mux_stop(server), do: GenServer.call(server, {:mux, :mux_stop})
+
   @doc "Whether the tty is open right now."
   @spec status(server()) :: :opened | :closed
   def status(server), do: GenServer.call(server, :status)
@@ -419,6 +450,14 @@ defmodule VintageNetCellular.ATPort do
       # The program just died; its exit_status message is on its way.
       {:reply, {:error, :closed}, state}
     end
+  end
+
+  def handle_call({:mux, _request}, _from, %{port: nil} = state), do: {:reply, {:error, :closed}, state}
+
+  def handle_call({:mux, request}, _from, state) do
+    if send_frame(state.port, :erlang.term_to_binary(request)),
+      do: {:reply, :ok, state},
+      else: {:reply, {:error, :closed}, state}
   end
 
   def handle_call({:subscribe, pid, prefix}, _from, state) do
@@ -593,6 +632,16 @@ defmodule VintageNetCellular.ATPort do
 
   defp handle_event({:log, level, target, message}, state) do
     Logger.log(level, fn -> "#{target} #{state.path}: #{message}" end)
+    state
+  end
+
+  defp handle_event({:mux_up, data_tty}, state) when is_binary(data_tty) do
+    notify_all(state, {:mux_up, data_tty})
+    state
+  end
+
+  defp handle_event({:mux_down, reason}, state) when is_binary(reason) do
+    notify_all(state, {:mux_down, reason})
     state
   end
 

@@ -217,6 +217,55 @@ defmodule VintageNetCellular.ATPortTest do
       assert from_rust == Enum.map(VintageNetCellular.ATPort.Atoms.all(), &Atom.to_string/1)
     end
 
+    test "mux_stop/1 with no multiplexer running writes a close-down blind; AT still works" do
+      sim = start_sim()
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      :ok = ATPort.subscribe(at, "")
+      assert ATPort.mux_stop(at) == :ok
+      assert_receive {ATPort, ^at, {:mux_down, reason}}, 5_000
+      assert reason =~ "blind"
+      assert ATPort.command(at, "AT") == {:ok, []}
+    end
+
+    test "over one UART: AT+CMUX=0, mux_start/2, AT on DLCI 1 and a dial on the data pty, mux_stop/1" do
+      sim = start_sim(["--uart", "--register-after-ms", "0", "--provisioned", "internet"])
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      :ok = ATPort.subscribe(at, "")
+      assert ATPort.command(at, "AT+CMUX=0") == {:ok, []}
+      assert ATPort.mux_start(at, 127) == :ok
+      assert_receive {ATPort, ^at, {:mux_up, data_tty}}, 5_000
+      assert {:ok, [csq]} = ATPort.command(at, "AT+CSQ")
+      assert csq =~ "+CSQ:"
+
+      # The data channel is the modem's second interpreter: it dials.
+      {:ok, data} = ATPort.start_link(tty: data_tty)
+      wait_until_open(data)
+      assert {:ok, {:connect, _}} = dial(data, 20)
+      # AT still answers while the data channel is connected.
+      assert {:ok, [_]} = ATPort.command(at, "AT+CSQ")
+      stop_quietly(data)
+
+      assert ATPort.mux_stop(at) == :ok
+      assert_receive {ATPort, ^at, {:mux_down, "stopped"}}, 5_000
+      assert {:ok, [_]} = ATPort.command(at, "AT+CSQ")
+    end
+
+    test "a modem reset while multiplexing ends the multiplexer" do
+      sim = start_sim(["--uart", "--reset-ms", "100"])
+      at = start_at(tty: Simulator.ports(sim).at)
+      wait_until_open(at)
+      :ok = ATPort.subscribe(at, "")
+      assert ATPort.command(at, "AT+CMUX=0") == {:ok, []}
+      :ok = ATPort.mux_start(at)
+      assert_receive {ATPort, ^at, {:mux_up, _data_tty}}, 5_000
+      _ = ATPort.command(at, "AT+CFUN=1,1", 2_000)
+      # The simulator's reset re-enumerates the device: the tty vanishes.
+      assert_receive {ATPort, ^at, {:mux_down, reason}}, 15_000
+      assert reason =~ "the tty closed"
+    end
+
     test "a frame holding an atom the VM does not know is logged, not crashed on" do
       sim = start_sim()
       at = start_at(tty: Simulator.ports(sim).at)

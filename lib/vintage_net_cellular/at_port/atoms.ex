@@ -25,6 +25,7 @@ defmodule VintageNetCellular.ATPort.Atoms do
     dl_bandwidth dlbw dst earfcn ec_gsm_iot ecio ecno emergency_only empty err error eutra_5gcn
     eutra_nr eutran eutran_nb_s1 extra_field facility fields format gsm gsm_compact gsm_egprs hardware
     hour iccid info invalid_field invalid_utf8 lac log mcc message minute missing_field mnc mode month
+    mux_down mux_start mux_stop mux_up
     ng_ran no_answer no_carrier no_dialtone no_prefix none not_inserted not_ready not_registered
     nr_5gcn ok open opened operation_mode operator other overflow pap pap_or_chap pci pdp_type
     periodic_tau ph_corp_pin ph_corp_puk ph_fsim_pin ph_fsim_puk ph_net_pin ph_net_puk ph_netsub_pin

@@ -34,7 +34,12 @@ fn every_corpus_input_passes_its_target() {
 fn protocol_seeds_decode() {
     use cellular_core::protocol::{Event, FrameReader, Request};
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/protocol");
-    for (file, request) in [("requests", true), ("events", false)] {
+    for (file, request, count) in [
+        ("requests", true, 4),
+        ("events", false, 4),
+        ("mux_requests", true, 2),
+        ("mux_events", false, 2),
+    ] {
         let data = std::fs::read(dir.join(file)).unwrap();
         let mut reader = FrameReader::new(1 << 20);
         reader.push(&data[1..]);
@@ -47,7 +52,7 @@ fn protocol_seeds_decode() {
             }
             n += 1;
         }
-        assert_eq!(n, 4, "{file}");
+        assert_eq!(n, count, "{file}");
     }
     let datagram = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/ppp_event/ip_up_datagram"),

@@ -121,6 +121,10 @@ pub const ATOMS: &[&str] = &[
     "mnc",
     "mode",
     "month",
+    "mux_down",
+    "mux_start",
+    "mux_stop",
+    "mux_up",
     "ng_ran",
     "no_answer",
     "no_carrier",
@@ -274,6 +278,18 @@ pub enum Request {
     /// Close the tty and stop retrying; the program stays up until stdin
     /// closes.
     Close,
+    /// Start the 3GPP TS 27.010 multiplexer (CMUX, basic mode) on the open
+    /// tty. Sent after the modem answered `OK` to `AT+CMUX=0,...` on the
+    /// plain port. `n1` is the largest information field of a frame (the N1
+    /// of the `AT+CMUX` command). The port answers [`Event::MuxUp`] (AT
+    /// commands then travel on DLCI 1) or [`Event::MuxDown`].
+    MuxStart { n1: u32 },
+    /// Close the multiplexer down (DISC of the channels, CLD), leaving the
+    /// modem in plain AT mode; answered [`Event::MuxDown`]. When no
+    /// multiplexer runs, a close-down is still written blind (harmless to a
+    /// modem in AT mode): send it after [`Request::Open`] when an earlier
+    /// program may have left the modem multiplexing.
+    MuxStop,
 }
 
 /// The bounds of one port program session, sent with [`Request::Open`].
@@ -377,6 +393,12 @@ pub enum Event {
         target: String,
         message: String,
     },
+    /// The multiplexer is up: AT commands travel on DLCI 1, and `data_tty`
+    /// (a pty slave) carries DLCI 2, for pppd
+    MuxUp { data_tty: String },
+    /// The multiplexer is down (on request, or for `reason`); AT commands
+    /// travel on the plain tty again
+    MuxDown { reason: String },
 }
 
 /// A frame that could not be decoded.
@@ -439,6 +461,7 @@ impl Request {
     ///   urc_per_second}` (see [`Limits`])
     /// * `{:command, id, text, timeout_ms}` and `{:raw, id, text, timeout_ms}`
     /// * `:close`
+    /// * `{:mux_start, n1}` and `:mux_stop`
     pub fn to_value(&self) -> Value {
         match self {
             Request::Open {
@@ -489,6 +512,8 @@ impl Request {
                 (*timeout_ms).into(),
             ]),
             Request::Close => Value::Atom("close"),
+            Request::MuxStart { n1 } => Value::Tuple(vec![Value::Atom("mux_start"), (*n1).into()]),
+            Request::MuxStop => Value::Atom("mux_stop"),
         }
     }
 
@@ -496,9 +521,14 @@ impl Request {
     pub fn from_value(value: &Value) -> Result<Request, String> {
         let items = match value {
             Value::Atom("close") => return Ok(Request::Close),
+            Value::Atom("mux_stop") => return Ok(Request::MuxStop),
             Value::Tuple(items) => items.as_slice(),
             _ => {
-                return Err("expected :close, {:open, ...}, {:command, ...} or {:raw, ...}".into())
+                return Err(
+                    "expected :close, :mux_stop, {:open, ...}, {:command, ...}, {:raw, ...} \
+                     or {:mux_start, n1}"
+                        .into(),
+                )
             }
         };
         match items {
@@ -549,6 +579,10 @@ impl Request {
                     }
                 })
             }
+            [Value::Atom("mux_start"), n1] => match int::<u32>(n1, "n1")? {
+                0 => Err("n1 must be a positive integer".into()),
+                n1 => Ok(Request::MuxStart { n1 }),
+            },
             [Value::Atom("open"), ..] => Err(
                 "{:open, path, speed, flow_control, drain_ms, urc_prefixes, limits, drain_first}"
                     .into(),
@@ -657,6 +691,12 @@ impl Event {
                 target: string(target, "target")?,
                 message: string(message, "message")?,
             }),
+            [Value::Atom("mux_up"), tty] => Ok(Event::MuxUp {
+                data_tty: string(tty, "data_tty")?,
+            }),
+            [Value::Atom("mux_down"), reason] => Ok(Event::MuxDown {
+                reason: string(reason, "reason")?,
+            }),
             _ => Err("unknown event".into()),
         }
     }
@@ -671,6 +711,7 @@ impl Event {
     /// * `{:urcs, [{line, parsed}, ...]}`, URCs in a row, oldest first
     /// * `{:overflow, dropped}`, `{:urcs_shed, count}`
     /// * `{:log, level, target, message}`, level `:error | :warning | :info | :debug`
+    /// * `{:mux_up, data_tty}`, `{:mux_down, reason}`
     pub fn to_value(&self) -> Value {
         let t = |items: Vec<Value>| Value::Tuple(items);
         match self {
@@ -722,6 +763,8 @@ impl Event {
                 target.as_str().into(),
                 message.as_str().into(),
             ]),
+            Event::MuxUp { data_tty } => t(vec![Value::Atom("mux_up"), data_tty.as_str().into()]),
+            Event::MuxDown { reason } => t(vec![Value::Atom("mux_down"), reason.as_str().into()]),
         }
     }
 }
@@ -995,6 +1038,12 @@ mod tests {
                 target: "cellular_port".into(),
                 message: "hello".into(),
             },
+            Event::MuxUp {
+                data_tty: "/dev/pts/3".into(),
+            },
+            Event::MuxDown {
+                reason: "the modem stopped answering".into(),
+            },
         ]
     }
 
@@ -1036,6 +1085,8 @@ mod tests {
                 timeout_ms: 5000,
             },
             Request::Close,
+            Request::MuxStart { n1: 127 },
+            Request::MuxStop,
             Request::Open {
                 path: "/dev/ttyACM0".into(),
                 speed: 9600,
@@ -1094,6 +1145,8 @@ mod tests {
                 1u32.into(),
             ]),
             Value::Tuple(vec![Value::Atom("raw"), Value::Int(1), "x".into()]),
+            Value::Tuple(vec![Value::Atom("mux_start"), Value::Int(0)]),
+            Value::Tuple(vec![Value::Atom("mux_start"), "127".into()]),
         ];
         for term in wrong {
             let err = Request::decode(&etf::encode(&term)).unwrap_err();

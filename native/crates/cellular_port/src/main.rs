@@ -31,6 +31,28 @@
 //!   URC and response line goes out parsed beside its raw text.
 //!   `cellular_port --atoms` prints every atom a frame may hold.
 //!
+//! # The multiplexer (CMUX)
+//!
+//! On a modem wired over one UART, `MuxStart` (sent once the modem answered
+//! `OK` to `AT+CMUX=0,...` on the plain tty) starts the 3GPP TS 27.010
+//! basic-mode multiplexer here, in userspace (many Nerves kernels lack
+//! `CONFIG_N_GSM`): `mux` decides, `cellular_core::cmux` encodes and
+//! decodes. A pty pair is made first; once DLCI 0, 1 and 2 are open,
+//! `MuxUp { data_tty }` names its slave for pppd. The session keeps running,
+//! its bytes carried on DLCI 1; DLCI 2 is pumped to and from the pty master
+//! (read only while the multiplexer takes data: flow control holds pppd in
+//! the kernel's pty buffer). `MuxDown { reason }` reports the end, on
+//! `MuxStop` or a failure (`mux` lists them); the pty is then closed (pppd
+//! sees a hang-up) and the session talks on the plain tty again.
+//!
+//! The modem is left in plain AT mode whenever the program can: `MuxStop`
+//! closes the channels and the multiplexer in order; `Close`, a new `Open`,
+//! the end of stdin and SIGTERM write the close-down frames at once (DISC 2,
+//! DISC 1, CLD, DISC 0; at most [`CLOSE_DOWN_WAIT`]) before the tty closes.
+//! A program killed outright cannot: the next one should then be sent
+//! `MuxStop` right after `Open`, which with no multiplexer running writes a
+//! close-down blind (CLD, DISC 0), harmless to a modem in AT mode.
+//!
 //! # Bounded memory
 //!
 //! Whatever the modem or the BEAM sends, the program's memory is bounded:
@@ -45,7 +67,10 @@
 //!   and the surplus shed (see `session`);
 //! * requests: stdin is read into one fixed buffer; the frame reader holds at
 //!   most one frame of [`MAX_FRAME`] plus one read; the command queue holds at
-//!   most `max_queue` commands (more are answered `QueueFull`).
+//!   most `max_queue` commands (more are answered `QueueFull`);
+//! * the multiplexer holds one frame in its decoder (N1 + a few octets) and
+//!   bounded AT and data queues (`mux`); data for a pty nobody reads is
+//!   dropped once the kernel's pty buffer is full.
 
 // Unsafe code here is limited to FFI and fd handling; each block states why it is sound.
 #![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
@@ -53,8 +78,10 @@
 #[macro_use]
 mod log;
 mod dial;
+mod mux;
 mod notify;
 mod output;
+mod pty;
 mod session;
 mod sys;
 mod tty;
@@ -62,10 +89,12 @@ mod uevents;
 
 use cellular_core::engine::Config;
 use cellular_core::protocol::{Event, FrameReader, Level, Reply, Request};
+use mux::{Mux, Out};
 use serialport::TTYPort;
 use session::{Action, Session};
 use std::collections::VecDeque;
 use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 use tokio::io::unix::AsyncFd;
 
@@ -79,6 +108,8 @@ const MAX_FRAME: usize = 1 << 20;
 /// The size of each read from the tty and from stdin.
 const READ_BUF: usize = 16 * 1024;
 const PANIC_EXIT: i32 = 70;
+/// How long the close-down of the multiplexer may take when the program ends.
+const CLOSE_DOWN_WAIT: Duration = Duration::from_millis(500);
 
 fn main() {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -153,6 +184,10 @@ struct Port {
     retry_at: Option<Instant>,
     backoff: Duration,
     last_failure: Option<String>,
+    /// The CMUX multiplexer on the tty (off unless `MuxStart`; see `mux`)
+    mux: Mux,
+    /// The data channel's pty while the multiplexer runs
+    pty: Option<pty::Pty>,
 }
 
 impl Port {
@@ -165,6 +200,8 @@ impl Port {
             retry_at: None,
             backoff: FIRST_RETRY,
             last_failure: None,
+            mux: Mux::new(Instant::now()),
+            pty: None,
         }
     }
 
@@ -174,9 +211,13 @@ impl Port {
 
     fn next_deadline(&self) -> Option<Instant> {
         let session = self.session.as_ref().and_then(Session::next_deadline);
-        [session, self.retry_at].into_iter().flatten().min()
+        [session, self.retry_at, self.mux.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
+    #[inline(never)]
     fn handle(&mut self, request: Request, now: Instant, out: &mut Vec<Action>) {
         match request {
             Request::Open {
@@ -188,6 +229,7 @@ impl Port {
                 limits,
                 drain_first,
             } => {
+                self.leave_mux_now("the tty was opened again on request", out);
                 self.close(out, None);
                 self.drain_first = drain_first;
                 let config = Config {
@@ -219,11 +261,111 @@ impl Port {
                 timeout_ms,
             } => self.submit(id, text, true, timeout_ms, now, out),
             Request::Close => {
+                self.leave_mux_now("closed on request", out);
                 self.close(out, Some("closed on request"));
                 self.settings = None;
                 self.session = None;
             }
+            Request::MuxStart { n1 } => self.mux_start(n1, now, out),
+            Request::MuxStop => {
+                let mut mo = Vec::new();
+                self.mux.stop(now, &mut mo);
+                self.absorb(mo, now, out);
+            }
         }
+    }
+
+    fn mux_start(&mut self, n1: u32, now: Instant, out: &mut Vec<Action>) {
+        if self.mux.active() {
+            log_warn!("MuxStart while the multiplexer runs; ignored");
+            return;
+        }
+        if self.tty.is_none() {
+            out.push(Action::Emit(Event::MuxDown {
+                reason: "the tty is not open".into(),
+            }));
+            return;
+        }
+        match pty::Pty::open() {
+            Ok(pty) => {
+                log_info!(
+                    "{}: starting the multiplexer (N1 {n1}), data on {}",
+                    self.path(),
+                    pty.path()
+                );
+                self.pty = Some(pty);
+                let mut mo = Vec::new();
+                self.mux.start(n1, now, &mut mo);
+                self.absorb(mo, now, out);
+            }
+            Err(e) => out.push(Action::Emit(Event::MuxDown {
+                reason: format!("cannot create the data pty: {e}"),
+            })),
+        }
+    }
+
+    /// Carries out what the multiplexer asked: AT payload to the session,
+    /// frames to the tty, data to the pty, `Up`/`Down` to the BEAM.
+    #[inline(never)]
+    fn absorb(&mut self, mo: Vec<Out>, now: Instant, out: &mut Vec<Action>) {
+        for o in mo {
+            match o {
+                Out::Tty(bytes) => out.push(Action::WriteTty(bytes)),
+                Out::At(bytes) => {
+                    if let Some(session) = &mut self.session {
+                        session.on_bytes(&bytes, now, out);
+                    }
+                }
+                Out::Data(bytes) => out.push(Action::WritePty(bytes)),
+                Out::Up => {
+                    let data_tty = self.pty.as_ref().map_or("", |p| p.path()).to_owned();
+                    log_info!("{}: multiplexer up; data on {data_tty}", self.path());
+                    out.push(Action::Emit(Event::MuxUp { data_tty }));
+                }
+                Out::Down { reason } => {
+                    log_info!(
+                        "{}: multiplexer down: {reason} ({} bytes dropped over the queue \
+                         bounds so far)",
+                        self.path(),
+                        self.mux.dropped()
+                    );
+                    self.drop_pty();
+                    out.push(Action::Emit(Event::MuxDown { reason }));
+                }
+            }
+        }
+    }
+
+    fn drop_pty(&mut self) {
+        if let Some(pty) = self.pty.take() {
+            if pty.dropped > 0 {
+                log_debug!(
+                    "{} bytes for {} were dropped (full)",
+                    pty.dropped,
+                    pty.path()
+                );
+            }
+        }
+    }
+
+    /// The program or the tty is going away with the multiplexer running:
+    /// the close-down frames are written at once (best effort, waiting at
+    /// most [`CLOSE_DOWN_WAIT`]), leaving the modem in AT mode.
+    #[inline(never)]
+    fn leave_mux_now(&mut self, reason: &str, out: &mut Vec<Action>) {
+        if !self.mux.active() {
+            return;
+        }
+        let bytes = self.mux.close_now();
+        if let Some(fd) = &self.tty {
+            if let Err(e) = sys::write_within(fd.get_ref().as_raw_fd(), &bytes, CLOSE_DOWN_WAIT) {
+                log_warn!("{}: cannot write the close-down: {e}", self.path());
+            }
+        }
+        self.drop_pty();
+        out.push(Action::Emit(Event::MuxDown {
+            reason: reason.to_owned(),
+        }));
     }
 
     fn submit(
@@ -300,6 +442,10 @@ impl Port {
                 }));
             }
         }
+        let mut mo = Vec::new();
+        self.mux
+            .tty_lost(reason.unwrap_or("closed to reopen"), &mut mo);
+        self.absorb(mo, Instant::now(), out);
         if let Some(session) = &mut self.session {
             session.closed(out);
         }
@@ -321,6 +467,7 @@ impl Port {
         self.retry_at = Some(now + FIRST_RETRY);
     }
 
+    #[inline(never)]
     fn on_timer(&mut self, now: Instant, out: &mut Vec<Action>) {
         if self.retry_at.is_some_and(|at| now >= at) {
             self.try_open(now, out);
@@ -328,18 +475,49 @@ impl Port {
         if let Some(session) = &mut self.session {
             session.on_timer(now, out);
         }
+        let mut mo = Vec::new();
+        self.mux.on_timer(now, &mut mo);
+        self.absorb(mo, now, out);
     }
 
+    #[inline(never)]
     fn on_tty(&mut self, result: std::io::Result<usize>, buf: &[u8], out: &mut Vec<Action>) {
         let now = Instant::now();
         match result {
             Ok(0) => self.vanished("end of file".into(), now, out),
+            Ok(n) if self.mux.active() => {
+                let mut mo = Vec::new();
+                self.mux.on_tty(&buf[..n], now, &mut mo);
+                self.absorb(mo, now, out);
+            }
             Ok(n) => {
                 if let Some(session) = &mut self.session {
                     session.on_bytes(&buf[..n], now, out);
                 }
             }
             Err(e) => self.vanished(describe(&e), now, out),
+        }
+    }
+
+    /// Bytes pppd wrote to the data pty.
+    #[inline(never)]
+    fn on_pty(&mut self, result: std::io::Result<usize>, buf: &[u8], out: &mut Vec<Action>) {
+        match result {
+            Ok(n) if n > 0 => {
+                let mut mo = Vec::new();
+                self.mux.send_data(&buf[..n], &mut mo);
+                self.absorb(mo, Instant::now(), out);
+            }
+            // The program holds the slave open, so neither is expected; the
+            // pty is given up rather than polled in a loop.
+            Ok(_) => {
+                log_warn!("the data pty reads as closed; no more data from it");
+                self.drop_pty();
+            }
+            Err(e) => {
+                log_warn!("the data pty failed ({e}); no more data from it");
+                self.drop_pty();
+            }
         }
     }
 
@@ -354,7 +532,25 @@ impl Port {
         while let Some(action) = queue.pop_front() {
             match action {
                 Action::Emit(event) => events.push(event),
-                Action::Write(bytes) => {
+                Action::Write(bytes) if self.mux.active() => {
+                    // The session's bytes, framed for DLCI 1; the frames go
+                    // next, before the rest of the queue.
+                    let mut mo = Vec::new();
+                    self.mux.send_at(&bytes, &mut mo);
+                    let mut more = Vec::new();
+                    self.absorb(mo, Instant::now(), &mut more);
+                    for action in more.into_iter().rev() {
+                        queue.push_front(action);
+                    }
+                }
+                Action::WritePty(bytes) => {
+                    if let Some(pty) = &mut self.pty {
+                        if let Err(e) = pty.write(&bytes) {
+                            log_warn!("{}: {e}", pty.path());
+                        }
+                    }
+                }
+                Action::Write(bytes) | Action::WriteTty(bytes) => {
                     output::emit_all(&std::mem::take(&mut events));
                     let Some(fd) = &self.tty else {
                         continue;
@@ -379,6 +575,19 @@ impl Port {
     }
 }
 
+/// Returns once SIGTERM came.
+async fn terminated(signal: Option<&AsyncFd<sys::SigtermFd>>) {
+    // One signalfd_siginfo.
+    let mut buf = [0u8; 128];
+    if let Some(fd) = signal {
+        if matches!(sys::read_ready(fd, &mut buf).await, Ok(n) if n > 0) {
+            return;
+        }
+    }
+    // No signalfd, or it failed: SIGTERM then ends the program as usual.
+    std::future::pending().await
+}
+
 fn describe(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(libc::EIO) => format!("EIO: {e}"),
@@ -391,6 +600,14 @@ fn describe(e: &std::io::Error) -> String {
 async fn read_tty(tty: Option<&AsyncFd<TTYPort>>, buf: &mut [u8]) -> std::io::Result<usize> {
     match tty {
         Some(fd) => sys::read_ready(fd, buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Reads the data pty when the multiplexer takes data.
+async fn read_pty(pty: Option<&pty::Pty>, buf: &mut [u8]) -> std::io::Result<usize> {
+    match pty {
+        Some(pty) => sys::read_ready(pty.master(), buf).await,
         None => std::future::pending().await,
     }
 }
@@ -421,11 +638,25 @@ async fn run() -> i32 {
     let mut out = Vec::new();
     let mut stdin_buf = vec![0u8; READ_BUF];
     let mut tty_buf = vec![0u8; READ_BUF];
+    let mut pty_buf = vec![0u8; READ_BUF];
+    // SAFETY: the SigtermFd owns its fd and keeps it open until it is
+    // dropped, which happens only when the AsyncFd is dropped.
+    let sigterm = match sys::SigtermFd::new().and_then(|fd| Ok(unsafe { AsyncFd::register(fd) }?)) {
+        Ok(fd) => Some(fd),
+        Err(e) => {
+            log_warn!("cannot catch SIGTERM: {e}");
+            None
+        }
+    };
     loop {
         let deadline = port.next_deadline();
+        let pty = port.pty.as_ref().filter(|_| port.mux.accepts_data());
         tokio::select! {
             read = sys::read_ready(&stdin, &mut stdin_buf) => match read {
-                Ok(0) => return 0,
+                Ok(0) => {
+                    port.leave_mux_now("the program ended", &mut Vec::new());
+                    return 0;
+                }
                 Ok(n) => {
                     frames.push(&stdin_buf[..n]);
                     loop {
@@ -437,6 +668,7 @@ async fn run() -> i32 {
                             Ok(None) => break,
                             Err(e) => {
                                 log_error!("control channel broken: {e}");
+                                port.leave_mux_now("the program ended", &mut Vec::new());
                                 return 2;
                             }
                         }
@@ -444,10 +676,16 @@ async fn run() -> i32 {
                 }
                 Err(e) => {
                     eprintln!("cellular_port: stdin: {e}");
+                    port.leave_mux_now("the program ended", &mut Vec::new());
                     return 1;
                 }
             },
             read = read_tty(port.tty.as_ref(), &mut tty_buf) => port.on_tty(read, &tty_buf, &mut out),
+            read = read_pty(pty, &mut pty_buf) => port.on_pty(read, &pty_buf, &mut out),
+            _ = terminated(sigterm.as_ref()) => {
+                port.leave_mux_now("the program ended", &mut Vec::new());
+                return 0;
+            }
             _ = sleep_until(deadline) => port.on_timer(Instant::now(), &mut out),
         }
         port.perform(&mut out).await;

@@ -111,10 +111,15 @@ impl UrcBucket {
 /// What the owner of a session must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Write these bytes to the tty
+    /// Write these bytes to the tty (through the multiplexer when it runs)
     Write(Vec<u8>),
     /// Send this event to Elixir
     Emit(Event),
+    /// Write these bytes to the tty as they are (multiplexer frames; `main`'s
+    /// own, never a session's)
+    WriteTty(Vec<u8>),
+    /// Write these bytes to the data pty (`main`'s own)
+    WritePty(Vec<u8>),
 }
 
 #[derive(Debug)]

@@ -73,6 +73,78 @@ pub async fn write_all<T: AsRawFd>(fd: &AsyncFd<T>, mut bytes: &[u8]) -> io::Res
     Ok(())
 }
 
+/// Writes all of `bytes` to a non-blocking `fd`, waiting for room, within
+/// `limit` (for the last words before the program ends, outside tokio).
+/// Then waits (within the same limit) for the tty to send them.
+pub fn write_within(fd: RawFd, mut bytes: &[u8], limit: std::time::Duration) -> io::Result<()> {
+    let deadline = std::time::Instant::now() + limit;
+    while !bytes.is_empty() {
+        match write(fd, bytes) {
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return Err(io::Error::from(io::ErrorKind::TimedOut));
+                }
+                poll_one(fd, libc::POLLOUT, left)?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    loop {
+        let mut queued: libc::c_int = 0;
+        // SAFETY: TIOCOUTQ writes one int through the pointer.
+        if unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut queued) } != 0 || queued <= 0 {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// SIGTERM as a pollable fd (`signalfd(2)`): blocked for the (one-thread)
+/// program, so it arrives only through the fd. Cheaper than tokio's signal
+/// driver in the program's size.
+pub struct SigtermFd(std::os::fd::OwnedFd);
+
+impl SigtermFd {
+    /// Blocks SIGTERM and opens its signalfd (non-blocking).
+    pub fn new() -> io::Result<SigtermFd> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: sigset_t is plain data; sigemptyset initialises it next.
+        let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid sigset_t and a valid signal number.
+        unsafe {
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGTERM);
+        }
+        // SAFETY: a valid set; the old mask is not wanted (null).
+        let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+        if rc != 0 {
+            return Err(io::Error::from_raw_os_error(rc));
+        }
+        // SAFETY: a valid set and flags; returns a new fd or -1.
+        let fd = unsafe { libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) };
+        if fd < 0 {
+            let err = io::Error::last_os_error();
+            // SAFETY: as above; SIGTERM is delivered normally again.
+            unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+            return Err(err);
+        }
+        // SAFETY: `fd` is a new fd that nothing else owns.
+        Ok(SigtermFd(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
+    }
+}
+
+impl AsRawFd for SigtermFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
 /// Standard input as a pollable fd.
 pub struct Stdin;
 

@@ -3,6 +3,10 @@
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+use cellular_core::cmux::{
+    self,
+    control::{Body, Message},
+};
 use cellular_core::protocol::{
     frame, Event, FlowControl, FrameReader, Level, Limits, Reply, Request, ATOMS,
 };
@@ -551,4 +555,336 @@ fn a_line_flood_during_a_command_ends_it_too_large_and_nothing_else_is_lost() {
     modem.expect_command("AT+CSQ");
     modem.reply(b"\r\n+CSQ: 17,99\r\n\r\nOK\r\n");
     assert_eq!(port.next(), response(2, ok(&["+CSQ: 17,99"])));
+}
+
+/// The modem's side of the multiplexer over the fake modem's pty, from
+/// `cellular_core::cmux`: opens channels it is asked to, answers control
+/// commands, and hands the UIH payloads of DLCI 1 and 2 to the test.
+struct MuxModem {
+    decoder: cmux::Decoder,
+    /// (dlci, payload) of UIH frames on DLCI 1 and 2, in order
+    payloads: Vec<(u8, Vec<u8>)>,
+    /// Every frame the port sent
+    frames: Vec<cmux::Frame>,
+}
+
+impl MuxModem {
+    fn new() -> MuxModem {
+        MuxModem {
+            decoder: cmux::Decoder::new(127),
+            payloads: Vec::new(),
+            frames: Vec::new(),
+        }
+    }
+
+    fn send(&self, modem: &mut Modem, frame: cmux::Frame) {
+        let mut bytes = Vec::new();
+        cmux::encode(&frame, 127, &mut bytes).unwrap();
+        modem.reply(&bytes);
+    }
+
+    /// Reads and answers for `wait`.
+    fn pump(&mut self, modem: &mut Modem, wait: Duration) {
+        let deadline = Instant::now() + wait;
+        let mut buf = [0u8; 1024];
+        while Instant::now() < deadline {
+            let n = match modem.master.read(&mut buf) {
+                Ok(n) => n,
+                Err(_) => continue,
+            };
+            let mut events = Vec::new();
+            self.decoder.feed(&buf[..n], &mut events);
+            for event in events {
+                let cmux::Event::Frame(frame) = event else {
+                    panic!("the port sent a bad frame: {event:?}");
+                };
+                self.frames.push(frame.clone());
+                match frame.kind {
+                    cmux::Kind::Sabm | cmux::Kind::Disc => self.send(
+                        modem,
+                        cmux::Frame::empty(frame.dlci, cmux::Kind::Ua, true, true),
+                    ),
+                    cmux::Kind::Uih if frame.dlci == 0 => {
+                        for msg in Message::decode_all(&frame.info).unwrap() {
+                            if msg.command {
+                                let answer = Message::response(msg.body).encode();
+                                self.send(modem, cmux::Frame::uih(0, true, answer));
+                            }
+                        }
+                    }
+                    cmux::Kind::Uih => self.payloads.push((frame.dlci, frame.info)),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Pumps until the payloads of `dlci` add up to `expected`.
+    fn expect(&mut self, modem: &mut Modem, dlci: u8, expected: &[u8]) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let got: Vec<u8> = self
+                .payloads
+                .iter()
+                .filter(|(d, _)| *d == dlci)
+                .flat_map(|(_, p)| p.clone())
+                .collect();
+            if got == expected {
+                self.payloads.retain(|(d, _)| *d != dlci);
+                return;
+            }
+            assert!(
+                Instant::now() < deadline && expected.starts_with(&got),
+                "DLCI {dlci}: got {:?}",
+                String::from_utf8_lossy(&got)
+            );
+            self.pump(modem, Duration::from_millis(50));
+        }
+    }
+}
+
+#[test]
+fn the_multiplexer_carries_at_on_dlci_1_and_data_through_a_pty_then_closes_down() {
+    let mut modem = Modem::new();
+    let mut port = Harness::start();
+    port.open(&modem.path);
+    assert!(matches!(port.next(), Event::Opened { .. }));
+    port.command(1, "AT+CMUX=0,0,5,127", 2000);
+    modem.expect_command("AT+CMUX=0,0,5,127");
+    modem.reply(b"\r\nOK\r\n");
+    assert_eq!(port.next(), response(1, ok(&[])));
+
+    port.send(Request::MuxStart { n1: 127 });
+    let mut mux = MuxModem::new();
+    let data_tty = loop {
+        mux.pump(&mut modem, Duration::from_millis(50));
+        match port.next_within(Duration::from_millis(10)) {
+            Some(Event::MuxUp { data_tty }) => break data_tty,
+            Some(other) => panic!("{other:?}"),
+            None => {}
+        }
+    };
+    let opened: Vec<u8> = mux
+        .frames
+        .iter()
+        .filter(|f| f.kind == cmux::Kind::Sabm)
+        .map(|f| f.dlci)
+        .collect();
+    assert_eq!(opened, vec![0, 1, 2]);
+
+    // AT on DLCI 1.
+    port.command(2, "AT+CSQ", 2000);
+    mux.expect(&mut modem, 1, b"AT+CSQ\r");
+    mux.send(
+        &mut modem,
+        cmux::Frame::uih(1, false, b"\r\n+CSQ: 20,99\r\n\r\nOK\r\n".to_vec()),
+    );
+    assert_eq!(port.next(), response(2, ok(&["+CSQ: 20,99"])));
+
+    // Data through the pty, both ways.
+    let mut ppp = serialport::new(&data_tty, 115_200)
+        .timeout(Duration::from_millis(50))
+        .open_native()
+        .expect("the data pty opens");
+    ppp.write_all(b"~LCP request~").unwrap();
+    mux.expect(&mut modem, 2, b"~LCP request~");
+    mux.send(
+        &mut modem,
+        cmux::Frame::uih(2, false, b"~LCP ack~".to_vec()),
+    );
+    let mut got = Vec::new();
+    let deadline = Instant::now() + WAIT;
+    while got.len() < 9 && Instant::now() < deadline {
+        let mut buf = [0u8; 64];
+        if let Ok(n) = ppp.read(&mut buf) {
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+    assert_eq!(got, b"~LCP ack~");
+
+    // The close-down, in order, then plain AT again.
+    port.send(Request::MuxStop);
+    let reason = loop {
+        mux.pump(&mut modem, Duration::from_millis(50));
+        match port.next_within(Duration::from_millis(10)) {
+            Some(Event::MuxDown { reason }) => break reason,
+            Some(other) => panic!("{other:?}"),
+            None => {}
+        }
+    };
+    assert_eq!(reason, "stopped");
+    let closing: Vec<String> = mux
+        .frames
+        .iter()
+        .filter_map(|f| match f.kind {
+            cmux::Kind::Disc => Some(format!("DISC {}", f.dlci)),
+            cmux::Kind::Uih if f.dlci == 0 => match Message::decode_all(&f.info).ok()?.first() {
+                Some(Message {
+                    body: Body::Cld, ..
+                }) => Some("CLD".to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(closing, vec!["DISC 2", "DISC 1", "CLD"]);
+    port.command(3, "AT", 2000);
+    modem.expect_command("AT");
+    modem.reply(b"\r\nOK\r\n");
+    assert_eq!(port.next(), response(3, ok(&[])));
+    assert!(port.close_stdin_and_wait().success());
+}
+
+/// A port program with the multiplexer up (N1 64).
+fn mux_up() -> (Modem, Harness, MuxModem) {
+    let mut modem = Modem::new();
+    let mut port = Harness::start();
+    port.open(&modem.path);
+    assert!(matches!(port.next(), Event::Opened { .. }));
+    port.send(Request::MuxStart { n1: 64 });
+    let mut mux = MuxModem::new();
+    loop {
+        mux.pump(&mut modem, Duration::from_millis(50));
+        if let Some(event) = port.next_within(Duration::from_millis(10)) {
+            assert!(matches!(event, Event::MuxUp { .. }), "{event:?}");
+            break;
+        }
+    }
+    mux.frames.clear();
+    (modem, port, mux)
+}
+
+#[test]
+fn sigterm_leaves_the_modem_out_of_mux_mode() {
+    let (mut modem, mut port, mut mux) = mux_up();
+    let pid = port.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = port.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "cellular_port did not exit");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(status.success(), "{status:?}");
+    mux.pump(&mut modem, Duration::from_millis(200));
+    let kinds: Vec<(cmux::Kind, u8)> = mux.frames.iter().map(|f| (f.kind, f.dlci)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (cmux::Kind::Disc, 2),
+            (cmux::Kind::Disc, 1),
+            (cmux::Kind::Uih, 0),
+            (cmux::Kind::Disc, 0)
+        ]
+    );
+}
+
+#[test]
+fn the_end_of_stdin_leaves_the_modem_out_of_mux_mode() {
+    let (mut modem, port, mut mux) = mux_up();
+    assert!(port.close_stdin_and_wait().success());
+    mux.pump(&mut modem, Duration::from_millis(200));
+    let kinds: Vec<(cmux::Kind, u8)> = mux.frames.iter().map(|f| (f.kind, f.dlci)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (cmux::Kind::Disc, 2),
+            (cmux::Kind::Disc, 1),
+            (cmux::Kind::Uih, 0),
+            (cmux::Kind::Disc, 0)
+        ]
+    );
+}
+
+#[test]
+fn mux_stop_while_off_writes_a_close_down_blind() {
+    let mut modem = Modem::new();
+    let mut port = Harness::start();
+    port.open(&modem.path);
+    assert!(matches!(port.next(), Event::Opened { .. }));
+    port.send(Request::MuxStop);
+    assert!(matches!(port.next(), Event::MuxDown { .. }));
+    let mut mux = MuxModem::new();
+    mux.pump(&mut modem, Duration::from_millis(200));
+    assert_eq!(mux.frames.len(), 2, "{:?}", mux.frames);
+    assert_eq!(
+        Message::decode_all(&mux.frames[0].info).unwrap()[0].body,
+        Body::Cld
+    );
+    assert_eq!(mux.frames[1].kind, cmux::Kind::Disc);
+}
+
+#[test]
+fn a_dm_for_the_data_channel_takes_the_multiplexer_down_and_hangs_up_the_pty() {
+    let (mut modem, mut port, mut mux) = mux_up();
+    let data_tty = port
+        .bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .find_map(|b| match Event::decode(b) {
+            Ok(Event::MuxUp { data_tty }) => Some(data_tty),
+            _ => None,
+        })
+        .expect("MuxUp");
+    let mut ppp = serialport::new(&data_tty, 115_200)
+        .timeout(Duration::from_millis(50))
+        .open_native()
+        .expect("the data pty opens");
+    mux.send(
+        &mut modem,
+        cmux::Frame::empty(2, cmux::Kind::Dm, true, true),
+    );
+    match port.next() {
+        Event::MuxDown { reason } => assert!(reason.contains("DLCI 2"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    // The master is gone: pppd's side reads end of file or EIO.
+    let mut buf = [0u8; 16];
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match ppp.read(&mut buf) {
+            Ok(0) => break,
+            Err(e) if e.kind() != std::io::ErrorKind::TimedOut => break,
+            _ => assert!(Instant::now() < deadline, "the pty is still up"),
+        }
+    }
+    // A blind close-down went out, and AT is plain again.
+    mux.pump(&mut modem, Duration::from_millis(100));
+    assert!(mux
+        .frames
+        .iter()
+        .any(|f| f.kind == cmux::Kind::Disc && f.dlci == 0));
+    port.command(1, "AT", 2000);
+    modem.expect_command("AT");
+}
+
+#[test]
+fn close_while_multiplexing_writes_the_close_down_first() {
+    let (mut modem, mut port, mut mux) = mux_up();
+    port.send(Request::Close);
+    assert_eq!(
+        port.next(),
+        Event::MuxDown {
+            reason: "closed on request".into()
+        }
+    );
+    assert!(matches!(port.next(), Event::Closed { .. }));
+    mux.pump(&mut modem, Duration::from_millis(200));
+    let kinds: Vec<(cmux::Kind, u8)> = mux.frames.iter().map(|f| (f.kind, f.dlci)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (cmux::Kind::Disc, 2),
+            (cmux::Kind::Disc, 1),
+            (cmux::Kind::Uih, 0),
+            (cmux::Kind::Disc, 0)
+        ]
+    );
 }
