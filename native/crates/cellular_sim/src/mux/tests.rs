@@ -387,3 +387,48 @@ fn line_noise_in_mux_mode_is_traced_not_answered() {
     u.input(&mut m, &uih(1, b"AT\r"), 0);
     assert_eq!(text_on(&mut u, &mut m, 1), "\r\nOK\r\n");
 }
+
+/// Random reads mixing noise, AT lines and frames of every kind on DLCIs
+/// 0–4 (CLD and DISC included, so the line goes in and out of mux mode):
+/// nothing panics, and what the modem writes in mux mode always decodes.
+#[test]
+fn random_traffic_never_breaks_the_line() {
+    let mut rng = crate::rng::Rng::new(7);
+    let (mut u, mut m) = muxed("sim7672");
+    let mut pieces: Vec<Vec<u8>> = vec![
+        b"AT\r".to_vec(),
+        b"AT+CMUX=0\r".to_vec(),
+        b"ATD*99#\r".to_vec(),
+        control(Message::command(Body::Cld)),
+        control(Message::command(Body::Test(vec![0xF9; 40]))),
+        vec![0xF9, 0x07, 0xEF, 0xFF, 0x00],
+    ];
+    for dlci in 0..=4 {
+        for kind in Kind::ALL {
+            pieces.push(wire(&Frame::empty(dlci, kind, true, true)));
+        }
+        pieces.push(uih(dlci, b"AT+CSQ\r"));
+    }
+    for round in 0..2_000u64 {
+        let mut read = Vec::new();
+        for _ in 0..rng.range(1, 4) {
+            match rng.below(4) {
+                0 => read.extend((0..rng.below(20)).map(|_| rng.below(256) as u8)),
+                _ => read.extend_from_slice(&pieces[rng.below(pieces.len() as u64) as usize]),
+            }
+        }
+        let muxed_before = u.muxed();
+        u.input(&mut m, &read, round * 10);
+        m.tick(round * 10);
+        let out = u.take_bytes(&mut m);
+        if muxed_before && u.muxed() {
+            let mut d = Decoder::new(MAX_INFO);
+            let mut events = Vec::new();
+            d.feed(&out, &mut events);
+            assert!(
+                events.iter().all(|e| matches!(e, MuxEvent::Frame(_))),
+                "{events:?}"
+            );
+        }
+    }
+}
