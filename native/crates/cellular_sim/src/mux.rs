@@ -139,7 +139,7 @@ impl Uart {
                         self.trace(format!("CMUX basic mode on, N1 {max_info}"));
                     }
                 }
-                Effect::Unplug | Effect::Replug => {
+                Effect::Unplug | Effect::Replug(_) => {
                     if self.mux.take().is_some() {
                         self.trace("modem reset: CMUX off, plain AT".to_string());
                     }
