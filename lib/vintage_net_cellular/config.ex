@@ -50,6 +50,7 @@ defmodule VintageNetCellular.Config do
   | `flow_control` | `:none` or `:hardware` | `:none` | RTS/CTS for UART modems |
   | `usb_path` | `nil` or a USB port path like `"1-1.3"` | `nil` | pins this interface to the modem on that port |
   | `imei` | `nil` or 15 digits | `nil` | pins this interface to the modem with that IMEI |
+  | `cmux` | `:auto`, `true` or `false` | `:auto` | a modem with one serial port (AT and PPP on one tty, e.g. a UART) is multiplexed (3GPP TS 27.010) so AT keeps working while PPP is up: `:auto` where its profile says it works, `true` always, `false` never. See the README's "One UART, full service" |
   | `data_path` | `:ppp`, `:usb_net` or `:auto` | `:ppp` | `:usb_net` carries data over the modem's USB network function (ECM/RNDIS; the modem is switched into it when its profile knows how), `:auto` uses it where the profile and the kernel allow; both fall back to PPP. See the README's "Data paths" |
 
   A provider, normalized:
@@ -111,6 +112,7 @@ defmodule VintageNetCellular.Config do
         type: VintageNetCellular,
         vintage_net_cellular: %{
           at_tty: nil,
+          cmux: :auto,
           data_path: :ppp,
           dns: nil,
           flow_control: :none,
@@ -144,7 +146,8 @@ defmodule VintageNetCellular.Config do
     :flow_control,
     :usb_path,
     :imei,
-    :data_path
+    :data_path,
+    :cmux
   ]
   @provider_keys [
     :apn,
@@ -228,7 +231,8 @@ defmodule VintageNetCellular.Config do
           flow_control: :none | :hardware,
           usb_path: String.t() | nil,
           imei: String.t() | nil,
-          data_path: :ppp | :usb_net | :auto
+          data_path: :ppp | :usb_net | :auto,
+          cmux: :auto | boolean()
         }
 
   @doc """
@@ -357,7 +361,8 @@ defmodule VintageNetCellular.Config do
       flow_control: flow_control!(root, value(options, :flow_control, :none)),
       usb_path: usb_path!(root, Map.get(options, :usb_path)),
       imei: imei!(root, Map.get(options, :imei)),
-      data_path: one_of!("#{root}.data_path", value(options, :data_path, :ppp), @data_paths)
+      data_path: one_of!("#{root}.data_path", value(options, :data_path, :ppp), @data_paths),
+      cmux: one_of!("#{root}.cmux", value(options, :cmux, :auto), [:auto, true, false])
     }
   end
 

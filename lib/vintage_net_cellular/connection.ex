@@ -249,6 +249,8 @@ defmodule VintageNetCellular.Connection do
       link: nil,
       # The modem's USB network function in use (BringUp), or nil for PPP.
       net: nil,
+      # The 27.010 multiplexer's data channel (a pty path) while it is up.
+      mux: nil,
       reason: nil,
       escape_tried?: false,
       # What was last logged as a warning (failures repeat at each retry).
@@ -382,6 +384,20 @@ defmodule VintageNetCellular.Connection do
   end
 
   def handle_event(:info, {ATPort, _port, status}, _state, _data) when is_atom(status), do: :keep_state_and_data
+
+  # The multiplexer went down (the modem stopped answering on it, reset, or
+  # sent garbage; the port program ended it and closed the data pty, so pppd
+  # hangs up): everything starts over from the set-up, which enters it again.
+  def handle_event(:info, {ATPort, _port, {:mux_down, reason}}, state, %{mux: mux} = data) when is_binary(mux) do
+    data = %{data | mux: nil}
+
+    if state == :initializing do
+      {:keep_state, data}
+    else
+      data = data |> stop_path() |> Link.down()
+      fail({:retry, "the 27.010 multiplexer went down (#{reason}); setting the modem up again", data})
+    end
+  end
 
   # Registering
 
@@ -600,7 +616,9 @@ defmodule VintageNetCellular.Connection do
       profile: data.modem && data.modem.profile,
       apn: data.provider && data.provider.apn,
       ppp_holds_at_port?:
-        data.net == nil and data.data_path.running?(data.path) and data.modem != nil and data.modem.ppp_tty == nil,
+        data.net == nil and data.mux == nil and data.data_path.running?(data.path) and data.modem != nil and
+          data.modem.ppp_tty == nil,
+      mux: data.mux,
       data_path: if(data.net, do: data.net.kind, else: :ppp)
     }
 
@@ -616,7 +634,7 @@ defmodule VintageNetCellular.Connection do
   defp dial_now(data) do
     data = select_path(data)
     # A modem with one AT port: pppd gets it, raw AT waits until PPP ends.
-    data = if data.net == nil and data.modem.ppp_tty == nil, do: stop_at_port(data), else: data
+    data = if data.net == nil and data.mux == nil and data.modem.ppp_tty == nil, do: stop_at_port(data), else: data
 
     case data.data_path.start(data.path, path_context(data)) do
       {:ok, path} ->
@@ -827,7 +845,7 @@ defmodule VintageNetCellular.Connection do
   defp drop_modem(data) do
     data = data |> stop_path() |> Link.down() |> stop_at_port()
     ModemSelect.release_all()
-    %{data | modem: nil, reg: %{}, provider: nil, iccid: nil, failures: 0}
+    %{data | modem: nil, reg: %{}, provider: nil, iccid: nil, failures: 0, mux: nil}
   end
 
   # Sets the modem (claimed, or being probed) aside until it re-enumerates,
@@ -950,7 +968,8 @@ defmodule VintageNetCellular.Connection do
       ifname: data.ifname,
       settings: data.settings,
       config: data.config,
-      modem: data.modem,
+      # With the multiplexer up, PPP runs on its data channel's pty.
+      modem: if(is_binary(data.mux) and data.modem, do: %{data.modem | ppp_tty: data.mux}, else: data.modem),
       provider: data.provider,
       workers: data.workers,
       cid: profile_call(data, :pdp_cid, [], 1)

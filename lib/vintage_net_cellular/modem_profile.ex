@@ -321,6 +321,22 @@ defmodule VintageNetCellular.ModemProfile do
   """
   @callback usb_net_functions(usb_id(), 1..99) :: [VintageNetCellular.ModemProfile.UsbNet.function_spec()]
 
+  @typedoc """
+  How the family multiplexes one serial port (3GPP TS 27.010, see
+  `c:cmux/0`): `command` enters the multiplexer (27.007 `AT+CMUX`),
+  `n1` is the largest information field it sets, and `default?` says whether
+  `cmux: :auto` turns it on for a single-port modem of the family.
+  """
+  @type cmux() :: %{command: String.t(), n1: pos_integer(), default?: boolean()}
+
+  @doc """
+  How the family multiplexes one serial port (used only for a modem whose
+  AT and PPP share one tty). Default: `AT+CMUX=0,0,5,127` (basic mode, UIH
+  frames, 115200 bit/s, N1 127), not on by default: a profile turns
+  `default?` on where the multiplexer is known to work.
+  """
+  @callback cmux() :: cmux()
+
   @doc false
   defmacro __using__(_opts) do
     quote do
@@ -405,9 +421,13 @@ defmodule VintageNetCellular.ModemProfile do
       @impl VintageNetCellular.ModemProfile
       def usb_net_functions(_usb_id, _cid), do: []
 
+      @impl VintageNetCellular.ModemProfile
+      def cmux, do: %{command: "AT+CMUX=0,0,5,127", n1: 127, default?: false}
+
       defoverridable init_commands: 0,
                      end_call: 1,
                      usb_net_functions: 2,
+                     cmux: 0,
                      iccid_command: 0,
                      pin_attempts_command: 0,
                      urc_prefixes: 0,

@@ -49,8 +49,20 @@ defmodule VintageNetCellular.ConfigTest do
                flow_control: :none,
                usb_path: nil,
                imei: nil,
-               data_path: :ppp
+               data_path: :ppp,
+               cmux: :auto
              }
+    end
+
+    test "cmux takes :auto, true or false and names the key otherwise" do
+      for value <- [:auto, true, false] do
+        assert Config.normalize(cellular(%{service_providers: [%{apn: "a"}], cmux: value})).vintage_net_cellular.cmux ==
+                 value
+      end
+
+      assert_raise ArgumentError, ~r/vintage_net_cellular\.cmux: unknown value :yes; use :auto, true, false/, fn ->
+        Config.normalize(cellular(%{service_providers: [%{apn: "a"}], cmux: :yes}))
+      end
     end
 
     test "data_path takes :ppp, :usb_net or :auto and names the key otherwise" do

@@ -10,7 +10,13 @@ defmodule VintageNetCellular.Connection.BringUp do
      three times in all, the last two step by step; a single-port modem that
      doesn't answer gets `{:escape, data}` back (it may be in data mode: see
      `escape/1`);
-  2. the IMEI check when `imei` is pinned (the IMEI comes from the property
+  2. on a modem with one serial port, the 27.010 multiplexer when `cmux`
+     asks for it (`enter_mux/1`): the profile's `AT+CMUX` command, then
+     the port program opens the channels and offers the data channel on a
+     pty (`mux` in the data: its path, which pppd gets); a modem that refuses
+     `AT+CMUX` is used without it (PPP takes the port, as before), and is not
+     asked again;
+  3. the IMEI check when `imei` is pinned (the IMEI comes from the property
      monitor, which reads the identity anyway);
   3. the SIM: one compound line checks it and reads the ICCID, the IMSI, the
      PDP contexts and which are active; a SIM that isn't simply ready goes step
@@ -66,7 +72,11 @@ defmodule VintageNetCellular.Connection.BringUp do
           | {:retry | :locked | :unresponsive | :skip_modem | :reenumerate, String.t(), data()}
 
   # The fields of the manager's data that this plan changes.
-  @changes [:failures, :pin_tried, :iccid, :provider, :last_failure, :net]
+  @changes [:failures, :pin_tried, :iccid, :provider, :last_failure, :net, :mux]
+
+  # How long the port program may take to open the multiplexer's channels
+  # (it retries each SABM 3 times, 1 s apart).
+  @mux_start_ms 12_000
 
   # V.250's default escape guard time (S12 = 50, in fiftieths of a second).
   @escape_guard_ms 1_000
@@ -90,6 +100,7 @@ defmodule VintageNetCellular.Connection.BringUp do
   def run(data) do
     with {:ok, data} <- init_modem(data),
          :ok <- modem_initialized(data),
+         {:ok, data} <- enter_mux(data),
          {:ok, data} <- check_imei(data),
          {:ok, data, contexts} <- check_sim_and_read(data),
          {:ok, data} <- choose_provider(data),
@@ -97,6 +108,84 @@ defmodule VintageNetCellular.Connection.BringUp do
          {:ok, data} <- write_pdp_context(data, contexts),
          {:ok, data} <- apply_radio_settings(data) do
       choose_data_path(data)
+    end
+  end
+
+  # The multiplexer (3GPP TS 27.010) on a modem whose AT and PPP share one
+  # tty: AT keeps working while PPP is up. Entered once per port program
+  # (a retry with it up goes on); the answer to mux_start comes to the
+  # ATPort's subscribers, this step among them while it waits.
+  defp enter_mux(data) do
+    cmux = profile_call(data, :cmux, [], nil)
+    refused_key = {:cmux_refused, data.modem.at_tty}
+
+    cond do
+      not mux_wanted?(data, cmux) ->
+        {:ok, Map.put(data, :mux, nil)}
+
+      is_binary(Map.get(data, :mux)) ->
+        {:ok, data}
+
+      Interface.recall(data.ifname, refused_key, false) ->
+        {:ok, Map.put(data, :mux, nil)}
+
+      true ->
+        case command(data, cmux.command) do
+          {:ok, _} ->
+            start_mux(data, cmux.n1)
+
+          {:error, reason} when reason in [:closed, :timeout] ->
+            {:retry, "#{cmux.command}: #{format_error(reason)}", data}
+
+          error ->
+            Interface.remember(data.ifname, refused_key, true)
+
+            data =
+              log_once(
+                data,
+                {:cmux_refused, cmux.command},
+                "the modem refused #{cmux.command} (#{format_error(error)}): PPP will take its only port, " <>
+                  "and AT (signal, at/3) pauses while connected"
+              )
+
+            {:ok, Map.put(data, :mux, nil)}
+        end
+    end
+  end
+
+  defp mux_wanted?(%{modem: %{ppp_tty: nil}, config: config}, %{default?: default?}) do
+    case Map.get(config, :cmux, :auto) do
+      true -> true
+      false -> false
+      :auto -> default?
+    end
+  end
+
+  defp mux_wanted?(_data, _cmux), do: false
+
+  defp start_mux(%{at_port: {_ref, pid}} = data, n1) do
+    :ok = ATPort.subscribe(pid, <<0>>)
+
+    case ATPort.mux_start(pid, n1) do
+      :ok -> await_mux(data)
+      {:error, reason} -> {:retry, "the multiplexer could not start: #{format_error(reason)}", data}
+    end
+  catch
+    :exit, reason -> {:retry, "the multiplexer could not start: #{inspect(reason)}", data}
+  end
+
+  defp start_mux(data, _n1), do: {:retry, "the multiplexer could not start: no AT port", data}
+
+  defp await_mux(data) do
+    receive do
+      {ATPort, _server, {:mux_up, data_tty}} when is_binary(data_tty) ->
+        log(data, :info, "the 27.010 multiplexer is up: AT on its channel 1, PPP on #{data_tty} (channel 2)")
+        {:ok, Map.put(data, :mux, data_tty)}
+
+      {ATPort, _server, {:mux_down, reason}} when is_binary(reason) ->
+        {:retry, "the multiplexer did not start: #{reason}", data}
+    after
+      @mux_start_ms -> {:retry, "the multiplexer did not start within #{div(@mux_start_ms, 1000)} s", data}
     end
   end
 

@@ -25,4 +25,10 @@ defmodule VintageNetCellular.Modem.QuectelBG95 do
 
   @impl true
   def optional_kernel_options(), do: []
+
+  # Wired over one UART on many boards: multiplexed by default there
+  # (Quectel's AT+CMUX: basic mode, UIH, 115200, N1 127, T1 100 ms, N2 3,
+  # T2 300 ms, T3 10 s, k 2).
+  @impl true
+  def cmux(), do: %{command: "AT+CMUX=0,0,5,127,10,3,30,10,2", n1: 127, default?: true}
 end

@@ -24,4 +24,9 @@ defmodule VintageNetCellular.Modem.SIMCom7080 do
 
   @impl true
   def optional_kernel_options(), do: ["CONFIG_USB_NET_CDCETHER"]
+
+  # Wired over one UART on many boards (hats, carrier boards): multiplexed
+  # by default there (27.007 AT+CMUX: basic mode, UIH, 115200, N1 127).
+  @impl true
+  def cmux(), do: %{command: "AT+CMUX=0,0,5,127", n1: 127, default?: true}
 end

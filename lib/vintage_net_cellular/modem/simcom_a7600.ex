@@ -34,4 +34,9 @@ defmodule VintageNetCellular.Modem.SIMComA7600 do
   # Its default composition has RNDIS: nothing to switch.
   @impl true
   def usb_net_functions(_usb_id, cid), do: VintageNetCellular.ModemProfile.UsbNet.fixed_rndis(cid)
+
+  # Wired over one UART on many boards (hats, carrier boards): multiplexed
+  # by default there (27.007 AT+CMUX: basic mode, UIH, 115200, N1 127).
+  @impl true
+  def cmux(), do: %{command: "AT+CMUX=0,0,5,127", n1: 127, default?: true}
 end
