@@ -192,21 +192,27 @@ impl Uart {
         }
     }
 
+    /// Bytes in mux mode. They go to the decoder one at a time (a serial
+    /// line is slow), so that when a frame ends mux mode (CLD, DISC on
+    /// DLCI 0) the bytes after its closing flag are plain AT again.
     fn mux_input(&mut self, modem: &mut Modem, bytes: &[u8], now: u64) {
         let mut events = Vec::new();
-        if let Some(mux) = &mut self.mux {
-            mux.decoder.feed(bytes, &mut events);
-        }
-        for event in events {
-            // A CLD or DISC on DLCI 0 ends mux mode: what follows in the same
-            // read is plain AT, but the decoder has taken it; real modems
-            // need a pause there too.
-            if self.mux.is_none() {
-                break;
-            }
-            match event {
-                MuxEvent::Frame(frame) => self.frame(modem, frame, now),
-                other => self.trace(format!("{other:?}")),
+        for (i, byte) in bytes.chunks(1).enumerate() {
+            let Some(mux) = &mut self.mux else {
+                self.input(modem, bytes.get(i..).unwrap_or_default(), now);
+                return;
+            };
+            mux.decoder.feed(byte, &mut events);
+            for event in events.drain(..) {
+                // What a replay brings after the frame that ended mux mode
+                // is dropped.
+                if self.mux.is_none() {
+                    break;
+                }
+                match event {
+                    MuxEvent::Frame(frame) => self.frame(modem, frame, now),
+                    other => self.trace(format!("{other:?}")),
+                }
             }
         }
     }

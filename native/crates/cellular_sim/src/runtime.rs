@@ -329,11 +329,11 @@ impl Shell {
                         return false;
                     }
                 },
-                // Reached only without --uart: a Uart takes these in.
-                Effect::Mux { port, .. } => self.trace(&format!(
-                    "{}: AT+CMUX answered, but only --uart speaks CMUX; staying in plain AT",
-                    port.name()
-                )),
+                // The modem offers AT+CMUX only with --uart, whose Uart
+                // takes these in.
+                Effect::Mux { port, .. } => {
+                    self.trace(&format!("{}: CMUX without --uart ignored", port.name()))
+                }
                 Effect::Quit => return false,
             }
         }

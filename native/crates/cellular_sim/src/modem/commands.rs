@@ -904,12 +904,16 @@ fn cgact(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
     Ok(Done::Ok)
 }
 
-/// AT+CMUX (27.007 §5.7): `AT+CMUX=0[,<subset>[,<port_speed>[,<N1>...]]]`
+/// AT+CMUX (3GPP TS 27.007): `AT+CMUX=0[,<subset>[,<port_speed>[,<N1>...]]]`
 /// answers OK, then the port speaks 27.010 basic mode (the I/O layer's
 /// [`crate::mux::Uart`] does the framing). Only the basic option (mode 0)
 /// and UIH frames (subset 0) are offered; N1 defaults to 31, the standard's
 /// basic-mode default. The parameters after N1 are checked for range only.
+/// Only a modem on one serial line (`--uart`) has it, on its primary port.
 fn cmux(m: &mut Modem, port: PortId, op: Op, reply: &mut Reply) -> Outcome {
+    if !m.uart || port != PortId::At {
+        return Err(Fail::Error);
+    }
     match op {
         Op::Set(raw) => {
             let a = args(&raw)?;

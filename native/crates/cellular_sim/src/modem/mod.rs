@@ -320,6 +320,8 @@ pub struct Modem {
     qcfg: Vec<(String, String)>,
     settings: Vec<(String, String)>,
     reset_ms: u64,
+    /// On one serial line (`--uart`): `AT+CMUX` is offered.
+    uart: bool,
     /// N1 of the last `AT+CMUX=0`, until a reset (for `AT+CMUX?`).
     cmux_n1: Option<usize>,
     unplug_due: Option<u64>,
@@ -446,6 +448,7 @@ impl Modem {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             reset_ms: cfg.reset_ms,
+            uart: cfg.uart,
             cmux_n1: None,
             unplug_due: None,
             replug_due: None,

@@ -9,6 +9,7 @@ use cellular_core::cmux::{Event as MuxEvent, MAX_INFO};
 
 fn modem(model: &str, extra: &[&str]) -> Modem {
     let mut args = vec![
+        "--uart",
         "--model",
         model,
         "--register-after-ms",
@@ -92,6 +93,30 @@ fn muxed(model: &str) -> (Uart, Modem) {
     u.input(&mut m, &uih(2, b"ATE0\r"), 0);
     assert_eq!(text_on(&mut u, &mut m, 2), "ATE0\r\r\nOK\r\n");
     (u, m)
+}
+
+#[test]
+fn cmux_only_on_a_single_line() {
+    let mut args = vec!["--model", "bg96"];
+    for uart in [false, true] {
+        if uart {
+            args.push("--uart");
+        }
+        let mut m = match parse_args(args.iter().copied()) {
+            Ok(Cli::Run(cfg)) => Modem::new(&cfg, 0),
+            other => panic!("{other:?}"),
+        };
+        m.input(PortId::At, b"ATE0\r", 0);
+        m.take_effects();
+        m.input(PortId::At, b"AT+CMUX=0\r", 0);
+        let out = m.take_output(PortId::At);
+        assert_eq!(out == "\r\nOK\r\n", uart, "{out:?}");
+        // Never on the second interpreter.
+        m.input(PortId::Ppp, b"ATE0\r", 0);
+        m.take_effects();
+        m.input(PortId::Ppp, b"AT+CMUX=0\r", 0);
+        assert!(m.take_output(PortId::Ppp).contains("ERROR"));
+    }
 }
 
 #[test]
@@ -305,6 +330,15 @@ fn cld_and_disc_on_dlci_0_leave_mux_mode() {
     u.input(&mut m, b"AT\r", 0);
     assert_eq!(u.take_bytes(&mut m), b"\r\nOK\r\n");
 
+    // Plain AT right after the closing frame, in the same read.
+    let (mut u, mut m) = muxed("sim7080");
+    let mut read = wire(&Frame::empty(0, Kind::Disc, true, true));
+    read.extend_from_slice(b"AT\r");
+    u.input(&mut m, &read, 0);
+    let mut expected = wire(&Frame::empty(0, Kind::Ua, true, true));
+    expected.extend_from_slice(b"\r\nOK\r\n");
+    assert_eq!(u.take_bytes(&mut m), expected);
+
     let (mut u, mut m) = muxed("sim7080");
     // DISC on DLCI 1 closes that channel only: its output is dropped.
     u.input(&mut m, &wire(&Frame::empty(1, Kind::Disc, true, true)), 0);
@@ -352,4 +386,49 @@ fn line_noise_in_mux_mode_is_traced_not_answered() {
     // A frame after the noise still decodes.
     u.input(&mut m, &uih(1, b"AT\r"), 0);
     assert_eq!(text_on(&mut u, &mut m, 1), "\r\nOK\r\n");
+}
+
+/// Random reads mixing noise, AT lines and frames of every kind on DLCIs
+/// 0–4 (CLD and DISC included, so the line goes in and out of mux mode):
+/// nothing panics, and what the modem writes in mux mode always decodes.
+#[test]
+fn random_traffic_never_breaks_the_line() {
+    let mut rng = crate::rng::Rng::new(7);
+    let (mut u, mut m) = muxed("sim7672");
+    let mut pieces: Vec<Vec<u8>> = vec![
+        b"AT\r".to_vec(),
+        b"AT+CMUX=0\r".to_vec(),
+        b"ATD*99#\r".to_vec(),
+        control(Message::command(Body::Cld)),
+        control(Message::command(Body::Test(vec![0xF9; 40]))),
+        vec![0xF9, 0x07, 0xEF, 0xFF, 0x00],
+    ];
+    for dlci in 0..=4 {
+        for kind in Kind::ALL {
+            pieces.push(wire(&Frame::empty(dlci, kind, true, true)));
+        }
+        pieces.push(uih(dlci, b"AT+CSQ\r"));
+    }
+    for round in 0..2_000u64 {
+        let mut read = Vec::new();
+        for _ in 0..rng.range(1, 4) {
+            match rng.below(4) {
+                0 => read.extend((0..rng.below(20)).map(|_| rng.below(256) as u8)),
+                _ => read.extend_from_slice(&pieces[rng.below(pieces.len() as u64) as usize]),
+            }
+        }
+        let muxed_before = u.muxed();
+        u.input(&mut m, &read, round * 10);
+        m.tick(round * 10);
+        let out = u.take_bytes(&mut m);
+        if muxed_before && u.muxed() {
+            let mut d = Decoder::new(MAX_INFO);
+            let mut events = Vec::new();
+            d.feed(&out, &mut events);
+            assert!(
+                events.iter().all(|e| matches!(e, MuxEvent::Frame(_))),
+                "{events:?}"
+            );
+        }
+    }
 }
