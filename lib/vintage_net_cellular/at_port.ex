@@ -135,8 +135,11 @@ defmodule VintageNetCellular.ATPort do
   stopped answering, sent bad frames or dropped a channel),
   `{VintageNetCellular.ATPort, server, {:mux_down, reason}}`; commands then
   travel on the plain tty again. `mux_stop/1` while no multiplexer runs writes
-  a close-down anyway, which a modem in AT mode ignores: send it after a
-  restart when an earlier program may have left the modem multiplexing.
+  a close-down anyway, which a modem in AT mode ignores: send it when an
+  earlier program may have left the modem multiplexing. This process does so
+  itself when its own port program dies while multiplexing (subscribers get
+  `{:mux_down, "the port program died"}`); the new program writes the
+  close-down before the first command.
 
   ## Missing ttys and crashes
 
@@ -414,6 +417,9 @@ defmodule VintageNetCellular.ATPort do
         },
         # Whether the modem may owe a reply to commands of a program that died.
         owed_reply: false,
+        # :up while the program multiplexes; :left_on when a program died
+        # multiplexing (the next one writes a close-down first); nil otherwise.
+        mux: nil,
         drain_ms: Keyword.get(opts, :drain_ms, 2_000),
         backstop_margin: Keyword.get(opts, :backstop_margin_ms, @backstop_margin),
         port: nil,
@@ -637,12 +643,16 @@ defmodule VintageNetCellular.ATPort do
 
   defp handle_event({:mux_up, data_tty}, state) when is_binary(data_tty) do
     notify_all(state, {:mux_up, data_tty})
-    state
+    %{state | mux: :up}
   end
+
+  # The answer to the close-down a new program wrote for its dead
+  # predecessor's multiplexer: its subscribers heard of that end already.
+  defp handle_event({:mux_down, _reason}, %{mux: :left_on} = state), do: %{state | mux: nil}
 
   defp handle_event({:mux_down, reason}, state) when is_binary(reason) do
     notify_all(state, {:mux_down, reason})
-    state
+    %{state | mux: nil}
   end
 
   defp handle_event(_unknown, state), do: state
@@ -712,6 +722,8 @@ defmodule VintageNetCellular.ATPort do
       end
 
     _ = send_frame(port, :erlang.term_to_binary(Tuple.insert_at(state.open_request, 7, state.owed_reply)))
+    # A program that died multiplexing left the modem in CMUX mode.
+    if state.mux == :left_on, do: send_frame(port, :erlang.term_to_binary(:mux_stop))
     %{state | port: port, os_pid: os_pid, owed_reply: false}
   rescue
     e in ErlangError ->
@@ -732,6 +744,7 @@ defmodule VintageNetCellular.ATPort do
     end
 
     if state.status == :opened, do: notify_all(state, :closed)
+    if state.mux == :up, do: notify_all(state, {:mux_down, "the port program died"})
     Process.send_after(self(), :restart_program, state.restart_delay)
 
     %{
@@ -742,6 +755,7 @@ defmodule VintageNetCellular.ATPort do
         pending: %{},
         queue_bound: nil,
         owed_reply: state.pending != %{},
+        mux: if(state.mux == :up, do: :left_on, else: state.mux),
         restart_delay: min(state.restart_delay * 2, @max_restart)
     }
   end

@@ -266,6 +266,25 @@ defmodule VintageNetCellular.ATPortTest do
       assert reason =~ "the tty closed"
     end
 
+    test "a port program killed while multiplexing: the next one takes the modem out of CMUX first" do
+      sim = start_sim(["--uart"])
+
+      capture_log(fn ->
+        at = start_at(tty: Simulator.ports(sim).at)
+        wait_until_open(at)
+        :ok = ATPort.subscribe(at, "")
+        assert ATPort.command(at, "AT+CMUX=0") == {:ok, []}
+        :ok = ATPort.mux_start(at)
+        assert_receive {ATPort, ^at, {:mux_up, _data_tty}}, 5_000
+        {_, 0} = System.cmd("kill", ["-KILL", Integer.to_string(ATPort.os_pid(at))])
+        assert_receive {ATPort, ^at, {:mux_down, "the port program died"}}, 5_000
+        assert_receive {ATPort, ^at, :opened}, 5_000
+        # Plain AT again: the new program wrote CLD and DISC 0 first.
+        assert {:ok, [_]} = ATPort.command(at, "AT+CSQ")
+        refute_received {ATPort, ^at, {:mux_down, _}}
+      end)
+    end
+
     test "a frame holding an atom the VM does not know is logged, not crashed on" do
       sim = start_sim()
       at = start_at(tty: Simulator.ports(sim).at)
