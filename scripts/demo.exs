@@ -49,12 +49,12 @@ defmodule Demo do
   ]
 
   def main(argv) do
-    {opts, _, invalid} = OptionParser.parse(argv, strict: [model: :string, seconds: :integer])
+    {opts, _, invalid} = OptionParser.parse(argv, strict: [model: :string, seconds: :integer, uart: :boolean])
 
     model = Keyword.get(opts, :model, "ec25")
 
     if invalid != [] or model not in @models do
-      IO.puts(:stderr, "usage: scripts/demo [--model #{Enum.join(@models, "|")}] [--seconds N]")
+      IO.puts(:stderr, "usage: scripts/demo [--model #{Enum.join(@models, "|")}] [--uart] [--seconds N]")
       System.halt(2)
     end
 
@@ -63,8 +63,9 @@ defmodule Demo do
 
     this_machine()
     talking_at(model, @profiles[model], seconds)
-    technology(model, seconds)
-    usb_net(model, seconds)
+    uart? = Keyword.get(opts, :uart, false)
+    technology(model, seconds, uart?)
+    if uart?, do: heading("4. (skipped with --uart: a UART has no USB network function)"), else: usb_net(model, seconds)
     # The double saved the demo's configuration, as vintage_net would; leave nothing behind.
     VintageNet.Double.Persistence.clear()
     heading("Done")
@@ -235,7 +236,50 @@ defmodule Demo do
 
   # ---------------------------------------------------------------- part 3
 
-  defp technology(model, seconds) do
+  defp technology(model, seconds, true) do
+    heading("3. One UART, full service: the 27.010 multiplexer, with live properties")
+
+    IO.puts("""
+    VintageNet.configure("ppp0", %{type: VintageNetCellular,
+      vintage_net_cellular: %{modem: #{inspect(@profiles[model])}, at_tty: "ttyS1",
+        service_providers: [...]}})          # cmux: :auto
+
+    The simulator has ONE serial line here (--uart), linked as ttyS1. The library sends the
+    profile's AT+CMUX, the port program runs 27.010 on the line: channel 1 carries AT (the
+    monitor, URCs, at/3), channel 2 carries PPP on a pty. pppd is test/support/fake_pppd (the
+    real dialer on the data channel). While PPP is up, AT keeps working:
+    """)
+
+    {:ok, _} = VintageNet.Double.start()
+    world = World.start(env: [monitor: [signal_poll_ms: 2_000, cell_poll_ms: 3_000]])
+    VintageNet.Double.put_env(internet_check: :pass)
+
+    world =
+      World.add_modem(world, :modem, model: String.to_atom(model), tty_base: 6, usb_path: "1-1.3", args: ["--uart"])
+
+    sim = World.sim(world, :modem)
+    File.ln_s!(Simulator.ports(sim).at, Path.join(world.dev, "ttyS1"))
+    VintageNet.subscribe(["interface", "ppp0", "mobile", :_])
+
+    config = %{
+      type: VintageNetCellular,
+      vintage_net_cellular: %{modem: @profiles[model], at_tty: "ttyS1", service_providers: @providers}
+    }
+
+    :ok = VintageNet.configure("ppp0", config)
+    deadline = System.monotonic_time(:millisecond) + max(seconds, 10) * 1_000
+    print_events(deadline, [{5_000, "signal 25"}, {9_000, "signal 9"}], System.monotonic_time(:millisecond), sim)
+
+    heading("While PPP is up on the only port")
+    {:ok, status} = VintageNet.ioctl("ppp0", :status)
+    IO.puts("  state #{inspect(status.state)}; PPP on the data channel #{inspect(status.mux)}")
+    IO.puts("  VintageNetCellular.at(\"ppp0\", \"AT+CSQ\") => #{inspect(VintageNetCellular.at("ppp0", "AT+CSQ"))}")
+
+    VintageNet.deconfigure("ppp0")
+    World.stop(world)
+  end
+
+  defp technology(model, seconds, false) do
     heading("3. The VintageNet technology on the simulator, with live properties")
 
     IO.puts("""
