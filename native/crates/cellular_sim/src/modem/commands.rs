@@ -882,16 +882,7 @@ fn cgact(m: &mut Modem, op: Op, reply: &mut Reply) -> Outcome {
                         reply.pause_ms = 500;
                         return Err(Fail::Cme(cme::GPRS_UNSPECIFIED));
                     }
-                    let address = format!(
-                        "10.{}.{}.{}",
-                        m.rng.range(0, 255),
-                        m.rng.range(0, 255),
-                        m.rng.range(2, 254)
-                    );
-                    if let Some(ctx) = m.contexts.get_mut(&cid) {
-                        ctx.active = true;
-                        ctx.address = address;
-                    }
+                    m.activate_context(cid);
                     reply.pause_ms = 200;
                 } else if in_call {
                     m.end_call(CallEnd::NoCarrier);

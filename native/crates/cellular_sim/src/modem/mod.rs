@@ -953,7 +953,8 @@ impl Modem {
 
     // ----- calls -------------------------------------------------------------
 
-    fn start_call(&mut self, port: PortId, cid: u8) {
+    /// Activates context `cid` (if defined) with a new random 10.x.y.z address.
+    pub(crate) fn activate_context(&mut self, cid: u8) {
         let address = format!(
             "10.{}.{}.{}",
             self.rng.range(0, 255),
@@ -964,6 +965,10 @@ impl Modem {
             ctx.active = true;
             ctx.address = address;
         }
+    }
+
+    fn start_call(&mut self, port: PortId, cid: u8) {
+        self.activate_context(cid);
         self.call = Some(Call {
             port,
             cid,
@@ -1364,16 +1369,7 @@ impl Modem {
             return Err(Fail::Cme(format::cme::NOT_ALLOWED));
         }
         if !ctx.active {
-            let address = format!(
-                "10.{}.{}.{}",
-                self.rng.range(0, 255),
-                self.rng.range(0, 255),
-                self.rng.range(2, 254)
-            );
-            if let Some(ctx) = self.contexts.get_mut(&cid) {
-                ctx.active = true;
-                ctx.address = address;
-            }
+            self.activate_context(cid);
         }
         self.net_call = Some(cid);
         let address = self
