@@ -31,17 +31,8 @@ defmodule VintageNetCellular.ProfileSimulatorAgreementTest do
     test "#{model} answers every command #{inspect(profile)} sends", %{world: world} do
       profile = unquote(profile)
       world = World.add_modem(world, :m1, model: unquote(model))
-      %{at: tty} = World.ttys(world, :m1)
-
-      {:ok, pid} = ATPort.start_link(tty: tty, dev_root: world.dev)
-      :ok = ATPort.subscribe(pid, <<0>>)
-
-      unless ATPort.status(pid) == :opened do
-        assert_receive {ATPort, ^pid, :opened}, 5_000
-      end
-
       # The modem registers shortly after power-on; its SIM is ready.
-      _ = ATPort.command(pid, "ATE0", 3_000)
+      pid = open_at(world)
 
       refused =
         for command <- commands(profile),
