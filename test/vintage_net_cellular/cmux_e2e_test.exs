@@ -84,6 +84,26 @@ defmodule VintageNetCellular.CmuxE2ETest do
     end
   end
 
+  test "a modem that stops answering on the multiplexer is found out, closed down and multiplexed again", %{
+    world: world
+  } do
+    {world, sim} = uart(world, :sim7672)
+    assert :ok = VintageNet.configure("ppp0", config(VintageNetCellular.Modem.SIMComA7600))
+    await("state", :connected)
+
+    # Silent on every channel: the port program's probes (TEST, then MSC)
+    # go unanswered, the multiplexer is declared down, PPP hangs up.
+    :ok = Simulator.control(sim, "mute on")
+    await("state", &(&1 != :connected), 30_000)
+    # Back, but still in 27.010 mode (the close-downs written while it was
+    # mute were lost): the set-up's escape closes the multiplexer down blind,
+    # then enters it again and redials.
+    :ok = Simulator.control(sim, "mute off")
+    await("state", :connected, 60_000)
+    assert Enum.count(World.received(world, :modem), &(&1 == "AT+CMUX=0,0,5,127")) == 2
+    assert {:ok, _} = VintageNetCellular.at("ppp0", "AT+CSQ")
+  end
+
   test "cmux: false keeps the old way: PPP takes the only port, AT pauses while connected", %{world: world} do
     {world, _sim} = uart(world, :sim7672)
     assert :ok = VintageNet.configure("ppp0", config(VintageNetCellular.Modem.SIMComA7600, %{cmux: false}))

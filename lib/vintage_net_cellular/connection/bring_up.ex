@@ -220,11 +220,18 @@ defmodule VintageNetCellular.Connection.BringUp do
   # harmless, and the set-up's AT+CGACT? check catches a call still up.
   @doc """
   The V.250 escape from data mode on a single-port modem: `+++` (the guard
-  time of silence before it has passed already), then `ATH`. Always `:ok`:
+  time of silence before it has passed already), then `ATH`; before them,
+  where the modem may be multiplexed, the 27.010 close-down (written blind
+  by the port program). Always `:ok`:
   whatever the modem answered, the bring-up that follows decides.
   """
   @spec escape(data()) :: :ok
   def escape(%{at_port: {_ref, pid}} = data) do
+    # A modem that may be multiplexed (an earlier program or manager left it
+    # in 27.010 mode, where plain AT is noise to it) gets the close-down
+    # first; a modem in AT mode ignores it.
+    if mux_wanted?(data, profile_call(data, :cmux, [], nil)), do: _ = ATPort.mux_stop(pid)
+
     escaped = ATPort.send_body(pid, "+++", @escape_guard_ms + data.settings.command_timeout)
 
     case {escaped, command(data, "ATH")} do

@@ -83,6 +83,11 @@ impl Uart {
 
     /// Bytes the host wrote to the line at time `now`.
     pub fn input(&mut self, modem: &mut Modem, mut bytes: &[u8], now: u64) {
+        // A mute modem answers nothing, frames included, and what it is sent
+        // meanwhile is lost (as on a plain port).
+        if modem.is_muted() {
+            return;
+        }
         while !bytes.is_empty() {
             if self.mux.is_some() {
                 self.mux_input(modem, bytes, now);

@@ -953,6 +953,11 @@ impl Modem {
 
     // ----- calls -------------------------------------------------------------
 
+    /// Whether the `mute` control is on (the modem answers nothing).
+    pub fn is_muted(&self) -> bool {
+        self.muted
+    }
+
     /// Activates context `cid` (if defined) with a new random 10.x.y.z address.
     pub(crate) fn activate_context(&mut self, cid: u8) {
         let address = format!(

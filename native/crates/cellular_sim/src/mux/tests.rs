@@ -432,3 +432,34 @@ fn random_traffic_never_breaks_the_line() {
         }
     }
 }
+
+#[test]
+fn a_mute_modem_answers_no_frame_and_loses_what_it_was_sent() {
+    let (mut u, mut m) = muxed("sim7672");
+    m.control(Control::Mute(true), 1_000);
+    m.take_effects();
+    // A TEST probe and a SABM: nothing comes back while mute.
+    u.input(
+        &mut m,
+        &control(Message::command(Body::Test(vec![1, 2, 3, 4]))),
+        1_100,
+    );
+    u.input(&mut m, &sabm(2), 1_200);
+    assert_eq!(frames(&mut u, &mut m), Vec::<Frame>::new());
+    // Unmuted, it is still multiplexing (what was lost never reached it).
+    m.control(Control::Mute(false), 2_000);
+    m.take_effects();
+    u.input(
+        &mut m,
+        &control(Message::command(Body::Test(vec![5, 6, 7, 8]))),
+        2_100,
+    );
+    assert_eq!(
+        frames(&mut u, &mut m),
+        [Frame::uih(
+            0,
+            false,
+            Message::response(Body::Test(vec![5, 6, 7, 8])).encode()
+        )]
+    );
+}
