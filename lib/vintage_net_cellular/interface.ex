@@ -13,7 +13,10 @@ defmodule VintageNetCellular.Interface do
       ├── workers: DynamicSupervisor          started and stopped by the connection manager:
       │     ├── VintageNetCellular.ATPort       the AT port, once the modem is found
       │     ├── MuonTrap.Daemon (pppd)          while dialing/connected, on the PPP tty
-      │     └── InternetChecker                 while the PPP link is up
+      │     │                                   (or the 27.010 multiplexer's data channel)
+      │     ├── InternetChecker                 while the PPP link is up
+      │     └── DataPath.USBNet.Session         instead of the two above, on a USB network
+      │                                         function (udhcpc, InternetChecker under it)
       ├── VintageNetCellular.PPP.Notifier     pppd's ip-up/ip-down events (unix datagram socket)
       └── VintageNetCellular.Connection       the connection manager (a :gen_statem)
 
