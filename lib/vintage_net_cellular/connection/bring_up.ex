@@ -230,7 +230,7 @@ defmodule VintageNetCellular.Connection.BringUp do
     # A modem that may be multiplexed (an earlier program or manager left it
     # in 27.010 mode, where plain AT is noise to it) gets the close-down
     # first; a modem in AT mode ignores it.
-    if mux_wanted?(data, profile_call(data, :cmux, [], nil)), do: _ = ATPort.mux_stop(pid)
+    _ = if mux_wanted?(data, profile_call(data, :cmux, [], nil)), do: ATPort.mux_stop(pid)
 
     escaped = ATPort.send_body(pid, "+++", @escape_guard_ms + data.settings.command_timeout)
 
