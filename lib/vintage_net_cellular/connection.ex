@@ -615,11 +615,9 @@ defmodule VintageNetCellular.Connection do
       modem: data.modem && ModemSelect.describe(data.modem),
       profile: data.modem && data.modem.profile,
       apn: data.provider && data.provider.apn,
-      ppp_holds_at_port?:
-        data.net == nil and data.mux == nil and data.data_path.running?(data.path) and data.modem != nil and
-          data.modem.ppp_tty == nil,
+      ppp_holds_at_port?: data.modem != nil and ppp_on_at_port?(data) and data.data_path.running?(data.path),
       mux: data.mux,
-      data_path: if(data.net, do: data.net.kind, else: :ppp)
+      data_path: data_path_kind(data)
     }
 
     {:keep_state_and_data, [{:reply, from, reply}]}
@@ -634,7 +632,7 @@ defmodule VintageNetCellular.Connection do
   defp dial_now(data) do
     data = select_path(data)
     # A modem with one AT port: pppd gets it, raw AT waits until PPP ends.
-    data = if data.net == nil and data.mux == nil and data.modem.ppp_tty == nil, do: stop_at_port(data), else: data
+    data = if ppp_on_at_port?(data), do: stop_at_port(data), else: data
 
     case data.data_path.start(data.path, path_context(data)) do
       {:ok, path} ->
@@ -958,9 +956,17 @@ defmodule VintageNetCellular.Connection do
         do: %{data | data_path: wanted, path: wanted.new()},
         else: data
 
-    PropertyWriter.put(data.ifname, "data_path", if(data.net, do: data.net.kind, else: :ppp))
+    PropertyWriter.put(data.ifname, "data_path", data_path_kind(data))
     data
   end
+
+  # The `data_path` property and status: the USB network function's kind, or :ppp.
+  defp data_path_kind(%{net: %{kind: kind}}), do: kind
+  defp data_path_kind(_data), do: :ppp
+
+  # PPP over the modem's only port: no PPP port of its own, no multiplexer's
+  # data channel and no USB network function, so pppd takes the AT port.
+  defp ppp_on_at_port?(data), do: data.net == nil and data.mux == nil and data.modem.ppp_tty == nil
 
   defp path_context(data) do
     %{
