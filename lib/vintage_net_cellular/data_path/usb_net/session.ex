@@ -22,6 +22,7 @@ defmodule VintageNetCellular.DataPath.USBNet.Session do
   import VintageNetCellular.Connection.Log, only: [log: 3]
 
   alias VintageNetCellular.ATPort
+  alias VintageNetCellular.Connection.BringUp
   alias VintageNetCellular.Connection.UsbNet
   alias VintageNetCellular.Interface
 
@@ -101,7 +102,7 @@ defmodule VintageNetCellular.DataPath.USBNet.Session do
     Enum.reduce_while(commands, :ok, fn cmd, :ok ->
       case at(state, cmd) do
         {:ok, _} -> {:cont, :ok}
-        error -> {:halt, {:error, "#{cmd} failed: #{format(error)}"}}
+        error -> {:halt, {:error, "#{cmd} failed: #{BringUp.format_error(error)}"}}
       end
     end)
   end
@@ -111,10 +112,6 @@ defmodule VintageNetCellular.DataPath.USBNet.Session do
   catch
     :exit, reason -> {:error, {:exit, reason}}
   end
-
-  defp format({:error, {:cme_error, x}}), do: "+CME ERROR: #{x}"
-  defp format({:error, reason}) when is_atom(reason), do: Atom.to_string(reason)
-  defp format(other), do: inspect(other)
 
   # The kernel's name (usb0, eth1, enx...) becomes the configured one.
   defp rename(%{netdev: same, ifname: same}), do: :ok
