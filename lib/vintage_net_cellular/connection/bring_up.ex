@@ -671,16 +671,19 @@ defmodule VintageNetCellular.Connection.BringUp do
     settings = profile_call(data, :roaming_settings, [data.provider.roaming_allowed?], []) ++ radio
 
     Enum.each(settings, fn {query, expected, set} ->
-      already? =
-        case command(data, query) do
-          {:ok, lines} when is_list(lines) -> Commands.matches?(lines, expected)
-          _ -> false
-        end
-
-      unless already?, do: apply_setting(data, List.wrap(set))
+      unless reads_back?(data, query, expected), do: apply_setting(data, List.wrap(set))
     end)
 
     {:ok, data}
+  end
+
+  # Whether the modem already has a setting: `query` answered with a line
+  # matching `expected` (a failed read counts as no).
+  defp reads_back?(data, query, expected) do
+    case command(data, query) do
+      {:ok, lines} when is_list(lines) -> Commands.matches?(lines, expected)
+      _ -> false
+    end
   end
 
   defp apply_setting(data, commands) do
@@ -762,13 +765,9 @@ defmodule VintageNetCellular.Connection.BringUp do
     name = UsbNet.kind_name(function)
 
     commands =
-      case command(data, query) do
-        {:ok, lines} when is_list(lines) ->
-          if Commands.matches?(lines, expected), do: function.restart, else: List.wrap(set) ++ function.restart
-
-        _ ->
-          List.wrap(set) ++ function.restart
-      end
+      if reads_back?(data, query, expected),
+        do: function.restart,
+        else: List.wrap(set) ++ function.restart
 
     Interface.remember(data.ifname, switch_key, true)
     log(data, :info, "switching the modem to its #{name} composition (#{Enum.join(commands, ", ")}); it restarts")
