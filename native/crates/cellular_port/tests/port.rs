@@ -736,6 +736,22 @@ fn the_multiplexer_carries_at_on_dlci_1_and_data_through_a_pty_then_closes_down(
 }
 
 /// A port program with the multiplexer up (N1 64).
+/// What the port program wrote while leaving mux mode, in order: DISC on the
+/// data and AT channels, the CLD message (a UIH on DLCI 0), DISC on DLCI 0.
+fn assert_closed_down(mux: &mut MuxModem, modem: &mut Modem) {
+    mux.pump(modem, Duration::from_millis(200));
+    let kinds: Vec<(cmux::Kind, u8)> = mux.frames.iter().map(|f| (f.kind, f.dlci)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (cmux::Kind::Disc, 2),
+            (cmux::Kind::Disc, 1),
+            (cmux::Kind::Uih, 0),
+            (cmux::Kind::Disc, 0)
+        ]
+    );
+}
+
 fn mux_up() -> (Modem, Harness, MuxModem) {
     let mut modem = Modem::new();
     let mut port = Harness::start();
@@ -772,34 +788,14 @@ fn sigterm_leaves_the_modem_out_of_mux_mode() {
         std::thread::sleep(Duration::from_millis(10));
     };
     assert!(status.success(), "{status:?}");
-    mux.pump(&mut modem, Duration::from_millis(200));
-    let kinds: Vec<(cmux::Kind, u8)> = mux.frames.iter().map(|f| (f.kind, f.dlci)).collect();
-    assert_eq!(
-        kinds,
-        vec![
-            (cmux::Kind::Disc, 2),
-            (cmux::Kind::Disc, 1),
-            (cmux::Kind::Uih, 0),
-            (cmux::Kind::Disc, 0)
-        ]
-    );
+    assert_closed_down(&mut mux, &mut modem);
 }
 
 #[test]
 fn the_end_of_stdin_leaves_the_modem_out_of_mux_mode() {
     let (mut modem, port, mut mux) = mux_up();
     assert!(port.close_stdin_and_wait().success());
-    mux.pump(&mut modem, Duration::from_millis(200));
-    let kinds: Vec<(cmux::Kind, u8)> = mux.frames.iter().map(|f| (f.kind, f.dlci)).collect();
-    assert_eq!(
-        kinds,
-        vec![
-            (cmux::Kind::Disc, 2),
-            (cmux::Kind::Disc, 1),
-            (cmux::Kind::Uih, 0),
-            (cmux::Kind::Disc, 0)
-        ]
-    );
+    assert_closed_down(&mut mux, &mut modem);
 }
 
 #[test]
@@ -876,15 +872,5 @@ fn close_while_multiplexing_writes_the_close_down_first() {
         }
     );
     assert!(matches!(port.next(), Event::Closed { .. }));
-    mux.pump(&mut modem, Duration::from_millis(200));
-    let kinds: Vec<(cmux::Kind, u8)> = mux.frames.iter().map(|f| (f.kind, f.dlci)).collect();
-    assert_eq!(
-        kinds,
-        vec![
-            (cmux::Kind::Disc, 2),
-            (cmux::Kind::Disc, 1),
-            (cmux::Kind::Uih, 0),
-            (cmux::Kind::Disc, 0)
-        ]
-    );
+    assert_closed_down(&mut mux, &mut modem);
 }
