@@ -231,11 +231,7 @@ defmodule VintageNetCellular.ATPortTest do
     test "over one UART: AT+CMUX=0, mux_start/2, AT on DLCI 1 and a dial on the data pty, mux_stop/1" do
       sim = start_sim(["--uart", "--register-after-ms", "0", "--provisioned", "internet"])
       at = start_at(tty: Simulator.ports(sim).at)
-      wait_until_open(at)
-      :ok = ATPort.subscribe(at, "")
-      assert ATPort.command(at, "AT+CMUX=0") == {:ok, []}
-      assert ATPort.mux_start(at, 127) == :ok
-      assert_receive {ATPort, ^at, {:mux_up, data_tty}}, 5_000
+      data_tty = enter_mux(at)
       assert {:ok, [csq]} = ATPort.command(at, "AT+CSQ")
       assert csq =~ "+CSQ:"
 
@@ -255,11 +251,7 @@ defmodule VintageNetCellular.ATPortTest do
     test "a modem reset while multiplexing ends the multiplexer" do
       sim = start_sim(["--uart", "--reset-ms", "100"])
       at = start_at(tty: Simulator.ports(sim).at)
-      wait_until_open(at)
-      :ok = ATPort.subscribe(at, "")
-      assert ATPort.command(at, "AT+CMUX=0") == {:ok, []}
-      :ok = ATPort.mux_start(at)
-      assert_receive {ATPort, ^at, {:mux_up, _data_tty}}, 5_000
+      _data_tty = enter_mux(at)
       _ = ATPort.command(at, "AT+CFUN=1,1", 2_000)
       # The simulator's reset re-enumerates the device: the tty vanishes.
       assert_receive {ATPort, ^at, {:mux_down, reason}}, 15_000
@@ -271,11 +263,7 @@ defmodule VintageNetCellular.ATPortTest do
 
       capture_log(fn ->
         at = start_at(tty: Simulator.ports(sim).at)
-        wait_until_open(at)
-        :ok = ATPort.subscribe(at, "")
-        assert ATPort.command(at, "AT+CMUX=0") == {:ok, []}
-        :ok = ATPort.mux_start(at)
-        assert_receive {ATPort, ^at, {:mux_up, _data_tty}}, 5_000
+        _data_tty = enter_mux(at)
         {_, 0} = System.cmd("kill", ["-KILL", Integer.to_string(ATPort.os_pid(at))])
         assert_receive {ATPort, ^at, {:mux_down, "the port program died"}}, 5_000
         assert_receive {ATPort, ^at, :opened}, 5_000
@@ -748,5 +736,17 @@ defmodule VintageNetCellular.ATPortTest do
       tries == 0 -> false
       true -> Process.sleep(50) && eventually(fun, tries - 1)
     end
+  end
+
+  # Waits for the port to open, subscribes the test to its status messages,
+  # enters 27.010 mode (AT+CMUX=0, then mux_start/2 with N1 127) and returns
+  # the data channel's pty.
+  defp enter_mux(at) do
+    wait_until_open(at)
+    :ok = ATPort.subscribe(at, "")
+    assert ATPort.command(at, "AT+CMUX=0") == {:ok, []}
+    assert ATPort.mux_start(at, 127) == :ok
+    assert_receive {ATPort, ^at, {:mux_up, data_tty}}, 5_000
+    data_tty
   end
 end
