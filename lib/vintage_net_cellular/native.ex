@@ -38,9 +38,7 @@ defmodule VintageNetCellular.Native do
     # VintageNetCellular.Operators
     {:operator_lookup, [quote(do: binary()), quote(do: binary())], quote(do: map() | nil)},
     # VintageNetCellular.ATPort.redact/1 (the port protocol itself needs no NIF)
-    {:port_redact, [quote(do: binary())], quote(do: String.t())},
-    # VintageNetCellular.PPP.Notifier
-    {:ppp_event_decode, [quote(do: binary())], quote(do: {:ok, map()} | {:error, {atom(), String.t()}})}
+    {:port_redact, [quote(do: binary())], quote(do: String.t())}
   ]
 
   @build_id Mix.Tasks.Compile.VintageNetCellularNative.source_hash()

@@ -246,7 +246,7 @@ defmodule VintageNetCellular.PPP.NotifierTest do
     end
   end
 
-  test "decode/1 reports native decode errors by reason" do
+  test "decode/1 reports datagram errors by reason" do
     assert {:error, {:empty, _}} = Notifier.decode("")
     assert {:error, {:malformed, _}} = Notifier.decode(<<0x92, 0x01>>)
   end

@@ -397,9 +397,9 @@ defmodule VintageNetCellular.PPPTest do
              ])
   end
 
-  describe "Event.from_native/1" do
+  describe "Event.from_datagram/1" do
     defp raw(kind, args, env) do
-      %{format: 1, kind: kind, program: "/x/ppp0.#{kind}", args: args, env: env, truncated: false, lossy: []}
+      %{format: 2, kind: kind, program: "/x/ppp0.#{kind}", args: args, env: env, truncated: false, lossy: []}
     end
 
     @args ["ppp0", "/dev/ttyUSB3", "115200", "10.0.0.2", "10.64.64.64", "/tmp/vn/ppp0.notify"]
@@ -417,7 +417,7 @@ defmodule VintageNetCellular.PPPTest do
         {"PPPLOGNAME", "root"}
       ]
 
-      assert {:ok, event} = Event.from_native(raw(:ip_up, @args, env))
+      assert {:ok, event} = Event.from_datagram(raw(:ip_up, @args, env))
 
       assert %{
                kind: :ip_up,
@@ -439,37 +439,37 @@ defmodule VintageNetCellular.PPPTest do
     end
 
     test "falls back to the arguments when the environment lacks a value" do
-      assert {:ok, event} = Event.from_native(raw(:ip_up, @args, []))
+      assert {:ok, event} = Event.from_datagram(raw(:ip_up, @args, []))
       assert {event.ifname, event.local, event.remote, event.dns} == {"ppp0", {10, 0, 0, 2}, {10, 64, 64, 64}, []}
     end
 
     test "the environment wins over the arguments" do
-      assert {:ok, event} = Event.from_native(raw(:ip_up, @args, [{"IPLOCAL", "10.0.0.9"}]))
+      assert {:ok, event} = Event.from_datagram(raw(:ip_up, @args, [{"IPLOCAL", "10.0.0.9"}]))
       assert event.local == {10, 0, 0, 9}
     end
 
     test "ip_down carries the connection statistics" do
       env = [{"CONNECT_TIME", "3600"}, {"BYTES_SENT", "1000"}, {"BYTES_RCVD", "2000"}]
-      assert {:ok, event} = Event.from_native(raw(:ip_down, @args, env))
+      assert {:ok, event} = Event.from_datagram(raw(:ip_down, @args, env))
       assert event.stats == %{connect_time: 3600, bytes_sent: 1000, bytes_received: 2000}
     end
 
     test "ipv6 events use the link-local addresses" do
       args = ["ppp0", "/dev/ttyUSB3", "115200", "fe80::1c2a:3bff:fe4c:5d6e", "fe80::2", "/s"]
-      assert {:ok, event} = Event.from_native(raw(:ipv6_up, args, [{"LLREMOTE", "fe80::3"}]))
+      assert {:ok, event} = Event.from_datagram(raw(:ipv6_up, args, [{"LLREMOTE", "fe80::3"}]))
       assert event.ll_local == {0xFE80, 0, 0, 0, 0x1C2A, 0x3BFF, 0xFE4C, 0x5D6E}
       assert event.ll_remote == {0xFE80, 0, 0, 0, 0, 0, 0, 3}
       assert event.local == nil
 
-      assert {:ok, event} = Event.from_native(raw(:ipv6_down, args, [{"IPLOCAL", "10.1.1.1"}]))
+      assert {:ok, event} = Event.from_datagram(raw(:ipv6_down, args, [{"IPLOCAL", "10.1.1.1"}]))
       assert event.local == {10, 1, 1, 1}
     end
 
     test "drops 0.0.0.0 and duplicate DNS servers" do
       env = [{"DNS1", "0.0.0.0"}, {"DNS2", "1.1.1.1"}]
-      assert {:ok, %{dns: [{1, 1, 1, 1}]}} = Event.from_native(raw(:ip_up, @args, env))
+      assert {:ok, %{dns: [{1, 1, 1, 1}]}} = Event.from_datagram(raw(:ip_up, @args, env))
       env = [{"DNS1", "1.1.1.1"}, {"DNS2", "1.1.1.1"}]
-      assert {:ok, %{dns: [{1, 1, 1, 1}]}} = Event.from_native(raw(:ip_up, @args, env))
+      assert {:ok, %{dns: [{1, 1, 1, 1}]}} = Event.from_datagram(raw(:ip_up, @args, env))
     end
 
     test "bad values are errors that name the variable" do
@@ -485,16 +485,16 @@ defmodule VintageNetCellular.PPPTest do
       ]
 
       for {kind, env, expected} <- cases do
-        assert Event.from_native(raw(kind, @args, env)) == {:error, expected}
+        assert Event.from_datagram(raw(kind, @args, env)) == {:error, expected}
       end
     end
 
     test "missing addresses and interface are errors" do
-      assert {:error, {:missing, "IPLOCAL" <> _}} = Event.from_native(raw(:ip_up, ["ppp0"], []))
-      assert {:error, {:missing, "LLLOCAL" <> _}} = Event.from_native(raw(:ipv6_up, ["ppp0"], []))
-      assert {:error, {:missing, "IFNAME" <> _}} = Event.from_native(raw(:ip_up, [], []))
-      assert {:error, {:bad_event, _}} = Event.from_native(%{kind: :ip_sideways, args: [], env: []})
-      assert {:error, {:bad_event, _}} = Event.from_native(:nope)
+      assert {:error, {:missing, "IPLOCAL" <> _}} = Event.from_datagram(raw(:ip_up, ["ppp0"], []))
+      assert {:error, {:missing, "LLLOCAL" <> _}} = Event.from_datagram(raw(:ipv6_up, ["ppp0"], []))
+      assert {:error, {:missing, "IFNAME" <> _}} = Event.from_datagram(raw(:ip_up, [], []))
+      assert {:error, {:bad_event, _}} = Event.from_datagram(%{kind: :ip_sideways, args: [], env: []})
+      assert {:error, {:bad_event, _}} = Event.from_datagram(:nope)
     end
   end
 end

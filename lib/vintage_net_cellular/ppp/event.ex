@@ -1,7 +1,7 @@
 defmodule VintageNetCellular.PPP.Event do
   @moduledoc """
   The typed form of one pppd script event, built from what
-  `VintageNetCellular.Native.ppp_event_decode/1` returns.
+  `VintageNetCellular.PPP.Datagram.decode/1` returns.
 
   pppd calls its scripts with `argv` = `script ifname tty speed local remote
   ipparam` (for ipv6 scripts, local and remote are link-local addresses) and
@@ -11,8 +11,8 @@ defmodule VintageNetCellular.PPP.Event do
   doesn't parse is an error that names the variable, never a silent `nil`.
 
       iex> {:ok, event} =
-      ...>   VintageNetCellular.PPP.Event.from_native(%{
-      ...>     format: 1,
+      ...>   VintageNetCellular.PPP.Event.from_datagram(%{
+      ...>     format: 2,
       ...>     kind: :ip_up,
       ...>     program: "/tmp/vintage_net/ppp0.ip-up",
       ...>     args: ["ppp0", "/dev/ttyUSB3", "115200", "10.0.0.2", "10.64.64.64", "/tmp/vintage_net/ppp0.notify"],
@@ -69,8 +69,8 @@ defmodule VintageNetCellular.PPP.Event do
   Builds the event from the decoded datagram map. Returns
   `{:error, {reason, message}}` with a message that names the variable.
   """
-  @spec from_native(map()) :: {:ok, t()} | {:error, {error_reason(), String.t()}}
-  def from_native(%{kind: kind, args: args, env: env} = raw)
+  @spec from_datagram(map()) :: {:ok, t()} | {:error, {error_reason(), String.t()}}
+  def from_datagram(%{kind: kind, args: args, env: env} = raw)
       when kind in @kinds and is_list(args) and is_list(env) do
     env = Map.new(env)
     arg = fn n -> Enum.at(args, n - 1) end
@@ -107,7 +107,7 @@ defmodule VintageNetCellular.PPP.Event do
     end
   end
 
-  def from_native(other), do: {:error, {:bad_event, "not a pppd event: #{inspect(other, limit: 10)}"}}
+  def from_datagram(other), do: {:error, {:bad_event, "not a pppd event: #{inspect(other, limit: 10)}"}}
 
   # For the event's own family the positional argument is a fallback; for the
   # other family only the environment counts (argv holds the other addresses).

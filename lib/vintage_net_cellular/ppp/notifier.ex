@@ -7,7 +7,7 @@ defmodule VintageNetCellular.PPP.Notifier do
   `VintageNetCellular.PPP.paths/2`, which pppd passes to its scripts as
   `ipparam`). pppd runs the `cellular_port` executable (through per-event symlinks) for each event; that
   sends one datagram with pppd's arguments and environment, which this process
-  decodes (`VintageNetCellular.Native.ppp_event_decode/1`), turns into a
+  decodes (`VintageNetCellular.PPP.Datagram.decode/1`, no NIF), turns into a
   `t:VintageNetCellular.PPP.Event.t/0` and delivers:
 
   * with `notify: pid`, as the message `{VintageNetCellular.PPP.Notifier, ifname, event}`;
@@ -42,7 +42,7 @@ defmodule VintageNetCellular.PPP.Notifier do
 
   require Logger
 
-  alias VintageNetCellular.Native
+  alias VintageNetCellular.PPP.Datagram
   alias VintageNetCellular.PPP.Event
 
   @typedoc "How events are delivered."
@@ -130,10 +130,7 @@ defmodule VintageNetCellular.PPP.Notifier do
   """
   @spec decode(binary()) :: {:ok, Event.t()} | {:error, {atom(), String.t()}}
   def decode(datagram) when is_binary(datagram) do
-    case Native.ppp_event_decode(datagram) do
-      {:ok, raw} -> Event.from_native(raw)
-      {:error, {reason, detail}} -> {:error, {reason, detail}}
-    end
+    with {:ok, raw} <- Datagram.decode(datagram), do: Event.from_datagram(raw)
   end
 
   defp deliver(%{deliver: {:notify, pid}, ifname: ifname}, event), do: send(pid, {__MODULE__, ifname, event})

@@ -58,7 +58,9 @@ fn protocol_seeds_decode() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/ppp_event/ip_up_datagram"),
     )
     .unwrap();
-    cellular_core::ppp_event::PppEvent::decode(&datagram).unwrap();
+    // Captured from `cellular_port` as ip-up; the BEAM's PPP.Datagram test
+    // reads the same file.
+    cellular_core::etf::decode(&datagram, cellular_core::ppp_event::WIRE_ATOMS).unwrap();
 }
 
 /// The CMUX seeds hold real frames, so that the fuzzer starts from the

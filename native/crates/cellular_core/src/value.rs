@@ -38,7 +38,9 @@ impl Value {
     pub fn sorted(self) -> Value {
         match self {
             Value::Map(mut fields) => {
-                fields.sort_by(|a, b| a.0.cmp(b.0));
+                // Keys are unique (parsers build each map once), so an
+                // unstable sort gives the same order with less code.
+                fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
                 Value::Map(fields.into_iter().map(|(k, v)| (k, v.sorted())).collect())
             }
             Value::List(items) => Value::List(items.into_iter().map(Value::sorted).collect()),

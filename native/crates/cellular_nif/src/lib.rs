@@ -16,7 +16,6 @@ mod convert;
 mod nif_at;
 mod nif_discovery;
 mod nif_port;
-mod nif_ppp;
 mod nif_signal;
 
 use rustler::{Env, Term};

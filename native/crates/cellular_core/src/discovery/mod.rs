@@ -582,7 +582,10 @@ fn finish(raw: RawDevice, index: &mut Index, overrides: &[RoleOverride]) -> UsbD
         .into_iter()
         .map(|(name, classes, path)| interface(&raw.base, path, name, classes, index))
         .collect();
-    interfaces.sort_by_key(|i| i.number);
+    // Interface numbers are unique within a configuration; the dedup only
+    // guards against a malformed tree. Unstable sorts throughout this crate:
+    // each stable-sort instance costs the shipped files ~4 KB more code.
+    interfaces.sort_unstable_by_key(|i| i.number);
     interfaces.dedup_by_key(|i| i.number);
 
     assign_roles(raw.vendor_id, raw.product_id, &mut interfaces, overrides);

@@ -225,12 +225,13 @@ pub fn list_dir_unsorted(path: &Path) -> Vec<String> {
     }
 }
 
-/// Sorts names in [`natural_cmp`] order (stable). One function for every
-/// list of names, so the sort is compiled once per element type (`String`,
-/// `&str`), not once per call site.
+/// Sorts names in [`natural_cmp`] order. One function for every list of
+/// names, so the sort is compiled once per element type (`String`, `&str`),
+/// not once per call site. Unstable, which costs less code than std's stable
+/// sort and loses nothing: [`natural_cmp`] is `Equal` only for equal bytes.
 #[inline(never)]
 pub fn sort_natural<S: AsRef<str>>(names: &mut [S]) {
-    names.sort_by(|a, b| natural_cmp(a.as_ref(), b.as_ref()));
+    names.sort_unstable_by(|a, b| natural_cmp(a.as_ref(), b.as_ref()));
 }
 
 /// Compares names so that embedded numbers sort by value: `ttyUSB2` before

@@ -85,7 +85,7 @@ pub fn usb_system(root: &Path) -> UsbSystem {
             })
         })
         .collect();
-    host_controllers.sort_by_key(|h| h.bus);
+    host_controllers.sort_unstable_by_key(|h| h.bus);
 
     let udc_dir = root.join("class/udc");
     let mut udcs: Vec<Udc> = list_dir(&udc_dir)
@@ -99,7 +99,7 @@ pub fn usb_system(root: &Path) -> UsbSystem {
             }
         })
         .collect();
-    udcs.sort_by(|a, b| natural_cmp(&a.name, &b.name));
+    udcs.sort_unstable_by(|a, b| natural_cmp(&a.name, &b.name));
 
     UsbSystem {
         storage_devices: storage_devices(&devices),
@@ -141,7 +141,7 @@ fn storage_devices(devices: &Path) -> Vec<StorageDevice> {
             })
         })
         .collect();
-    found.sort_by(|a, b| natural_cmp(&a.usb_path, &b.usb_path));
+    found.sort_unstable_by(|a, b| natural_cmp(&a.usb_path, &b.usb_path));
     found
 }
 

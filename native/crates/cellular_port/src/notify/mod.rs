@@ -85,7 +85,8 @@ fn send(bytes: &[u8], socket: &Path, timeout: Duration) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cellular_core::ppp_event::{Kind, PppEvent};
+    use cellular_core::ppp_event::{Kind, WIRE_ATOMS};
+    use cellular_core::Value;
     use std::ffi::OsString;
 
     fn temp_socket(name: &str) -> std::path::PathBuf {
@@ -124,10 +125,17 @@ mod tests {
         run(argv(&path), env).unwrap();
         let mut buf = vec![0u8; 65536];
         let n = receiver.recv(&mut buf).unwrap();
-        let event = PppEvent::decode(&buf[..n]).unwrap();
-        assert_eq!(event.kind, Kind::Ipv6Up);
-        assert_eq!(event.env_var("LLLOCAL"), Some("fe80::1"));
-        assert_eq!(event.arg(3), Some("921600"));
+        let value = cellular_core::etf::decode(&buf[..n], WIRE_ATOMS).unwrap();
+        assert_eq!(value.get("kind"), Some(&Value::Atom(Kind::Ipv6Up.atom())));
+        let text = |s: &str| Value::Str(s.into());
+        let Some(Value::List(env)) = value.get("env") else {
+            panic!("no env in {value:?}")
+        };
+        assert!(env.contains(&Value::Tuple(vec![text("LLLOCAL"), text("fe80::1")])));
+        let Some(Value::List(args)) = value.get("args") else {
+            panic!("no args in {value:?}")
+        };
+        assert_eq!(args.get(2), Some(&text("921600")));
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
