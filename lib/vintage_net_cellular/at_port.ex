@@ -34,6 +34,9 @@ defmodule VintageNetCellular.ATPort do
   * `:drain_ms` (default `2_000`): how long a timed-out command may still
     answer before the next command is written (see "Late replies");
   * `:urc_prefixes`: extra URC line prefixes of the modem profile;
+  * `:subscribers`: `[{pid, prefix}]`, subscribed from the start as with
+    `subscribe/2`, so the starter gets `:opened` without calling this process
+    (which spawns its program right after `init/1` and is busy meanwhile);
   * `:port_program`: the `cellular_port` executable (default: the one in
     `priv/native`);
   * `:backstop_margin_ms` (default `5_000`): slack added to a command's
@@ -432,9 +435,20 @@ defmodule VintageNetCellular.ATPort do
         restart_delay: @first_restart
       }
 
-      {:ok, start_program(state)}
+      state =
+        Enum.reduce(Keyword.get(opts, :subscribers, []), state, fn {pid, prefix}, acc ->
+          subscribe_pid(acc, pid, prefix)
+        end)
+
+      # The program is spawned after init returns: fork and exec may take a
+      # while on a loaded system, and whoever starts this process (the
+      # connection manager) must not wait for it.
+      {:ok, state, {:continue, :start_program}}
     end
   end
+
+  @impl GenServer
+  def handle_continue(:start_program, state), do: {:noreply, start_program(state)}
 
   @impl GenServer
   def handle_call({:request, _kind, _text, _timeout_ms, _parsed?}, _from, %{port: nil} = state) do
@@ -466,15 +480,7 @@ defmodule VintageNetCellular.ATPort do
       else: {:reply, {:error, :closed}, state}
   end
 
-  def handle_call({:subscribe, pid, prefix}, _from, state) do
-    subs =
-      case Subscriptions.add(state.subs, pid, prefix) do
-        {:ok, subs} -> subs
-        {:monitor, subs} -> Subscriptions.monitored(subs, pid, Process.monitor(pid))
-      end
-
-    {:reply, :ok, %{state | subs: subs}}
-  end
+  def handle_call({:subscribe, pid, prefix}, _from, state), do: {:reply, :ok, subscribe_pid(state, pid, prefix)}
 
   def handle_call({:unsubscribe, pid, prefix}, _from, state) do
     subs =
@@ -734,6 +740,16 @@ defmodule VintageNetCellular.ATPort do
 
       Process.send_after(self(), :restart_program, state.restart_delay)
       %{state | port: nil, os_pid: nil, restart_delay: min(state.restart_delay * 2, @max_restart)}
+  end
+
+  defp subscribe_pid(state, pid, prefix) do
+    subs =
+      case Subscriptions.add(state.subs, pid, prefix) do
+        {:ok, subs} -> subs
+        {:monitor, subs} -> Subscriptions.monitored(subs, pid, Process.monitor(pid))
+      end
+
+    %{state | subs: subs}
   end
 
   # The program died (or was killed): answer everyone, schedule a new one.

@@ -224,6 +224,8 @@ defmodule VintageNetCellular.Connection do
       workers: Keyword.fetch!(opts, :workers),
       modem: nil,
       at_port: nil,
+      # Whether the AT port said :opened last (it is not asked).
+      port_opened?: false,
       monitor: nil,
       # {token, monitor ref, pid} while the bring-up runs (start_bring_up/2).
       step: nil,
@@ -255,7 +257,9 @@ defmodule VintageNetCellular.Connection do
       escape_tried?: false,
       # What was last logged as a warning (failures repeat at each retry).
       last_failure: nil,
-      last_scan_error: nil
+      last_scan_error: nil,
+      # The sysfs scan running in a task, if any (see start_scan/2).
+      scanning: nil
     }
 
     # Routes and the connection status are set only while the kernel has the
@@ -312,7 +316,7 @@ defmodule VintageNetCellular.Connection do
     if ModemSelect.ready?() do
       # Again at each poll: a restarted subscriber registry forgets us.
       _ = Uevents.subscribe()
-      search(data)
+      {:keep_state, start_scan(data, :search)}
     else
       # Booting: VintageNet started this interface before this library's
       # application (and its claim registry) is up. Look again shortly.
@@ -339,7 +343,7 @@ defmodule VintageNetCellular.Connection do
   end
 
   def handle_event(:info, {ATPort, _port, :opened}, :initializing, %{step: nil} = data),
-    do: start_bring_up(data, &BringUp.run/1)
+    do: start_bring_up(%{data | port_opened?: true}, &BringUp.run/1)
 
   # A single-port modem still in data mode (a call left up): +++ after the
   # guard time of silence, then ATH, then the set-up again.
@@ -379,9 +383,12 @@ defmodule VintageNetCellular.Connection do
   end
 
   # The AT port's tty closed: the modem may be gone; check sysfs right away.
-  def handle_event(:info, {ATPort, _port, :closed}, _state, %{modem: modem}) when modem != nil do
-    {:keep_state_and_data, [{{:timeout, :modem_check}, 0, :check}]}
+  def handle_event(:info, {ATPort, _port, :closed}, _state, %{modem: modem} = data) when modem != nil do
+    {:keep_state, %{data | port_opened?: false}, [{{:timeout, :modem_check}, 0, :check}]}
   end
+
+  def handle_event(:info, {ATPort, _port, status}, _state, data) when status in [:opened, :closed, :vanished],
+    do: {:keep_state, %{data | port_opened?: status == :opened}}
 
   def handle_event(:info, {ATPort, _port, status}, _state, _data) when is_atom(status), do: :keep_state_and_data
 
@@ -514,33 +521,14 @@ defmodule VintageNetCellular.Connection do
 
   def handle_event({:timeout, :modem_check}, :check, _state, %{modem: nil}), do: :keep_state_and_data
 
-  def handle_event({:timeout, :modem_check}, :check, state, data) do
-    {present?, data} = modem_present?(data)
+  def handle_event({:timeout, :modem_check}, :check, _state, data), do: {:keep_state, start_scan(data, :check)}
 
-    cond do
-      not present? ->
-        lose_modem(data, "the modem went away (unplugged or re-enumerated); looking for it again")
-
-      true ->
-        # The data path against the world: its program gone without a word
-        # (pppd killed behind its Daemon's back), or a device that is no
-        # longer the modem's.
-        case data.data_path.check(data.path, path_context(data)) do
-          :ok ->
-            {:keep_state, data, [modem_check(data)]}
-
-          {:failed, reason} ->
-            data = data |> stop_path() |> Link.down()
-
-            if state in [:dialing, :connected] do
-              {:next_state, next, data, actions} = fail({:retry, reason, data})
-              {:next_state, next, data, [modem_check(data) | actions]}
-            else
-              {:keep_state, data, [modem_check(data)]}
-            end
-        end
-    end
+  # A scan's answer (start_scan/2), used for each purpose that still holds.
+  def handle_event(:info, {:scanned, token, result}, state, %{scanning: %{token: token}} = data) do
+    scanned(state, data, result)
   end
+
+  def handle_event(:info, {:scanned, _token, _result}, _state, _data), do: :keep_state_and_data
 
   # URCs
 
@@ -557,6 +545,11 @@ defmodule VintageNetCellular.Connection do
 
   def handle_event(:info, {:DOWN, ref, :process, _pid, reason}, state, data) do
     cond do
+      # The scan task died before it answered (it rescues what discovery
+      # raises, so this is a kill): taken as a failed scan.
+      match?(%{mref: ^ref}, data.scanning) ->
+        scanned(state, data, {:error, "the sysfs scan ended: #{inspect(reason)}"})
+
       data.data_path.owns?(data.path, ref) ->
         {why, path} = data.data_path.exited(data.path, reason)
         data = %{data | path: path} |> Link.down() |> restart_at_port_after_ppp()
@@ -566,7 +559,7 @@ defmodule VintageNetCellular.Connection do
           else: {:keep_state, data}
 
       match?({^ref, _}, data.at_port) ->
-        data = %{data | at_port: nil, monitor: Link.stop_worker(data, data.monitor)}
+        data = %{data | at_port: nil, port_opened?: false, monitor: Link.stop_worker(data, data.monitor)}
         log(data, :warning, "the AT port stopped: #{inspect(reason)}")
 
         cond do
@@ -724,12 +717,9 @@ defmodule VintageNetCellular.Connection do
 
   defp merge_bring_up(data, done) when is_map(done), do: Map.merge(data, Map.take(done, BringUp.changes()))
 
-  defp port_open?(%{at_port: {_ref, pid}}) do
-    ATPort.status(pid) == :opened
-  catch
-    :exit, _ -> false
-  end
-
+  # As the port last said ({ATPort, _, :opened | :closed | :vanished}); no
+  # call to it.
+  defp port_open?(%{at_port: {_ref, _pid}, port_opened?: opened?}), do: opened?
   defp port_open?(_data), do: false
 
   # Registration
@@ -816,8 +806,39 @@ defmodule VintageNetCellular.Connection do
     {:next_state, :searching_modem, data, [{:next_event, :internal, :scan}]}
   end
 
-  defp restart(data) do
-    {present?, data} = modem_present?(data)
+  defp restart(data), do: {:keep_state, start_scan(data, :restart)}
+
+  # The modem check: still in sysfs, and its data path still sound.
+  defp check_modem(state, data, found) do
+    {present?, data} = modem_present?(data, found)
+
+    cond do
+      not present? ->
+        lose_modem(data, "the modem went away (unplugged or re-enumerated); looking for it again")
+
+      true ->
+        # The data path against the world: its program gone without a word
+        # (pppd killed behind its Daemon's back), or a device that is no
+        # longer the modem's.
+        case data.data_path.check(data.path, path_context(data)) do
+          :ok ->
+            {:keep_state, data, [modem_check(data)]}
+
+          {:failed, reason} ->
+            data = data |> stop_path() |> Link.down()
+
+            if state in [:dialing, :connected] do
+              {:next_state, next, data, actions} = fail({:retry, reason, data})
+              {:next_state, next, data, [modem_check(data) | actions]}
+            else
+              {:keep_state, data, [modem_check(data)]}
+            end
+        end
+    end
+  end
+
+  defp restart_with(data, found) do
+    {present?, data} = modem_present?(data, found)
 
     cond do
       not present? ->
@@ -882,6 +903,9 @@ defmodule VintageNetCellular.Connection do
       flow_control: data.config.flow_control,
       dev_root: data.settings.dev_root,
       urc_prefixes: profile_call(data, :urc_prefixes, [], []),
+      # Subscribed from the start (its status messages included): no call to
+      # the port, which is busy spawning its program.
+      subscribers: Enum.map(sim_urcs(data), &{self(), &1}),
       name: Interface.at_port(data.ifname)
     ]
 
@@ -890,10 +914,9 @@ defmodule VintageNetCellular.Connection do
     case DynamicSupervisor.start_child(data.workers, spec) do
       {:ok, pid} ->
         ref = Process.monitor(pid)
-        subscribe_at_port(pid, sim_urcs(data))
         # A new port: the bring-up runs next, and the monitor waits for its
         # set-up line.
-        start_monitor(%{data | at_port: {ref, pid}}, modem, true)
+        start_monitor(%{data | at_port: {ref, pid}, port_opened?: false}, modem, true)
 
       {:error, reason} ->
         # A failure to start is retried: the state waits for the port to
@@ -901,13 +924,6 @@ defmodule VintageNetCellular.Connection do
         log(data, :warning, "could not start the AT port on #{modem.at_tty}: #{inspect(reason)}")
         data
     end
-  end
-
-  # The port may die between its start and these calls: its :DOWN follows.
-  defp subscribe_at_port(pid, sim_urcs) do
-    Enum.each(sim_urcs, &ATPort.subscribe(pid, &1))
-  catch
-    :exit, _ -> :ok
   end
 
   # The property monitor follows the AT port: it stops by itself when the
@@ -941,7 +957,7 @@ defmodule VintageNetCellular.Connection do
     Process.demonitor(ref, [:flush])
     _ = DynamicSupervisor.terminate_child(data.workers, pid)
     # The monitor stops by itself when its port goes.
-    %{data | at_port: nil, monitor: Link.stop_worker(data, data.monitor)}
+    %{data | at_port: nil, port_opened?: false, monitor: Link.stop_worker(data, data.monitor)}
   end
 
   # What the data path serves (VintageNetCellular.DataPath.context()).
@@ -1001,32 +1017,96 @@ defmodule VintageNetCellular.Connection do
 
   defp profile_call(_data, _fun, _args, default), do: default
 
-  # The modems in sysfs, and the data (which remembers the last failure).
-  defp scan(data) do
-    found = Discovery.scan(data.settings.sysfs_root, profile: Map.get(data.config, :modem, :auto))
-    {found, forget_gone(%{data | last_scan_error: nil}, found)}
-  rescue
-    e ->
-      # Said once per distinct failure, not at every rescan.
-      message = Exception.message(e)
-      level = if data.last_scan_error == message, do: :debug, else: :warning
-      log(data, level, "USB discovery failed: #{message}")
-      {[], %{data | last_scan_error: message}}
+  # Scans. sysfs is read in a task, not here: a scan of many devices takes
+  # tens of milliseconds on a busy system, and a read of a wedged USB device
+  # can stall. The answer comes back as {:scanned, token, result} and serves
+  # each purpose asked for (:search, :check, :restart); one scan runs at a
+  # time, and a purpose asked for meanwhile gets a fresh scan after it, so a
+  # device that appeared during a scan is not missed.
+  defp start_scan(%{scanning: nil} = data, purpose) do
+    root = data.settings.sysfs_root
+    profile = Map.get(data.config, :modem, :auto)
+
+    case start_task(data, :scan, :scanned, fn -> run_scan(root, profile) end) do
+      {:ok, token, mref, _pid} ->
+        %{data | scanning: %{token: token, mref: mref, purposes: [purpose], again: []}}
+
+      other ->
+        # The worker supervisor is going down with this interface: the
+        # purpose is served as if sysfs had failed to read.
+        token = make_ref()
+        send(self(), {:scanned, token, {:error, "could not start the scan: #{inspect(other)}"}})
+        %{data | scanning: %{token: token, mref: nil, purposes: [purpose], again: []}}
+    end
   end
 
-  defp modem_present?(data) do
-    {found, data} = scan(data)
-    {ModemSelect.still_present?(data.modem, found, data.config), data}
+  defp start_scan(%{scanning: scanning} = data, purpose) do
+    if purpose in scanning.again,
+      do: data,
+      else: %{data | scanning: %{scanning | again: scanning.again ++ [purpose]}}
   end
+
+  @doc false
+  # In the scan task: the modems in sysfs, or why they could not be read.
+  @spec run_scan(String.t(), atom() | module()) :: {:ok, [map()]} | {:error, String.t()}
+  def run_scan(root, profile) do
+    {:ok, Discovery.scan(root, profile: profile)}
+  rescue
+    e -> {:error, Exception.message(e)}
+  end
+
+  defp scanned(state, data, result) do
+    %{mref: mref, purposes: purposes, again: again} = data.scanning
+    if mref, do: Process.demonitor(mref, [:flush])
+    {found, data} = scan_result(%{data | scanning: nil}, result)
+    data = Enum.reduce(again, data, &start_scan(&2, &1))
+
+    # The most a purpose can still ask, in order: the search (it claims a
+    # modem), the restart (it sets up the modem again), the check.
+    cond do
+      :search in purposes and state == :searching_modem -> search(data, found)
+      :restart in purposes and state in [:retrying, :sim_locked] -> restart_with(data, found) |> with_check(purposes)
+      :check in purposes and data.modem != nil -> check_modem(state, data, found)
+      true -> {:keep_state, data}
+    end
+  end
+
+  # A check asked for while a restart's scan ran is served by the restart
+  # (it looked for the modem too); the check timer runs on.
+  defp with_check({:next_state, next, data, actions}, purposes) do
+    if :check in purposes and data.modem != nil,
+      do: {:next_state, next, data, [modem_check(data) | actions]},
+      else: {:next_state, next, data, actions}
+  end
+
+  defp with_check({:keep_state, data, actions}, purposes) do
+    if :check in purposes and data.modem != nil,
+      do: {:keep_state, data, [modem_check(data) | actions]},
+      else: {:keep_state, data, actions}
+  end
+
+  defp with_check(other, _purposes), do: other
+
+  # The data remembers the last failure, which is said once, not at every
+  # rescan. A failed scan finds nothing.
+  defp scan_result(data, {:ok, found}) when is_list(found),
+    do: {found, forget_gone(%{data | last_scan_error: nil}, found)}
+
+  defp scan_result(data, {:error, message}) when is_binary(message) do
+    level = if data.last_scan_error == message, do: :debug, else: :warning
+    log(data, level, "USB discovery failed: #{message}")
+    {[], %{data | last_scan_error: message}}
+  end
+
+  defp modem_present?(data, found), do: {ModemSelect.still_present?(data.modem, found, data.config), data}
 
   defp set_reason(data, reason) do
     PropertyWriter.put(data.ifname, "reason", reason)
     %{data | reason: reason}
   end
 
-  # Searching: one sysfs scan, then claim the first free candidate.
-  defp search(data) do
-    {scan, data} = scan(data)
+  # Searching: claim the first free candidate of a scan.
+  defp search(data, scan) do
     candidates = ModemSelect.candidates(scan, data.config)
 
     ruled_out = data.skip ++ Map.keys(data.set_aside)
@@ -1059,7 +1139,7 @@ defmodule VintageNetCellular.Connection do
 
           {:error, {:claimed_by, other}} ->
             data = set_reason(data, "modem #{ModemSelect.describe(modem)} was just claimed by #{other}")
-            {:keep_state, data, [{:next_event, :internal, :scan}]}
+            {:keep_state, start_scan(data, :search)}
         end
     end
   end

@@ -222,7 +222,6 @@ defmodule VintageNetCellular.Monitor do
         # No trap_exit: killed (or its task crashing), it ends without a
         # crash report and the connection manager starts it again.
         port_ref = Process.monitor(pid)
-        Enum.each(@urc_prefixes ++ profile_urcs(Keyword.get(opts, :profile)), &ATPort.subscribe(at_port, &1))
 
         state = %{
           ifname: ifname,
@@ -241,7 +240,8 @@ defmodule VintageNetCellular.Monitor do
           report_facts: ModemProfile.callback(Keyword.get(opts, :profile), :report_facts, 1, fn _parsed -> nil end),
           signal_pushed?: false,
           cell_refresh?: false,
-          port_open?: port_open?(at_port),
+          # Asked in handle_continue/2, with the subscriptions.
+          port_open?: false,
           unsupported: MapSet.new(),
           errors: %{},
           stats: %{commands: 0, urcs: 0, by_command: %{}},
@@ -262,11 +262,22 @@ defmodule VintageNetCellular.Monitor do
         }
 
         _ = if state.held?, do: Process.send_after(self(), :release, Keyword.get(opts, :hold_ms, 10_000))
-        {:ok, run_due(state)}
+        # The port is called after init returns: it may be busy spawning its
+        # program, and whoever starts this process must not wait for that.
+        {:ok, state, {:continue, {:attach, @urc_prefixes ++ profile_urcs(state.profile)}}}
 
       _ ->
         {:stop, {:no_at_port, at_port}}
     end
+  end
+
+  @impl GenServer
+  def handle_continue({:attach, prefixes}, state) do
+    Enum.each(prefixes, &ATPort.subscribe(state.at_port, &1))
+    {:noreply, run_due(%{state | port_open?: port_open?(state.at_port)})}
+  catch
+    # The port died meanwhile: its :DOWN (monitored in init/1) follows.
+    :exit, _ -> {:noreply, state}
   end
 
   @impl GenServer

@@ -10,6 +10,7 @@ defmodule VintageNetCellular.CmuxE2ETest do
   use ExUnit.Case, async: false
 
   alias VintageNetCellular.Test.Simulator
+  alias VintageNetCellular.Test.StatusWatch
   alias VintageNetCellular.Test.World
 
   @moduletag timeout: 120_000
@@ -57,6 +58,9 @@ defmodule VintageNetCellular.CmuxE2ETest do
       command = profile.cmux().command
       {world, sim} = uart(world, unquote(model))
       assert :ok = VintageNet.configure("ppp0", config(profile))
+      # The manager answers at once all through: entering the multiplexer,
+      # dialing on its data channel, the reboot and the way back.
+      watch = StatusWatch.start("ppp0")
       await("state", :connected)
 
       assert {:ok, status} = VintageNet.ioctl("ppp0", :status)
@@ -81,6 +85,10 @@ defmodule VintageNetCellular.CmuxE2ETest do
       await("state", :connected, 40_000)
       assert Enum.count(World.received(world, :modem), &(&1 == command)) == 2
       assert {:ok, _} = VintageNetCellular.at("ppp0", "AT+CSQ")
+
+      watched = StatusWatch.stop(watch)
+      assert watched.late == [], inspect(watched)
+      assert :connected in watched.states and length(watched.states) >= 4, inspect(watched)
     end
   end
 

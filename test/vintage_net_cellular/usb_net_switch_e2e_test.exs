@@ -6,6 +6,7 @@ defmodule VintageNetCellular.UsbNetSwitchE2ETest do
 
   import ExUnit.CaptureLog
 
+  alias VintageNetCellular.Test.StatusWatch
   alias VintageNetCellular.Test.World
 
   @moduletag timeout: 120_000
@@ -31,7 +32,13 @@ defmodule VintageNetCellular.UsbNetSwitchE2ETest do
     log =
       capture_log(fn ->
         assert :ok = VintageNet.configure("ppp0", config(:usb_net))
+        # The manager answers at once while the modem is switched, restarts
+        # and is found again, and while the set-up falls back to PPP.
+        watch = StatusWatch.start("ppp0")
         await("state", :connected, 40_000)
+        watched = StatusWatch.stop(watch)
+        assert watched.late == [], inspect(watched)
+        assert :connected in watched.states and length(watched.states) >= 3, inspect(watched)
       end)
 
     assert VintageNet.get(["interface", "ppp0", "mobile", "data_path"]) == :ppp
