@@ -1085,8 +1085,6 @@ defmodule VintageNetCellular.Connection do
       else: {:keep_state, data, actions}
   end
 
-  defp with_check(other, _purposes), do: other
-
   # The data remembers the last failure, which is said once, not at every
   # rescan. A failed scan finds nothing.
   defp scan_result(data, {:ok, found}) when is_list(found),
