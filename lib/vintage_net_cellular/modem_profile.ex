@@ -172,7 +172,7 @@ defmodule VintageNetCellular.ModemProfile do
   What one of the family's own report lines (an answer to its signal or
   cell commands, or such a URC) stands for, in the neutral terms of
   `t:VintageNetCellular.Monitor.Facts.report/0`: the serving cell, the LTE
-  measurement, the radio measured on. `nil` when `parsed` is not one of the
+  measurement, the radio measured on, the network time. `nil` when `parsed` is not one of the
   family's reports (27.007 lines are known without it). E.g. Quectel
   `+QCSQ: "LTE",-52,-81,195,-10` is an LTE measurement and the radio
   `"LTE"`; SIMCom `+CPSI: ...` is all three. Default: `nil` for every line.

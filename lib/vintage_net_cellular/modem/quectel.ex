@@ -137,12 +137,15 @@ defmodule VintageNetCellular.Modem.Quectel do
   @doc """
   Quectel's reports in neutral terms (`c:VintageNetCellular.ModemProfile.report_facts/1`):
   `+QCSQ` is the LTE measurement (nil off LTE) and the radio it names,
-  `+QNWINFO` the serving cell's radio, PLMN, band and channel.
+  `+QNWINFO` the serving cell's radio, PLMN, band and channel, `+QLTS` the
+  network time (UTC already).
 
       iex> VintageNetCellular.Modem.Quectel.report_facts({:qcsq, %{sysmode: "LTE", rssi: -52, rsrp: -81, sinr: 195, rsrq: -10}})
       [{:lte_measurement, %{rssi: -52, rsrp: -81, rsrq: -10, sinr: 195}}, {:measured_radio, "LTE"}]
       iex> VintageNetCellular.Modem.Quectel.report_facts({:qnwinfo, %{service: false}})
       [{:serving_cell, nil}]
+      iex> VintageNetCellular.Modem.Quectel.report_facts({:qlts, %{tz: -16, dst: 1, time: nil}})
+      [{:network_time, %{tz: -16, dst: 1, utc: nil}}]
       iex> VintageNetCellular.Modem.Quectel.report_facts({:csq, %{rssi: 20, ber: 99}})
       nil
   """
@@ -157,6 +160,8 @@ defmodule VintageNetCellular.Modem.Quectel do
   def report_facts({:qnwinfo, m}) when is_map(m) do
     [{:serving_cell, %{act: m[:act], mcc: m[:mcc], mnc: m[:mnc], band: m[:band], channel: m[:channel]}}]
   end
+
+  def report_facts({:qlts, %{tz: tz, dst: dst, time: time}}), do: [{:network_time, %{tz: tz, dst: dst, utc: time}}]
 
   def report_facts(_parsed), do: nil
 

@@ -126,12 +126,16 @@ defmodule VintageNetCellular.Monitor.Facts do
   * `{:lte_measurement, m}`: the modem's own LTE measurement (`rssi`, `rsrp`,
     `rsrq`, `sinr`, whole dBm/dB), or `nil` when it is not on LTE;
   * `{:measured_radio, text}`: the radio the modem says it measures on, as
-    text (`"LTE"`, `"CAT-M1"`, `"WCDMA"` ...; see `VintageNetCellular.Monitor.Radio`).
+    text (`"LTE"`, `"CAT-M1"`, `"WCDMA"` ...; see `VintageNetCellular.Monitor.Radio`);
+  * `{:network_time, %{tz: tz, dst: dst, utc: time}}`: the network's time in UTC
+    (`time` as `VintageNetCellular.AT` gives it, or nil), its zone in quarter hours
+    and the DST hours in it (either may be nil).
   """
   @type report ::
           {:serving_cell, map() | nil}
           | {:lte_measurement, map() | nil}
           | {:measured_radio, String.t()}
+          | {:network_time, %{tz: integer() | nil, dst: integer() | nil, utc: map() | nil}}
 
   @typedoc "Maps MCC and MNC strings to a provider name (nil when unknown)."
   @type lookup :: (String.t(), String.t() -> String.t() | nil)
@@ -228,13 +232,13 @@ defmodule VintageNetCellular.Monitor.Facts do
   end
 
   # Network time (NITZ). +CTZE carries the local time: UTC is that minus the
-  # zone. +QLTS (AT+QLTS) carries UTC already.
+  # zone. A vendor's network time report (report_facts/1) carries UTC.
   def observe(facts, {:ctze, %{tz: tz, dst: dst, time: time}}) when is_integer(tz) do
     put_clock(facts, tz, dst, time |> naive() |> shift(-tz * 900))
   end
 
-  def observe(facts, {:qlts, %{tz: tz, dst: dst, time: time}}) when is_integer(tz) do
-    put_clock(facts, tz, dst, naive(time))
+  def observe(facts, {:network_time, %{tz: tz, dst: dst, utc: utc}}) when is_integer(tz) do
+    put_clock(facts, tz, dst, naive(utc))
   end
 
   # +CTZV has the zone only (DST included, split unknown): the DST part
