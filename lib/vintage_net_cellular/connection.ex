@@ -1062,9 +1062,10 @@ defmodule VintageNetCellular.Connection do
     data = Enum.reduce(again, data, &start_scan(&2, &1))
 
     # The most a purpose can still ask, in order: the search (it claims a
-    # modem), the restart (it sets up the modem again), the check.
+    # modem; not while a probe holds a claim: its end searches again), the
+    # restart (it sets up the modem again), the check.
     cond do
-      :search in purposes and state == :searching_modem -> search(data, found)
+      :search in purposes and state == :searching_modem and data.probing == nil -> search(data, found)
       :restart in purposes and state in [:retrying, :sim_locked] -> restart_with(data, found) |> with_check(purposes)
       :check in purposes and data.modem != nil -> check_modem(state, data, found)
       true -> {:keep_state, data}
