@@ -273,11 +273,10 @@ defmodule VintageNetCellular.Monitor do
 
   @impl GenServer
   def handle_continue({:attach, prefixes}, state) do
-    Enum.each(prefixes, &ATPort.subscribe(state.at_port, &1))
-    {:noreply, run_due(%{state | port_open?: port_open?(state.at_port)})}
-  catch
-    # The port died meanwhile: its :DOWN (monitored in init/1) follows.
-    :exit, _ -> {:noreply, state}
+    if subscribe_all(state.at_port, prefixes) == :ok,
+      do: {:noreply, run_due(%{state | port_open?: port_open?(state.at_port)})},
+      # The port died meanwhile: its :DOWN (monitored in init/1) follows.
+      else: {:noreply, state}
   end
 
   @impl GenServer
@@ -876,6 +875,12 @@ defmodule VintageNetCellular.Monitor do
   defp cancel_timer(state) do
     _ = Process.cancel_timer(state.timer)
     %{state | timer: nil}
+  end
+
+  defp subscribe_all(at_port, prefixes) do
+    Enum.each(prefixes, &ATPort.subscribe(at_port, &1))
+  catch
+    :exit, _ -> :gone
   end
 
   defp port_open?(at_port) do
