@@ -398,7 +398,8 @@ defmodule VintageNetCellular.ATPort do
 
     with :ok <- check_program(program),
          :ok <- check_flow(flow),
-         {:ok, limits} <- check_limits(opts) do
+         {:ok, limits} <- check_limits(opts),
+         {:ok, subscribers} <- check_subscribers(Keyword.get(opts, :subscribers, [])) do
       state = %{
         me: Keyword.get(opts, :name, self()),
         path: path,
@@ -435,10 +436,7 @@ defmodule VintageNetCellular.ATPort do
         restart_delay: @first_restart
       }
 
-      state =
-        Enum.reduce(Keyword.get(opts, :subscribers, []), state, fn {pid, prefix}, acc ->
-          subscribe_pid(acc, pid, prefix)
-        end)
+      state = Enum.reduce(subscribers, state, fn {pid, prefix}, acc -> subscribe_pid(acc, pid, prefix) end)
 
       # The program is spawned after init returns: fork and exec may take a
       # while on a loaded system, and whoever starts this process (the
@@ -818,6 +816,19 @@ defmodule VintageNetCellular.ATPort do
       end
     end)
   end
+
+  defp check_subscribers(list) when is_list(list) do
+    case Enum.reject(list, &match?({pid, prefix} when is_pid(pid) and is_binary(prefix), &1)) do
+      [] ->
+        {:ok, list}
+
+      [bad | _] ->
+        {:stop, {:bad_option, "ATPort option :subscribers must hold {pid, prefix} pairs, got: #{inspect(bad)}"}}
+    end
+  end
+
+  defp check_subscribers(other),
+    do: {:stop, {:bad_option, "ATPort option :subscribers must be a list of {pid, prefix}, got: #{inspect(other)}"}}
 
   defp check_flow(flow) when flow in [:none, :hardware], do: :ok
 

@@ -699,6 +699,15 @@ defmodule VintageNetCellular.ATPortTest do
     end
   end
 
+  test "subscribers: given at start get :opened and their URCs without a call to the port" do
+    sim = start_sim()
+    at = start_at(tty: Simulator.ports(sim).at, subscribers: [{self(), "+CREG"}])
+    # No subscribe/2 and no status/1 here: the subscription came with the start.
+    await_status(at, :opened)
+    :ok = Simulator.control(sim, "urc +CREG: 5,\"1A2B\",\"01C3D04\",7")
+    assert_receive {ATPort, ^at, {:urc, "+CREG: 5" <> _, {:ok, {:creg, %{stat: :registered_roaming}}}}}, 5_000
+  end
+
   test "bad arguments raise with a clear message" do
     assert_raise ArgumentError, ~r/:tty must be a non-empty string/, fn -> ATPort.start_link(tty: :ttyUSB2) end
     assert_raise KeyError, fn -> ATPort.start_link(speed: 9600) end
@@ -706,6 +715,9 @@ defmodule VintageNetCellular.ATPortTest do
 
     assert {:error, {:bad_option, message}} = ATPort.start_link(tty: "ttyUSB2", flow_control: :xon)
     assert message =~ ":flow_control must be :none or :hardware"
+
+    assert {:error, {:bad_option, message}} = ATPort.start_link(tty: "ttyUSB2", subscribers: [{:me, "+CREG"}])
+    assert message =~ ":subscribers must hold {pid, prefix} pairs, got: {:me, \"+CREG\"}"
 
     sim = start_sim()
     at = start_at(tty: Simulator.ports(sim).at)
