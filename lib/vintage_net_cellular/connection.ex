@@ -316,7 +316,7 @@ defmodule VintageNetCellular.Connection do
     if ModemSelect.ready?() do
       # Again at each poll: a restarted subscriber registry forgets us.
       _ = Uevents.subscribe()
-      {:keep_state, start_scan(data, :search)}
+      {:keep_state, start_scan(data, [:search])}
     else
       # Booting: VintageNet started this interface before this library's
       # application (and its claim registry) is up. Look again shortly.
@@ -521,7 +521,7 @@ defmodule VintageNetCellular.Connection do
 
   def handle_event({:timeout, :modem_check}, :check, _state, %{modem: nil}), do: :keep_state_and_data
 
-  def handle_event({:timeout, :modem_check}, :check, _state, data), do: {:keep_state, start_scan(data, :check)}
+  def handle_event({:timeout, :modem_check}, :check, _state, data), do: {:keep_state, start_scan(data, [:check])}
 
   # A scan's answer (start_scan/2), used for each purpose that still holds.
   def handle_event(:info, {:scanned, token, result}, state, %{scanning: %{token: token}} = data) do
@@ -806,11 +806,11 @@ defmodule VintageNetCellular.Connection do
     {:next_state, :searching_modem, data, [{:next_event, :internal, :scan}]}
   end
 
-  defp restart(data), do: {:keep_state, start_scan(data, :restart)}
+  defp restart(data), do: {:keep_state, start_scan(data, [:restart])}
 
   # The modem check: still in sysfs, and its data path still sound.
   defp check_modem(state, data, found) do
-    {present?, data} = modem_present?(data, found)
+    present? = modem_present?(data, found)
 
     cond do
       not present? ->
@@ -838,7 +838,7 @@ defmodule VintageNetCellular.Connection do
   end
 
   defp restart_with(data, found) do
-    {present?, data} = modem_present?(data, found)
+    present? = modem_present?(data, found)
 
     cond do
       not present? ->
@@ -1023,28 +1023,25 @@ defmodule VintageNetCellular.Connection do
   # each purpose asked for (:search, :check, :restart); one scan runs at a
   # time, and a purpose asked for meanwhile gets a fresh scan after it, so a
   # device that appeared during a scan is not missed.
-  defp start_scan(%{scanning: nil} = data, purpose) do
+  defp start_scan(%{scanning: nil} = data, purposes) do
     root = data.settings.sysfs_root
     profile = Map.get(data.config, :modem, :auto)
 
     case start_task(data, :scan, :scanned, fn -> run_scan(root, profile) end) do
       {:ok, token, mref, _pid} ->
-        %{data | scanning: %{token: token, mref: mref, purposes: [purpose], again: []}}
+        %{data | scanning: %{token: token, mref: mref, purposes: purposes, again: []}}
 
       other ->
         # The worker supervisor is going down with this interface: the
         # purpose is served as if sysfs had failed to read.
         token = make_ref()
         send(self(), {:scanned, token, {:error, "could not start the scan: #{inspect(other)}"}})
-        %{data | scanning: %{token: token, mref: nil, purposes: [purpose], again: []}}
+        %{data | scanning: %{token: token, mref: nil, purposes: purposes, again: []}}
     end
   end
 
-  defp start_scan(%{scanning: scanning} = data, purpose) do
-    if purpose in scanning.again,
-      do: data,
-      else: %{data | scanning: %{scanning | again: scanning.again ++ [purpose]}}
-  end
+  defp start_scan(%{scanning: scanning} = data, purposes),
+    do: %{data | scanning: %{scanning | again: Enum.uniq(scanning.again ++ purposes)}}
 
   @doc false
   # In the scan task: the modems in sysfs, or why they could not be read.
@@ -1059,7 +1056,8 @@ defmodule VintageNetCellular.Connection do
     %{mref: mref, purposes: purposes, again: again} = data.scanning
     if mref, do: Process.demonitor(mref, [:flush])
     {found, data} = scan_result(%{data | scanning: nil}, result)
-    data = Enum.reduce(again, data, &start_scan(&2, &1))
+    # One fresh scan serves every purpose raised meanwhile.
+    data = if again == [], do: data, else: start_scan(data, again)
 
     # The most a purpose can still ask, in order: the search (it claims a
     # modem; not while a probe holds a claim: its end searches again), the
@@ -1097,7 +1095,7 @@ defmodule VintageNetCellular.Connection do
     {[], %{data | last_scan_error: message}}
   end
 
-  defp modem_present?(data, found), do: {ModemSelect.still_present?(data.modem, found, data.config), data}
+  defp modem_present?(data, found), do: ModemSelect.still_present?(data.modem, found, data.config)
 
   defp set_reason(data, reason) do
     PropertyWriter.put(data.ifname, "reason", reason)
@@ -1138,7 +1136,7 @@ defmodule VintageNetCellular.Connection do
 
           {:error, {:claimed_by, other}} ->
             data = set_reason(data, "modem #{ModemSelect.describe(modem)} was just claimed by #{other}")
-            {:keep_state, start_scan(data, :search)}
+            {:keep_state, start_scan(data, [:search])}
         end
     end
   end
