@@ -13,8 +13,11 @@
 # Prints figures and ratios only; nothing here asserts a timing. The codec's
 # own throughput (vs 115,200 and 921,600 baud) is `bench_cmux` (Rust).
 
+Code.require_file("support/simulated_port.ex", __DIR__)
+
 defmodule CmuxBench do
   alias VintageNetCellular.ATPort
+  alias VintageNetCellular.Bench.SimulatedPort
   alias VintageNetCellular.Test.Simulator
 
   @n1 127
@@ -25,8 +28,7 @@ defmodule CmuxBench do
 
     %{at: tty} = Simulator.ports(sim)
     {:ok, at} = ATPort.start_link(tty: tty)
-    :ok = ATPort.subscribe(at, <<0>>)
-    await_opened(at)
+    SimulatedPort.await_open(at, 5_000)
     {:ok, _} = ATPort.command(at, "ATE0", 3_000)
 
     plain = rtts(at, samples)
@@ -46,8 +48,7 @@ defmodule CmuxBench do
 
     # The data channel: dial, then stream as fast as the pty takes it.
     {:ok, data} = ATPort.start_link(tty: data_tty)
-    :ok = ATPort.subscribe(data, <<0>>)
-    await_opened(data)
+    SimulatedPort.await_open(data, 5_000)
     {:ok, _} = ATPort.command(data, "ATE0", 3_000)
     await_registered(at, 50)
     {:ok, _} = ATPort.command(data, "ATD*99***1#", 10_000) |> connect_ok()
@@ -117,16 +118,6 @@ defmodule CmuxBench do
     :ok = :file.write(fd, chunk)
     :counters.add(counter, 1, byte_size(chunk))
     write_loop(fd, chunk, counter)
-  end
-
-  defp await_opened(port) do
-    unless ATPort.status(port) == :opened do
-      receive do
-        {ATPort, _, :opened} -> :ok
-      after
-        5_000 -> raise "the port did not open"
-      end
-    end
   end
 
   defp rtts(at, samples) do

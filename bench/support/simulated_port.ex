@@ -14,16 +14,29 @@ defmodule VintageNetCellular.Bench.SimulatedPort do
     {:ok, sim} = Simulator.start_link(["--seed", "1"])
     :ok = Simulator.control(sim, "signal auto off")
     {:ok, at} = ATPort.start_link([tty: Simulator.ports(sim).at] ++ at_port_opts)
-    wait_open(at)
+    await_open(at)
+    # The benches measure their own subscribers only.
+    :ok = ATPort.unsubscribe(at, <<0>>)
     {:ok, _} = ATPort.command(at, "AT")
     {sim, at}
   end
 
-  defp wait_open(at, tries \\ 100) do
-    cond do
-      ATPort.status(at) == :opened -> :ok
-      tries == 0 -> raise "the simulator's AT port did not open"
-      true -> Process.sleep(20) && wait_open(at, tries - 1)
+  @doc """
+  Waits for `at` to open its tty (subscribing the caller to its status
+  messages); raises if it doesn't within `timeout_ms`.
+  """
+  @spec await_open(GenServer.server(), timeout()) :: :ok
+  def await_open(at, timeout_ms \\ 2_000) do
+    :ok = ATPort.subscribe(at, <<0>>)
+
+    unless ATPort.status(at) == :opened do
+      receive do
+        {ATPort, _, :opened} -> :ok
+      after
+        timeout_ms -> raise "the AT port on #{inspect(at)} did not open within #{timeout_ms} ms"
+      end
     end
+
+    :ok
   end
 end
